@@ -1,0 +1,79 @@
+/**
+ * The injectable clock behind every timer of the wire layer (handshake timeout, heartbeats,
+ * reconnect back-off), so that liveness tests advance time by hand instead of sleeping.
+ */
+
+/** An opaque timer handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = unknown;
+
+/** The few time primitives the wire layer uses. */
+export interface Clock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds; the timer must not keep the process alive. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The real clock: `performance.now()` and unref'ed Node timers. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(handle) {
+    clearTimeout(handle as NodeJS.Timeout);
+  },
+};
+
+/**
+ * A manual clock for tests: time moves only when {@link ManualClock.advance} is called, and due
+ * timers fire in deadline order during the advance.
+ */
+export class ManualClock implements Clock {
+  private current = 0;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.current + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    this.timers.delete(handle as number);
+  }
+
+  /** Number of timers still armed. */
+  get pending(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, earliest first. */
+  advance(ms: number): void {
+    const end = this.current + ms;
+    for (;;) {
+      let nextId = -1;
+      let nextAt = Infinity;
+      for (const [id, t] of this.timers) {
+        if (t.at <= end && (t.at < nextAt || (t.at === nextAt && id < nextId))) {
+          nextAt = t.at;
+          nextId = id;
+        }
+      }
+      if (nextId < 0) break;
+      const t = this.timers.get(nextId)!;
+      this.timers.delete(nextId);
+      this.current = Math.max(this.current, t.at);
+      t.fn();
+    }
+    this.current = end;
+  }
+}
