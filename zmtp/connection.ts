@@ -1,0 +1,496 @@
+/**
+ * One ZMTP 3.1 connection over a net.Socket (RFC 37): greeting, security handshake through a
+ * pluggable mechanism, frame codec, heartbeats, handshake timeout, and the send path with
+ * backpressure. It knows nothing of routing (router.ts) or reconnection (dealer.ts).
+ *
+ * Data flows one way: socket chunks → Decoder → (mechanism codec) → frames → message → handler;
+ * and back: message → (mechanism codec) → frame headers + caller's bytes → socket, corked once per
+ * event-loop turn.
+ */
+import type { Socket } from 'node:net';
+import type { TimerHandle } from './clock.js';
+import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
+import { Decoder } from './decoder.js';
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { FLAG_COMMAND, FLAG_MORE, frameHeader } from './frame.js';
+import { decodeGreeting, encodeGreeting } from './greeting.js';
+import { Heartbeat } from './heartbeat.js';
+import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
+import { type Metadata, decodeMetadata, encodeMetadata } from './metadata.js';
+import type { ResolvedZmtpOptions } from './options.js';
+import { RingQueue } from './queue.js';
+
+/** The ZMTP socket types this package speaks. */
+export type SocketType = 'DEALER' | 'ROUTER';
+
+/** Peer socket types libzmq accepts for each of ours (libzmq `mechanism_t::check_socket_type`). */
+const COMPATIBLE: Record<SocketType, readonly string[]> = {
+  DEALER: ['REP', 'DEALER', 'ROUTER'],
+  ROUTER: ['REQ', 'DEALER', 'ROUTER'],
+};
+
+/** A multipart message on the send side: frames as bytes (strings are sent as UTF-8). */
+export type OutgoingMessage = ReadonlyArray<Uint8Array | string>;
+
+/** What the listener's authentication hook is told about a peer. */
+export interface AuthRequest {
+  /** Remote IP address (TCP) or "localhost" (IPC). */
+  address: string;
+  /** "NULL" or "CURVE". */
+  mechanism: string;
+  /** CURVE: the client's long-term public key. */
+  publicKey?: Uint8Array;
+  /** The peer's announced routing id (may be empty). */
+  identity: Buffer;
+  /** All metadata the peer sent, names lower-cased. */
+  metadata: Metadata;
+}
+
+/** The hook's answer: admit (optionally attaching data to the connection) or deny. */
+export type AuthDecision =
+  | boolean
+  | { allow: true; data?: unknown }
+  | { allow: false; status?: '400' | '500' | string };
+
+/** Listener authentication hook; may be asynchronous. Called once per connection. */
+export type Authenticator = (req: AuthRequest) => AuthDecision | Promise<AuthDecision>;
+
+/** Callbacks from a connection to its owner (router or dealer). */
+export interface ConnectionOwner {
+  connReady(conn: ZmtpConnection): void;
+  connMessage(conn: ZmtpConnection, frames: Buffer[]): void;
+  /** Exactly once per connection; `err` is null for a clean close by us or an orderly close by the peer. */
+  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void;
+  /** Called when a blocked socket drains, so the owner can refill it. */
+  connDrain?(conn: ZmtpConnection): void;
+}
+
+/** Construction parameters of a connection. */
+export interface ConnectionParams {
+  socket: Socket;
+  role: MechanismRole;
+  socketType: SocketType;
+  /** Our routing id announced in the handshake (DEALER); empty for a ROUTER. */
+  identity: Uint8Array;
+  mechanism: MechanismFactory;
+  options: ResolvedZmtpOptions;
+  owner: ConnectionOwner;
+  remoteAddress: string;
+  authenticate?: Authenticator;
+  /** Messages waiting to be written; the dealer passes one that outlives reconnections. */
+  queue?: RingQueue<OutgoingMessage>;
+}
+
+const enum State {
+  Greeting,
+  Handshake,
+  Ready,
+  Closing,
+  Closed,
+}
+
+let nextConnectionSerial = 1;
+
+export class ZmtpConnection implements MechanismHost {
+  /** A small unique number for logs. */
+  readonly serial = nextConnectionSerial++;
+  readonly socket: Socket;
+  readonly role: MechanismRole;
+  readonly socketType: SocketType;
+  readonly remoteAddress: string;
+  readonly localMetadata: Uint8Array;
+  /** Messages accepted by send() but not yet handed to the socket. */
+  readonly queue: RingQueue<OutgoingMessage>;
+
+  /** The peer's metadata (after the handshake). */
+  peerMetadata: Metadata = new Map();
+  /** The peer's announced routing id (after the handshake). */
+  peerIdentity: Buffer = Buffer.alloc(0);
+  /** The peer's long-term public key (CURVE), once known. */
+  peerPublicKey: Uint8Array | undefined;
+  /** Data attached by the authentication hook. */
+  authData: unknown;
+  /** Free for the owner (the router keeps the route here). */
+  route: Buffer = Buffer.alloc(0);
+
+  private state = State.Greeting;
+  private readonly options: ResolvedZmtpOptions;
+  private readonly owner: ConnectionOwner;
+  private readonly mechanismFactory: MechanismFactory;
+  private readonly mechanism: Mechanism;
+  private readonly decoder: Decoder;
+  private readonly heartbeat: Heartbeat;
+  private readonly authenticate: Authenticator | undefined;
+  private codec: FrameCodec | null = null;
+  private handshakeTimer: TimerHandle | null = null;
+  private lingerTimer: TimerHandle | null = null;
+  private blocked = false;
+  private corked = false;
+  private partial: Buffer[] = [];
+  private closeError: ZmtpError | null = null;
+  private wasReady = false;
+
+  constructor(p: ConnectionParams) {
+    this.socket = p.socket;
+    this.role = p.role;
+    this.socketType = p.socketType;
+    this.remoteAddress = p.remoteAddress;
+    this.options = p.options;
+    this.owner = p.owner;
+    this.mechanismFactory = p.mechanism;
+    this.authenticate = p.authenticate;
+    this.queue = p.queue ?? new RingQueue();
+    this.localMetadata = encodeMetadata([
+      ['Socket-Type', Buffer.from(p.socketType, 'latin1')],
+      ['Identity', p.identity],
+    ]);
+    this.mechanism = p.mechanism.create(this, p.role);
+    this.decoder = new Decoder(this, { maxMessageSize: p.options.maxMessageSize });
+    this.heartbeat = new Heartbeat(
+      { sendCommand: (b) => this.sendCommand(b), fail: (e) => this.fail(e) },
+      p.options.clock,
+      p.options.heartbeatInterval,
+      p.options.heartbeatTimeout,
+      p.options.heartbeatTtl,
+    );
+
+    const s = this.socket;
+    s.setNoDelay(true);
+    s.on('data', this.onData);
+    s.on('drain', this.onSocketDrain);
+    s.on('error', this.onSocketError);
+    s.on('close', this.onSocketClose);
+    s.on('end', this.onSocketEnd);
+
+    if (p.options.handshakeTimeout > 0) {
+      this.handshakeTimer = p.options.clock.setTimeout(() => {
+        this.handshakeTimer = null;
+        if (this.state < State.Ready) {
+          this.fail(new ZmtpError(ZmtpErrorCode.HANDSHAKE_TIMEOUT, `handshake did not complete within ${p.options.handshakeTimeout} ms`));
+        }
+      }, p.options.handshakeTimeout);
+    }
+    // Our whole greeting goes out at once, never waiting for the peer's (PROTOCOL.md §1.4.1).
+    s.write(encodeGreeting(p.mechanism.name, p.identity.length));
+  }
+
+  /** True once the handshake has completed and until the connection closes. */
+  get ready(): boolean {
+    return this.state === State.Ready;
+  }
+
+  /** True when the connection has closed or is closing. */
+  get closed(): boolean {
+    return this.state >= State.Closing;
+  }
+
+  /** The mechanism name ("NULL", "CURVE"). */
+  get mechanismName(): string {
+    return this.mechanismFactory.name;
+  }
+
+  /**
+   * Queues or writes one multipart message. Throws QUEUE_FULL when `sendHighWaterMark` messages
+   * are already waiting, CLOSED when the connection is closing.
+   */
+  send(msg: OutgoingMessage): void {
+    if (this.state >= State.Closing) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'connection is closed');
+    if (this.state !== State.Ready || this.blocked || this.queue.length > 0) {
+      if (this.queue.length >= this.options.sendHighWaterMark) {
+        throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.options.sendHighWaterMark})`);
+      }
+      this.queue.push(msg);
+      return;
+    }
+    this.writeMessage(msg);
+  }
+
+  /** Writes queued messages until the socket pushes back. */
+  flush(): void {
+    while (this.state === State.Ready && !this.blocked) {
+      const msg = this.queue.shift();
+      if (msg === undefined) break;
+      this.writeMessage(msg);
+    }
+  }
+
+  /**
+   * Closes the connection. With `lingerMs` > 0 queued messages are still written and the socket
+   * is ended gracefully, but destroyed after at most `lingerMs`; with 0 it is destroyed at once.
+   */
+  close(lingerMs = 0): void {
+    if (this.state >= State.Closing) return;
+    const flushable = this.state === State.Ready;
+    this.state = State.Closing;
+    this.stopTimers();
+    if (lingerMs > 0 && flushable) {
+      this.state = State.Ready; // let flush() write what is queued
+      this.flush();
+      this.state = State.Closing;
+      if (this.queue.length === 0 || !this.blocked) {
+        this.socket.end();
+      }
+      this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), lingerMs);
+    } else {
+      this.socket.destroy();
+    }
+  }
+
+  /** Ends the connection because of `err` (logged by the owner). */
+  fail(err: ZmtpError): void {
+    if (this.state >= State.Closing) return;
+    this.closeError ??= err;
+    this.state = State.Closing;
+    this.stopTimers();
+    this.socket.destroy();
+  }
+
+  // --- MechanismHost ------------------------------------------------------------------------
+
+  sendCommand(body: Uint8Array): void {
+    if (this.state >= State.Closing) return;
+    if (this.codec !== null) {
+      this.socket.write(this.codec.encodeFrame(FLAG_COMMAND, body));
+    } else {
+      this.socket.write(frameHeader(FLAG_COMMAND, body.length));
+      this.socket.write(body);
+    }
+  }
+
+  admitPeer(metadata: Uint8Array, publicKey: Uint8Array | undefined, accepted: () => void): void {
+    const md = decodeMetadata(Buffer.from(metadata.buffer, metadata.byteOffset, metadata.length));
+    const type = md.get('socket-type')?.toString('latin1');
+    if (type === undefined || !COMPATIBLE[this.socketType].includes(type)) {
+      throw new ZmtpError(ZmtpErrorCode.SOCKET_TYPE, `peer socket type is not compatible with ${this.socketType}`);
+    }
+    const identity = md.get('identity') ?? Buffer.alloc(0);
+    if (identity.length > 255 || (identity.length > 0 && identity[0] === 0)) {
+      throw new ZmtpError(ZmtpErrorCode.IDENTITY, 'peer identity is longer than 255 bytes or starts with 0x00');
+    }
+    this.peerMetadata = md;
+    this.peerIdentity = identity;
+    this.peerPublicKey = publicKey;
+    if (this.role !== 'server' || this.authenticate === undefined) {
+      accepted();
+      return;
+    }
+    const req: AuthRequest = {
+      address: this.remoteAddress,
+      mechanism: this.mechanismFactory.name,
+      publicKey,
+      identity,
+      metadata: md,
+    };
+    let decision: AuthDecision | Promise<AuthDecision>;
+    try {
+      decision = this.authenticate(req);
+    } catch (err) {
+      this.deny('500', err);
+      return;
+    }
+    if (decision instanceof Promise) {
+      decision.then(
+        (d) => this.applyDecision(d, accepted),
+        (err) => this.deny('500', err),
+      );
+    } else {
+      this.applyDecision(decision, accepted);
+    }
+  }
+
+  handshakeComplete(): void {
+    if (this.state !== State.Handshake) return;
+    this.state = State.Ready;
+    this.wasReady = true;
+    this.codec = this.mechanism.codec;
+    if (this.handshakeTimer !== null) {
+      this.options.clock.clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = null;
+    }
+    this.heartbeat.start();
+    this.owner.connReady(this);
+    this.flush();
+  }
+
+  // --- DecoderSink --------------------------------------------------------------------------
+
+  onGreeting(greeting: Buffer): void {
+    decodeGreeting(greeting, this.mechanismFactory.name);
+    this.state = State.Handshake;
+    this.mechanism.start();
+  }
+
+  onFrame(flags: number, body: Buffer): void {
+    if (this.state === State.Ready) {
+      if (this.codec !== null) {
+        body = this.codec.decodeFrame(flags, body);
+        flags = this.codec.lastFlags;
+      }
+      if (flags & FLAG_COMMAND) {
+        this.onReadyCommand(body);
+        return;
+      }
+      const parts = this.partial;
+      parts.push(body);
+      if (flags & FLAG_MORE) {
+        if (parts.length >= this.options.maxFramesPerMessage) {
+          throw new ZmtpError(ZmtpErrorCode.TOO_MANY_FRAMES, `message has more than ${this.options.maxFramesPerMessage} frames`);
+        }
+        return;
+      }
+      this.partial = [];
+      this.deliver(parts);
+      return;
+    }
+    if (this.state !== State.Handshake) return;
+    if (!(flags & FLAG_COMMAND)) {
+      throw new ZmtpError(ZmtpErrorCode.UNEXPECTED_COMMAND, 'data frame received before the handshake completed');
+    }
+    if (isCommand(body, 'ERROR')) {
+      const reason = decodeErrorReason(commandData(body));
+      const shown = /^[0-9]{3}$/.test(reason) ? reason : '(non-standard reason)';
+      const err = new ZmtpError(ZmtpErrorCode.PEER_ERROR, `peer refused the handshake with ERROR ${shown}`);
+      (err as ZmtpError & { reason?: string }).reason = reason;
+      throw err;
+    }
+    this.mechanism.onCommand(body);
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  private deliver(parts: Buffer[]): void {
+    try {
+      this.owner.connMessage(this, parts);
+    } catch (err) {
+      // A throwing handler must not take the connection (or the process) down with it.
+      this.options.logger.error?.(`zmtp: message handler threw on connection #${this.serial}`, err);
+    }
+  }
+
+  private onReadyCommand(body: Buffer): void {
+    if (isCommand(body, 'PING')) {
+      this.heartbeat.onPing(commandData(body));
+    } else if (isCommand(body, 'PONG')) {
+      // Any traffic already counted as a sign of life.
+    } else {
+      const name = commandName(body);
+      this.options.logger.debug?.(`zmtp: ignoring ${name.length <= 16 && /^[A-Za-z-]+$/.test(name) ? name : 'unknown'} command after the handshake`);
+    }
+  }
+
+  private applyDecision(d: AuthDecision, accepted: () => void): void {
+    if (this.state !== State.Handshake) return;
+    if (d === true || (typeof d === 'object' && d.allow)) {
+      this.authData = typeof d === 'object' && d.allow ? d.data : undefined;
+      try {
+        accepted();
+      } catch (err) {
+        this.fail(err instanceof ZmtpError ? err : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'handshake failed', { cause: err }));
+      }
+      return;
+    }
+    const status = typeof d === 'object' && !d.allow && d.status ? d.status : '400';
+    this.deny(status);
+  }
+
+  /** Sends ERROR with `status` (plaintext, as libzmq after a ZAP denial) and closes. */
+  private deny(status: string, cause?: unknown): void {
+    if (this.state !== State.Handshake) return;
+    if (cause !== undefined) this.options.logger.error?.('zmtp: authentication hook failed', cause);
+    this.sendCommand(encodeError(status));
+    this.closeError = new ZmtpError(ZmtpErrorCode.AUTH_DENIED, `peer denied by the authentication hook (${status})`, { cause });
+    this.state = State.Closing;
+    this.stopTimers();
+    this.socket.end();
+    // Do not wait for the peer's FIN forever.
+    this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), 1000);
+  }
+
+  private writeMessage(msg: OutgoingMessage): void {
+    const s = this.socket;
+    if (!this.corked) {
+      this.corked = true;
+      s.cork();
+      process.nextTick(uncork, this);
+    }
+    const last = msg.length - 1;
+    let ok = true;
+    const codec = this.codec;
+    for (let i = 0; i <= last; i++) {
+      const p = msg[i]!;
+      const body = typeof p === 'string' ? Buffer.from(p) : p;
+      const flags = i < last ? FLAG_MORE : 0;
+      if (codec !== null) {
+        ok = s.write(codec.encodeFrame(flags, body));
+      } else {
+        ok = s.write(frameHeader(flags, body.length));
+        if (body.length > 0) ok = s.write(body);
+      }
+    }
+    if (!ok) this.blocked = true;
+  }
+
+  /** @internal */
+  uncorkNow(): void {
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private stopTimers(): void {
+    const clock = this.options.clock;
+    if (this.handshakeTimer !== null) clock.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    this.heartbeat.stop();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state >= State.Closing) return;
+    this.heartbeat.markReceived();
+    try {
+      this.decoder.push(chunk);
+    } catch (err) {
+      this.fail(err instanceof ZmtpError ? err : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'protocol error', { cause: err }));
+    }
+  };
+
+  private readonly onSocketDrain = (): void => {
+    this.blocked = false;
+    if (this.state === State.Ready) {
+      this.flush();
+      if (!this.blocked) this.owner.connDrain?.(this);
+    } else if (this.state === State.Closing && this.queue.length > 0) {
+      // Lingering: keep writing what was queued before close().
+      this.state = State.Ready;
+      this.flush();
+      this.state = State.Closing;
+      if (!this.blocked) this.socket.end();
+    }
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    this.closeError ??= new ZmtpError(ZmtpErrorCode.TRANSPORT, `transport error: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
+  };
+
+  private readonly onSocketEnd = (): void => {
+    // The peer half-closed: we never keep half-open ZMTP connections.
+    if (this.state < State.Closing && this.state !== State.Ready) {
+      this.closeError ??= new ZmtpError(ZmtpErrorCode.TRANSPORT, 'peer closed the connection during the handshake');
+    }
+    this.socket.end();
+  };
+
+  private readonly onSocketClose = (): void => {
+    if (this.state === State.Closed) return;
+    this.state = State.Closed;
+    this.stopTimers();
+    if (this.lingerTimer !== null) this.options.clock.clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.mechanism.destroy();
+    this.partial = [];
+    this.owner.connClose(this, this.closeError, this.wasReady);
+  };
+}
+
+function uncork(conn: ZmtpConnection): void {
+  conn.uncorkNow();
+}

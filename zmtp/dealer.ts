@@ -1,0 +1,235 @@
+/**
+ * An outgoing connection with libzmq DEALER semantics as C++ oxenmq uses it (PROTOCOL.md §1.2,
+ * §1.8): one peer; messages queue while (re)connecting up to the high-water mark and are flushed
+ * once the handshake completes in both directions (never before the peer's READY); reconnect with
+ * back-off 250 ms doubling to 5 s, reset after a connection that completed its handshake; no
+ * retry after the peer's handshake ERROR or a protocol error (libzmq 4.3 terminates the session
+ * then), after which sends fail at once.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import type { TimerHandle } from './clock.js';
+import { type ConnectionOwner, type OutgoingMessage, ZmtpConnection } from './connection.js';
+import { type Endpoint, parseEndpoint } from './endpoint.js';
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import type { MechanismFactory } from './mechanism.js';
+import { nullMechanism } from './null.js';
+import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
+import { RingQueue } from './queue.js';
+
+/** Options of a {@link ZmtpDealer}. */
+export interface DealerOptions extends ZmtpOptions {
+  /** Security mechanism (default NULL). */
+  mechanism?: MechanismFactory;
+  /** Routing id announced to the peer (≤ 255 bytes, not starting with 0x00). Default empty. */
+  identity?: Uint8Array;
+}
+
+/** Where a dealer is in its life. */
+export type DealerState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'failed' | 'closed';
+
+export interface DealerEvents {
+  /** The handshake completed; queued messages are being flushed. */
+  connect: [conn: ZmtpConnection];
+  /** An established connection ended (a reconnect follows unless failed/closed). */
+  disconnect: [err: ZmtpError | null];
+  /** A TCP connect or a handshake attempt failed; `retryInMs` is −1 when no retry follows. */
+  'connect-failed': [err: ZmtpError, retryInMs: number];
+  /** The peer refused us (handshake ERROR) or broke the protocol: no more retries. */
+  failed: [err: ZmtpError];
+}
+
+/** Errors after which libzmq 4.3 reconnects; any other error terminates the session. */
+const RETRYABLE = new Set<string>([
+  ZmtpErrorCode.TRANSPORT,
+  ZmtpErrorCode.HANDSHAKE_TIMEOUT,
+  ZmtpErrorCode.HEARTBEAT_TIMEOUT,
+]);
+
+export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner {
+  readonly options: ResolvedZmtpOptions;
+  /** Receives every incoming message; set it before connecting. */
+  onMessage: (frames: Buffer[], conn: ZmtpConnection) => void = () => {};
+
+  private readonly mechanism: MechanismFactory;
+  private readonly identity: Uint8Array;
+  private readonly queue = new RingQueue<OutgoingMessage>();
+  private endpoint: Endpoint | null = null;
+  private conn: ZmtpConnection | null = null;
+  private pendingSocket: net.Socket | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private retryDelay: number;
+  private _state: DealerState = 'idle';
+  private failure: ZmtpError | null = null;
+  private closeWaiters: (() => void)[] = [];
+
+  constructor(opts: DealerOptions = {}) {
+    super();
+    this.options = resolveOptions(opts);
+    this.mechanism = opts.mechanism ?? nullMechanism;
+    const id = opts.identity ?? new Uint8Array(0);
+    if (!(id instanceof Uint8Array)) throw new TypeError('identity must be a Uint8Array');
+    if (id.length > 255 || (id.length > 0 && id[0] === 0)) {
+      throw new RangeError('identity must be at most 255 bytes and must not start with 0x00');
+    }
+    this.identity = id;
+    this.retryDelay = this.options.reconnectInterval;
+  }
+
+  get state(): DealerState {
+    return this._state;
+  }
+
+  /** The live connection, once the handshake has completed. */
+  get connection(): ZmtpConnection | null {
+    return this.conn !== null && this.conn.ready ? this.conn : null;
+  }
+
+  /** Messages waiting to be written. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Starts connecting to `endpoint` (once per dealer); failures are retried per the back-off. */
+  connect(endpoint: string): void {
+    if (this._state !== 'idle') throw new ZmtpError(ZmtpErrorCode.CLOSED, 'dealer is already connected or closed');
+    const ep = parseEndpoint(endpoint);
+    if (ep.transport === 'tcp' && (ep.host === '*' || ep.port === 0)) {
+      throw new ZmtpError(ZmtpErrorCode.BAD_ENDPOINT, 'cannot connect to a wildcard host or port 0');
+    }
+    this.endpoint = ep;
+    this.attempt();
+  }
+
+  /**
+   * Sends (or queues, while connecting) one multipart message. Throws QUEUE_FULL at the
+   * high-water mark, CLOSED after close() or after the peer refused us (cause: its error).
+   */
+  send(msg: OutgoingMessage): void {
+    if (this._state === 'closed') throw new ZmtpError(ZmtpErrorCode.CLOSED, 'dealer is closed');
+    if (this._state === 'failed') {
+      throw new ZmtpError(ZmtpErrorCode.CLOSED, 'the peer refused this connection; it will not be retried', { cause: this.failure });
+    }
+    if (this.conn !== null && this.conn.ready) {
+      this.conn.send(msg);
+      return;
+    }
+    if (this.queue.length >= this.options.sendHighWaterMark) {
+      throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.options.sendHighWaterMark})`);
+    }
+    this.queue.push(msg);
+  }
+
+  /**
+   * Closes the dealer. Queued messages get up to `lingerMs` to be written (0: dropped at once).
+   * Resolves once the socket is closed.
+   */
+  close(lingerMs = 0): Promise<void> {
+    if (this._state === 'closed') return Promise.resolve();
+    this._state = 'closed';
+    if (this.retryTimer !== null) this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.pendingSocket?.destroy();
+    this.pendingSocket = null;
+    const conn = this.conn;
+    if (conn === null || conn.socket.destroyed) {
+      this.queue.clear();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.closeWaiters.push(resolve);
+      conn.close(lingerMs);
+    });
+  }
+
+  // --- ConnectionOwner ----------------------------------------------------------------------
+
+  connReady(conn: ZmtpConnection): void {
+    this._state = 'ready';
+    this.retryDelay = this.options.reconnectInterval;
+    this.emit('connect', conn);
+  }
+
+  connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
+    this.onMessage(frames, conn);
+  }
+
+  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {
+    if (this.conn === conn) this.conn = null;
+    if (this._state === 'closed') {
+      this.queue.clear();
+      for (const w of this.closeWaiters.splice(0)) w();
+      return;
+    }
+    if (wasReady) this.emit('disconnect', err);
+    const e = err ?? new ZmtpError(ZmtpErrorCode.TRANSPORT, wasReady ? 'peer closed the connection' : 'peer closed the connection during the handshake');
+    if (!RETRYABLE.has(e.code)) {
+      this._state = 'failed';
+      this.failure = e;
+      this.queue.clear();
+      if (!wasReady) this.emit('connect-failed', e, -1);
+      this.options.logger.warn?.(`zmtp: outgoing connection failed for good: ${e.message}`);
+      this.emit('failed', e);
+      return;
+    }
+    if (wasReady) {
+      this.scheduleRetry(null);
+    } else {
+      this.scheduleRetry(e);
+    }
+  }
+
+  // --- internals ----------------------------------------------------------------------------
+
+  private attempt(): void {
+    this._state = 'connecting';
+    const ep = this.endpoint!;
+    const socket =
+      ep.transport === 'ipc'
+        ? net.connect({ path: ep.path })
+        : net.connect({ host: ep.host, port: ep.port, family: this.options.ipv6 ? 0 : 4, noDelay: true });
+    this.pendingSocket = socket;
+    const onError = (err: Error) => {
+      this.pendingSocket = null;
+      socket.destroy();
+      if (this._state === 'closed') return;
+      this.scheduleRetry(
+        new ZmtpError(ZmtpErrorCode.TRANSPORT, `connect failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }),
+      );
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      socket.off('error', onError);
+      this.pendingSocket = null;
+      if (this._state === 'closed') {
+        socket.destroy();
+        return;
+      }
+      this.conn = new ZmtpConnection({
+        socket,
+        role: 'client',
+        socketType: 'DEALER',
+        identity: this.identity,
+        mechanism: this.mechanism,
+        options: this.options,
+        owner: this,
+        remoteAddress: ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host),
+        queue: this.queue,
+      });
+    });
+  }
+
+  /** Schedules the next attempt; a failed attempt doubles the delay, a lost connection resets it. */
+  private scheduleRetry(attemptError: ZmtpError | null): void {
+    this._state = 'waiting';
+    const delay = this.retryDelay;
+    if (attemptError !== null) {
+      this.retryDelay = Math.min(this.retryDelay * 2, this.options.reconnectIntervalMax);
+      this.emit('connect-failed', attemptError, delay);
+    }
+    this.retryTimer = this.options.clock.setTimeout(() => {
+      this.retryTimer = null;
+      if (this._state === 'waiting') this.attempt();
+    }, delay);
+  }
+}

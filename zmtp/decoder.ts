@@ -1,0 +1,239 @@
+/**
+ * The ZMTP 3.1 byte-stream decoder (RFC 37 §"Framing"): a pull-based state machine over a list of
+ * received chunks. It hands out views of the head chunk when a whole field fits in it and copies
+ * only what straddles chunks; it never concatenates the backlog. Every header field is checked
+ * as soon as it is read, before waiting for the body. A decoder that has failed stays failed.
+ */
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FLAG_RESERVED } from './frame.js';
+import { GREETING_SIZE, checkGreetingPrefix } from './greeting.js';
+
+/** Limits the decoder enforces. */
+export interface DecoderLimits {
+  /** Largest accepted frame body in bytes; −1 for no limit beyond 2^53 − 1. */
+  maxMessageSize: number;
+}
+
+/** Receives what the decoder produces; `body` is a view valid until the callback returns. */
+export interface DecoderSink {
+  onGreeting(greeting: Buffer): void;
+  onFrame(flags: number, body: Buffer): void;
+}
+
+const enum State {
+  Greeting,
+  Header,
+  LongSize,
+  Body,
+  Failed,
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class Decoder {
+  private readonly chunks: Buffer[] = [];
+  private head = 0; // index of the first unconsumed chunk
+  private buffered = 0; // bytes not yet consumed
+  private state: State;
+  private flags = 0;
+  private size = 0;
+  private greetingBuf: Buffer | null = null;
+  private greetingHave = 0;
+  private error: ZmtpError | null = null;
+
+  constructor(
+    private readonly sink: DecoderSink,
+    private readonly limits: DecoderLimits,
+    expectGreeting = true,
+  ) {
+    this.state = expectGreeting ? State.Greeting : State.Header;
+  }
+
+  /** The error that stopped this decoder, if any. */
+  get failure(): ZmtpError | null {
+    return this.error;
+  }
+
+  /**
+   * Feeds one received chunk and decodes everything it completes. Throws the ZmtpError of the
+   * first violation; afterwards every call throws the same error.
+   */
+  push(chunk: Buffer): void {
+    if (this.error) throw this.error;
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    try {
+      this.run();
+    } catch (err) {
+      this.state = State.Failed;
+      this.chunks.length = 0;
+      this.head = 0;
+      this.buffered = 0;
+      this.error =
+        err instanceof ZmtpError
+          ? err
+          : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'frame handler failed', { cause: err });
+      throw this.error;
+    }
+  }
+
+  private run(): void {
+    for (;;) {
+      switch (this.state) {
+        case State.Greeting:
+          if (!this.readGreeting()) return;
+          break;
+        case State.Header: {
+          if (this.buffered < 2) return;
+          const flags = this.byteAt(0);
+          if (flags & FLAG_RESERVED) {
+            throw new ZmtpError(ZmtpErrorCode.RESERVED_FLAGS, 'frame has reserved flag bits set');
+          }
+          if ((flags & (FLAG_COMMAND | FLAG_MORE)) === (FLAG_COMMAND | FLAG_MORE)) {
+            throw new ZmtpError(ZmtpErrorCode.COMMAND_MORE, 'command frame has the MORE flag set');
+          }
+          this.flags = flags;
+          if (flags & FLAG_LONG) {
+            this.state = State.LongSize;
+          } else {
+            this.size = this.byteAt(1);
+            this.skip(2);
+            this.checkSize();
+            this.state = State.Body;
+          }
+          break;
+        }
+        case State.LongSize: {
+          if (this.buffered < 9) return;
+          const hi = this.u32At(1);
+          const lo = this.u32At(5);
+          // 2^53 − 1 is the largest size a double holds exactly (hi < 2^21).
+          if (hi >= 0x20_0000) {
+            throw new ZmtpError(ZmtpErrorCode.FRAME_TOO_LARGE, 'frame size exceeds 2^53 - 1');
+          }
+          this.size = hi * 0x1_0000_0000 + lo;
+          this.skip(9);
+          this.checkSize();
+          this.state = State.Body;
+          break;
+        }
+        case State.Body: {
+          if (this.buffered < this.size) return;
+          const body = this.size === 0 ? EMPTY : this.take(this.size);
+          this.state = State.Header;
+          this.sink.onFrame(this.flags, body);
+          break;
+        }
+        case State.Failed:
+          return;
+      }
+    }
+  }
+
+  private checkSize(): void {
+    const max = this.limits.maxMessageSize;
+    if (max >= 0 && this.size > max) {
+      throw new ZmtpError(
+        ZmtpErrorCode.FRAME_TOO_LARGE,
+        `frame of ${this.size} bytes exceeds maxMessageSize (${max})`,
+      );
+    }
+  }
+
+  private readGreeting(): boolean {
+    const g = (this.greetingBuf ??= Buffer.allocUnsafe(GREETING_SIZE));
+    const want = GREETING_SIZE - this.greetingHave;
+    const n = Math.min(want, this.buffered);
+    this.copyOut(g, this.greetingHave, n);
+    this.greetingHave += n;
+    checkGreetingPrefix(g, this.greetingHave);
+    if (this.greetingHave < GREETING_SIZE) return false;
+    this.greetingBuf = null;
+    this.state = State.Header;
+    this.sink.onGreeting(g);
+    return true;
+  }
+
+  /** The byte at `offset` past the read position (must be buffered). */
+  private byteAt(offset: number): number {
+    let i = this.head;
+    for (;;) {
+      const c = this.chunks[i]!;
+      if (offset < c.length) return c[offset]!;
+      offset -= c.length;
+      i++;
+    }
+  }
+
+  private u32At(offset: number): number {
+    const c = this.chunks[this.head]!;
+    if (offset + 4 <= c.length) return c.readUInt32BE(offset);
+    return (
+      ((this.byteAt(offset) << 24) |
+        (this.byteAt(offset + 1) << 16) |
+        (this.byteAt(offset + 2) << 8) |
+        this.byteAt(offset + 3)) >>>
+      0
+    );
+  }
+
+  private skip(n: number): void {
+    this.buffered -= n;
+    while (n > 0) {
+      const c = this.chunks[this.head]!;
+      if (n < c.length) {
+        this.chunks[this.head] = c.subarray(n);
+        return;
+      }
+      n -= c.length;
+      this.dropHead();
+    }
+  }
+
+  /** Consumes `n` buffered bytes: a view when they sit in one chunk, else one copy. */
+  private take(n: number): Buffer {
+    const c = this.chunks[this.head]!;
+    if (n <= c.length) {
+      this.buffered -= n;
+      if (n === c.length) {
+        this.dropHead();
+        return c;
+      }
+      this.chunks[this.head] = c.subarray(n);
+      return c.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    this.copyOut(out, 0, n);
+    return out;
+  }
+
+  private copyOut(dst: Buffer, at: number, n: number): void {
+    this.buffered -= n;
+    while (n > 0) {
+      const c = this.chunks[this.head]!;
+      if (n < c.length) {
+        dst.set(c.subarray(0, n), at);
+        this.chunks[this.head] = c.subarray(n);
+        return;
+      }
+      dst.set(c, at);
+      at += c.length;
+      n -= c.length;
+      this.dropHead();
+    }
+  }
+
+  private dropHead(): void {
+    this.chunks[this.head] = EMPTY;
+    this.head++;
+    if (this.head === this.chunks.length) {
+      this.chunks.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      // Compact rarely so the array does not grow without bound under a slow trickle.
+      this.chunks.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The ZMTP 3.1 greeting (RFC 37 §"The Greeting", PROTOCOL.md §1.4.1): 64 bytes each way.
+ *
+ *   0      FF                signature start
+ *   1..8   padding           libzmq writes u64be(len(routing id) + 1); receivers ignore it
+ *   9      7F                signature end (bit 0 set, else libzmq falls back to ZMTP 1.0)
+ *   10,11  03 01             version 3.1
+ *   12..31 mechanism         NUL-padded ASCII
+ *   32     as-server         libzmq always writes 00; never relied upon
+ *   33..63 filler            zeros
+ *
+ * We send all 64 bytes at once and never wait for the peer's first (libzmq sends in pieces and
+ * waits for ours: waiting for theirs would deadlock).
+ */
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+
+export const GREETING_SIZE = 64;
+
+/** Builds our greeting. `identityLength` reproduces libzmq's padding so our bytes match its. */
+export function encodeGreeting(mechanism: string, identityLength = 0): Buffer {
+  if (mechanism.length === 0 || mechanism.length > 20) {
+    throw new RangeError('mechanism name must be 1 to 20 ASCII bytes');
+  }
+  const g = Buffer.alloc(GREETING_SIZE);
+  g[0] = 0xff;
+  g.writeUInt32BE(identityLength + 1, 5); // low word of the u64be padding; the high word stays 0
+  g[9] = 0x7f;
+  g[10] = 3;
+  g[11] = 1;
+  g.write(mechanism, 12, 'latin1');
+  return g;
+}
+
+/** The fields of a peer's greeting we act on. */
+export interface Greeting {
+  major: number;
+  minor: number;
+  mechanism: string;
+}
+
+/**
+ * Checks a (possibly partial) greeting prefix as early as each field is available, so that a
+ * non-ZMTP or pre-3.0 peer is refused without waiting for 64 bytes. Returns nothing; throws.
+ */
+export function checkGreetingPrefix(bytes: Uint8Array, length: number): void {
+  if (length > 0 && bytes[0] !== 0xff) {
+    throw new ZmtpError(ZmtpErrorCode.GREETING_SIGNATURE, 'peer greeting does not start with 0xFF');
+  }
+  if (length > 9 && (bytes[9]! & 0x01) === 0) {
+    throw new ZmtpError(ZmtpErrorCode.GREETING_SIGNATURE, 'peer greeting signature end lacks bit 0 (ZMTP 1.0 peer)');
+  }
+  if (length > 10 && bytes[10]! < 3) {
+    throw new ZmtpError(ZmtpErrorCode.VERSION, `peer speaks ZMTP ${bytes[10]}.x; 3.0 or later is required`);
+  }
+}
+
+/** Parses a complete 64-byte greeting and checks the mechanism against ours. */
+export function decodeGreeting(bytes: Uint8Array, expectedMechanism: string): Greeting {
+  checkGreetingPrefix(bytes, GREETING_SIZE);
+  let end = 12;
+  while (end < 32 && bytes[end] !== 0) end++;
+  const mechanism = Buffer.from(bytes.buffer, bytes.byteOffset + 12, end - 12).toString('latin1');
+  if (mechanism !== expectedMechanism) {
+    // Only name our own mechanism: the peer's bytes are not echoed into messages.
+    throw new ZmtpError(
+      ZmtpErrorCode.MECHANISM_MISMATCH,
+      `peer greeting names a different security mechanism than ${expectedMechanism}`,
+    );
+  }
+  return { major: bytes[10]!, minor: bytes[11]!, mechanism };
+}

@@ -1,0 +1,28 @@
+/**
+ * ZMTP 3.1 (RFC 23/37) over net.Socket: greeting, frame codec, NULL mechanism, heartbeats, and
+ * libzmq-compatible ROUTER (listener) and DEALER (outgoing) roles. Knows nothing of OxenMQ.
+ */
+export * from './errors.js';
+export * from './clock.js';
+export * from './frame.js';
+export * from './command.js';
+export * from './metadata.js';
+export * from './greeting.js';
+export * from './decoder.js';
+export * from './heartbeat.js';
+export * from './mechanism.js';
+export { nullMechanism } from './null.js';
+export * from './options.js';
+export * from './endpoint.js';
+export * from './queue.js';
+export {
+  ZmtpConnection,
+  type AuthDecision,
+  type AuthRequest,
+  type Authenticator,
+  type ConnectionOwner,
+  type OutgoingMessage,
+  type SocketType,
+} from './connection.js';
+export { ZmtpRouter, type RouterOptions, type RouterMessageHandler } from './router.js';
+export { ZmtpDealer, type DealerOptions, type DealerState } from './dealer.js';

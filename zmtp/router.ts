@@ -1,0 +1,247 @@
+/**
+ * A listener with libzmq ROUTER semantics (RFC 28 routing, PROTOCOL.md §1.3), plus the two
+ * options C++ oxenmq sets on its listeners: ROUTER_HANDOVER (a new connection announcing a routing
+ * id in use takes the route over; the old one is closed) and ROUTER_MANDATORY (sending to a route
+ * with no live connection is a typed error, never a silent drop).
+ *
+ * Route = the peer's announced Identity, or a generated 5-byte `00 ‖ u32be(counter)` when empty.
+ */
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import { lstatSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import {
+  type Authenticator,
+  type ConnectionOwner,
+  type OutgoingMessage,
+  ZmtpConnection,
+} from './connection.js';
+import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import type { MechanismFactory } from './mechanism.js';
+import { nullMechanism } from './null.js';
+import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
+
+/** Options of a {@link ZmtpRouter}. */
+export interface RouterOptions extends ZmtpOptions {
+  /** Security mechanism (default NULL). */
+  mechanism?: MechanismFactory;
+  /** Called once per connection after the peer's identity is known; deny → ERROR "400". */
+  authenticate?: Authenticator;
+}
+
+/** Events: 'connect' (peer), 'disconnect' (peer, err|null), 'handshake-failed' (err, address), 'error' (err). */
+export interface RouterEvents {
+  connect: [peer: ZmtpConnection];
+  disconnect: [peer: ZmtpConnection, err: ZmtpError | null];
+  'handshake-failed': [err: ZmtpError, address: string];
+}
+
+/** Handler for incoming messages: the frames after the (local) route, the route and the peer. */
+export type RouterMessageHandler = (frames: Buffer[], route: Buffer, peer: ZmtpConnection) => void;
+
+export class ZmtpRouter extends EventEmitter<RouterEvents> implements ConnectionOwner {
+  readonly options: ResolvedZmtpOptions;
+  /** Live, handshaken connections by route (latin1 of the route bytes: cheap and exact). */
+  private readonly routes = new Map<string, ZmtpConnection>();
+  private readonly connections = new Set<ZmtpConnection>();
+  private readonly servers: { server: net.Server; endpoint: Endpoint; ipcPath?: string }[] = [];
+  private readonly mechanism: MechanismFactory;
+  private readonly authenticate: Authenticator | undefined;
+  private nextGenerated = randomInt(0, 0x7fff_ffff);
+  private closed = false;
+  /** Receives every incoming message; set it before binding. */
+  onMessage: RouterMessageHandler = () => {};
+
+  constructor(opts: RouterOptions = {}) {
+    super();
+    this.options = resolveOptions(opts);
+    this.mechanism = opts.mechanism ?? nullMechanism;
+    this.authenticate = opts.authenticate;
+  }
+
+  /** Number of live routes. */
+  get size(): number {
+    return this.routes.size;
+  }
+
+  /** The endpoints bound so far, with real ports. */
+  get endpoints(): string[] {
+    return this.servers.map((s) => formatEndpoint(s.endpoint));
+  }
+
+  /**
+   * Starts listening on `endpoint` and resolves with the bound endpoint (port 0 and `*` resolved).
+   * Rejects with BIND_FAILED (cause: the system error) or BAD_ENDPOINT.
+   */
+  async bind(endpoint: string): Promise<string> {
+    if (this.closed) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router is closed');
+    const ep = parseEndpoint(endpoint);
+    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    let listenArg: net.ListenOptions;
+    if (ep.transport === 'ipc') {
+      await removeStaleSocket(ep.path);
+      listenArg = { path: ep.path };
+    } else {
+      let host = ep.host === '*' ? (this.options.ipv6 ? '::' : '0.0.0.0') : ep.host;
+      if (ep.host === 'localhost' && !this.options.ipv6) host = '127.0.0.1';
+      listenArg = { host, port: ep.port, ipv6Only: false };
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        server.close();
+        reject(new ZmtpError(ZmtpErrorCode.BIND_FAILED, `cannot bind ${endpoint}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }));
+      };
+      server.once('error', onError);
+      server.listen(listenArg, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.options.logger.error?.(`zmtp: listener ${endpoint} failed`, err));
+    let bound: Endpoint = ep;
+    if (ep.transport === 'tcp') {
+      const a = server.address() as net.AddressInfo;
+      bound = { transport: 'tcp', host: ep.host === '*' ? '*' : a.address, port: a.port };
+    }
+    this.servers.push({ server, endpoint: bound, ipcPath: ep.transport === 'ipc' ? ep.path : undefined });
+    return formatEndpoint(bound);
+  }
+
+  /** The live connection for `route`, if any. */
+  peer(route: Uint8Array): ZmtpConnection | undefined {
+    return this.routes.get(routeKey(route));
+  }
+
+  /**
+   * Sends a message to the peer at `route`. Throws HOST_UNREACHABLE when no live connection has
+   * that route (ROUTER_MANDATORY), QUEUE_FULL at the high-water mark, CLOSED after close().
+   */
+  send(route: Uint8Array, msg: OutgoingMessage): void {
+    const conn = this.routes.get(routeKey(route));
+    if (conn === undefined) {
+      throw new ZmtpError(ZmtpErrorCode.HOST_UNREACHABLE, 'no connected peer has this route');
+    }
+    conn.send(msg);
+  }
+
+  /** Stops listening and closes every connection (queued messages get `lingerMs` to go out). */
+  async close(lingerMs = 0): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closing = this.servers.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          s.server.close(() => resolve());
+          if (s.ipcPath) {
+            try {
+              unlinkSync(s.ipcPath);
+            } catch {
+              // already gone
+            }
+          }
+        }),
+    );
+    const waits: Promise<void>[] = [];
+    for (const c of this.connections) {
+      waits.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
+      c.close(lingerMs);
+    }
+    await Promise.all([...closing, ...waits]);
+  }
+
+  // --- ConnectionOwner ----------------------------------------------------------------------
+
+  connReady(conn: ZmtpConnection): void {
+    let route = conn.peerIdentity;
+    if (route.length === 0) {
+      route = Buffer.allocUnsafe(5);
+      route[0] = 0;
+      route.writeUInt32BE(this.nextGenerated, 1);
+      this.nextGenerated = (this.nextGenerated + 1) >>> 0;
+    }
+    const key = routeKey(route);
+    const old = this.routes.get(key);
+    if (old !== undefined) {
+      // Handover: the newcomer takes the route; the old connection is detached and closed.
+      old.route = Buffer.alloc(0);
+      old.close(0);
+    }
+    conn.route = route;
+    this.routes.set(key, conn);
+    this.emit('connect', conn);
+  }
+
+  connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
+    if (conn.route.length === 0) return; // handed over: receives and delivers nothing further
+    this.onMessage(frames, conn.route, conn);
+  }
+
+  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {
+    this.connections.delete(conn);
+    if (conn.route.length > 0) {
+      const key = routeKey(conn.route);
+      if (this.routes.get(key) === conn) this.routes.delete(key);
+    }
+    if (wasReady) {
+      if (err) this.options.logger.debug?.(`zmtp: peer #${conn.serial} disconnected: ${err.message}`);
+      this.emit('disconnect', conn, err);
+    } else {
+      const e = err ?? new ZmtpError(ZmtpErrorCode.TRANSPORT, 'peer closed the connection during the handshake');
+      this.options.logger.warn?.(`zmtp: handshake with ${conn.remoteAddress} failed: ${e.message}`);
+      this.emit('handshake-failed', e, conn.remoteAddress);
+    }
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ZmtpConnection({
+      socket,
+      role: 'server',
+      socketType: 'ROUTER',
+      identity: Buffer.alloc(0),
+      mechanism: this.mechanism,
+      options: this.options,
+      owner: this,
+      remoteAddress: socket.remoteAddress ?? 'localhost',
+      authenticate: this.authenticate,
+    });
+    this.connections.add(conn);
+  }
+}
+
+/** Map key for a route: latin1 keeps every byte value distinct without a hex conversion. */
+function routeKey(route: Uint8Array): string {
+  return Buffer.from(route.buffer, route.byteOffset, route.length).toString('latin1');
+}
+
+/**
+ * Removes a Unix socket file left behind by a dead process (nobody accepts on it), but never a
+ * live one or a non-socket: a live listener makes the later bind fail with EADDRINUSE, which is
+ * the right answer. (libzmq unlinks unconditionally, which can steal a live socket's path.)
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    if (!lstatSync(path).isSocket()) return;
+  } catch {
+    return;
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+  if (!live) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // raced with someone else's cleanup
+    }
+  }
+}
