@@ -219,14 +219,15 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     });
   }
 
-  /** Schedules the next attempt; a failed attempt doubles the delay, a lost connection resets it. */
+  /**
+   * Schedules the next attempt after the current delay and doubles the delay for the one after
+   * (libzmq `tcp_connecter_t::get_new_reconnect_ivl`); a completed handshake resets it.
+   */
   private scheduleRetry(attemptError: ZmtpError | null): void {
     this._state = 'waiting';
     const delay = this.retryDelay;
-    if (attemptError !== null) {
-      this.retryDelay = Math.min(this.retryDelay * 2, this.options.reconnectIntervalMax);
-      this.emit('connect-failed', attemptError, delay);
-    }
+    this.retryDelay = Math.min(this.retryDelay * 2, this.options.reconnectIntervalMax);
+    if (attemptError !== null) this.emit('connect-failed', attemptError, delay);
     this.retryTimer = this.options.clock.setTimeout(() => {
       this.retryTimer = null;
       if (this._state === 'waiting') this.attempt();

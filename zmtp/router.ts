@@ -102,7 +102,7 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
     let bound: Endpoint = ep;
     if (ep.transport === 'tcp') {
       const a = server.address() as net.AddressInfo;
-      bound = { transport: 'tcp', host: ep.host === '*' ? '*' : a.address, port: a.port };
+      bound = { transport: 'tcp', host: a.address, port: a.port };
     }
     this.servers.push({ server, endpoint: bound, ipcPath: ep.transport === 'ipc' ? ep.path : undefined });
     return formatEndpoint(bound);

@@ -1,0 +1,357 @@
+/**
+ * The connection engine, ROUTER and DEALER against hand-driven raw peers: handshake rules,
+ * timeouts and heartbeats on a manual clock, back-off, queues, and isolation of bad connections.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import {
+  ManualClock,
+  ZmtpDealer,
+  type ZmtpError,
+  ZmtpErrorCode,
+  ZmtpRouter,
+  encodePing,
+  type ZmtpConnection,
+} from '../../zmtp/index.js';
+import { freePort, once, tmpIpcDir } from '../helpers/net.js';
+import { Rng } from '../helpers/random.js';
+import { RawPeer, rawServer } from '../helpers/raw.js';
+
+const portOf = (ep: string) => Number(ep.split(':').at(-1));
+
+describe('zmtp/roles: DEALER', () => {
+  it('sends its whole greeting at once, READY after the peer greeting, and data only after the peer READY (fixture S1)', async () => {
+    const srv = await rawServer();
+    const d = new ZmtpDealer({ identity: Buffer.from('Lx') });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      d.send(['HI']);
+      const peer = await srv.peer;
+      await peer.until(() => peer.greeting !== null, 'greeting');
+      expect(peer.greeting!.subarray(0, 12)).to.deep.equal(Buffer.from('ff00000000000000037f0301', 'hex'));
+      peer.sendGreeting();
+      await peer.until(() => peer.frames.length >= 1, 'READY');
+      expect(peer.commands()).to.deep.equal(['READY']);
+      // HI must wait for the peer's READY: a C++ listener resets connections that send early.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(peer.frames).to.have.length(1);
+      peer.sendReady('ROUTER');
+      await peer.until(() => peer.frames.length === 2, 'HI after READY');
+      expect(peer.frames[1]!.body.toString()).to.equal('HI');
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
+  it('queues up to the high-water mark while connecting, then ERR_ZMTP_QUEUE_FULL', async () => {
+    const d = new ZmtpDealer({ sendHighWaterMark: 1000, clock: new ManualClock() });
+    d.connect(`tcp://127.0.0.1:${await freePort()}`);
+    for (let i = 0; i < 1000; i++) d.send(['m']);
+    expect(() => d.send(['one too many'])).to.throw().with.property('code', ZmtpErrorCode.QUEUE_FULL);
+    expect(d.queued).to.equal(1000);
+    await d.close();
+    expect(() => d.send(['x'])).to.throw().with.property('code', ZmtpErrorCode.CLOSED);
+  });
+
+  it('backs off 250 ms doubling to 5 s on refused connects (manual clock)', async () => {
+    const clock = new ManualClock();
+    const d = new ZmtpDealer({ clock });
+    const delays: number[] = [];
+    try {
+      d.connect(`tcp://127.0.0.1:${await freePort()}`);
+      for (let i = 0; i < 7; i++) {
+        const [err, retryIn] = await once<[ZmtpError, number]>(d, 'connect-failed');
+        expect(err.code).to.equal(ZmtpErrorCode.TRANSPORT);
+        delays.push(retryIn);
+        clock.advance(retryIn);
+      }
+      expect(delays).to.deep.equal([250, 500, 1000, 2000, 4000, 5000, 5000]);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a handshake that does not finish in 10 s fails with ERR_ZMTP_HANDSHAKE_TIMEOUT and is retried', async () => {
+    const clock = new ManualClock();
+    const srv = await rawServer();
+    const d = new ZmtpDealer({ clock });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer; // accepted, but the raw peer never answers
+      await peer.until(() => peer.greeting !== null, 'our greeting (the handshake clock runs)');
+      const failed = once<[ZmtpError, number]>(d, 'connect-failed');
+      clock.advance(9999);
+      expect(d.state).to.equal('connecting');
+      clock.advance(1);
+      const [err, retryIn] = await failed;
+      expect(err.code).to.equal(ZmtpErrorCode.HANDSHAKE_TIMEOUT);
+      expect(retryIn).to.equal(250);
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
+  it('PINGs every interval and drops a silent peer after the heartbeat timeout (manual clock)', async () => {
+    const clock = new ManualClock();
+    const srv = await rawServer();
+    const d = new ZmtpDealer({ clock, heartbeatInterval: 15_000, heartbeatTimeout: 30_000 });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await once(d, 'connect');
+      clock.advance(15_000);
+      await peer.until(() => peer.commands().includes('PING'), 'our PING');
+      expect(peer.frames.at(-1)!.body).to.deep.equal(encodePing(0));
+      const gone = once<[ZmtpError | null]>(d, 'disconnect');
+      clock.advance(30_000);
+      const [err] = await gone;
+      expect(err?.code).to.equal(ZmtpErrorCode.HEARTBEAT_TIMEOUT);
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
+  it('a peer that answers keeps the connection alive across many intervals', async () => {
+    const clock = new ManualClock();
+    const srv = await rawServer();
+    const d = new ZmtpDealer({ clock, heartbeatInterval: 100, heartbeatTimeout: 250 });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await once(d, 'connect');
+      for (let i = 1; i <= 10; i++) {
+        clock.advance(100);
+        await peer.until(() => peer.commands().filter((c) => c === 'PING').length === i, `PING ${i}`);
+        peer.sendCommand('PONG');
+        await new Promise((r) => setTimeout(r, 1)); // let the PONG arrive before time moves on
+      }
+      expect(d.state).to.equal('ready');
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
+  for (const [what, setup, code] of [
+    ['an incompatible Socket-Type', (p: RawPeer) => p.sendReady('PUB'), ZmtpErrorCode.SOCKET_TYPE],
+    ['a data frame before READY', (p: RawPeer) => p.sendMessage('early'), ZmtpErrorCode.UNEXPECTED_COMMAND],
+    ['a mechanism mismatch', null, ZmtpErrorCode.MECHANISM_MISMATCH],
+  ] as const) {
+    it(`${what} fails for good with ${code} (protocol errors are not retried, as libzmq 4.3)`, async () => {
+      const srv = await rawServer();
+      const d = new ZmtpDealer({ reconnectInterval: 1 });
+      try {
+        d.connect(`tcp://127.0.0.1:${srv.port}`);
+        const peer = await srv.peer;
+        const failed = once<[ZmtpError]>(d, 'failed');
+        if (setup === null) {
+          peer.sendGreeting('CURVE');
+        } else {
+          peer.sendGreeting();
+          setup(peer);
+        }
+        const [err] = await failed;
+        expect(err.code).to.equal(code);
+        expect(d.state).to.equal('failed');
+      } finally {
+        await d.close();
+        await srv.close();
+      }
+    });
+  }
+});
+
+describe('zmtp/roles: ROUTER', () => {
+  let router: ZmtpRouter;
+  afterEach(async () => router?.close());
+
+  async function handshaken(port: number, identity?: string): Promise<RawPeer> {
+    const p = await RawPeer.connect(port);
+    p.sendGreeting();
+    p.sendReady('DEALER', identity ? Buffer.from(identity) : undefined);
+    await p.until(() => p.commands().includes('READY'), 'router READY');
+    return p;
+  }
+
+  it('answers READY with Socket-Type=ROUTER and an empty Identity (checklist 8.1 #1)', async () => {
+    router = new ZmtpRouter();
+    const p = await handshaken(portOf(await router.bind('tcp://127.0.0.1:0')));
+    const ready = p.frames[0]!.body;
+    expect(ready.toString('hex')).to.equal('0552454144590b536f636b65742d5479706500000006524f55544552084964656e7469747900000000');
+    p.destroy();
+  });
+
+  it('the authentication hook sees address, mechanism and identity, and can attach data', async () => {
+    const seen: unknown[] = [];
+    router = new ZmtpRouter({
+      authenticate: (req) => {
+        seen.push([req.address, req.mechanism, req.identity.toString(), req.publicKey]);
+        return { allow: true, data: { level: 'basic' } };
+      },
+    });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const connected = once<[ZmtpConnection]>(router, 'connect');
+    const p = await handshaken(port, 'Lauth');
+    const [conn] = await connected;
+    expect(seen).to.deep.equal([['127.0.0.1', 'NULL', 'Lauth', undefined]]);
+    expect(conn.authData).to.deep.equal({ level: 'basic' });
+    p.destroy();
+  });
+
+  it('an asynchronous hook that denies gets ERROR "400" on the wire, then the connection closes', async () => {
+    router = new ZmtpRouter({ authenticate: async () => ({ allow: false }) });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await RawPeer.connect(port);
+    p.sendGreeting();
+    p.sendReady('DEALER');
+    await p.until(() => p.closed, 'close after ERROR');
+    expect(p.frames.map((f) => f.body.toString('hex'))).to.deep.equal(['054552524f5203343030']);
+  });
+
+  it('a hook that throws denies with ERROR "500" and never crashes the listener', async () => {
+    router = new ZmtpRouter({
+      authenticate: () => {
+        throw new Error('boom');
+      },
+    });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await RawPeer.connect(port);
+    p.sendGreeting();
+    p.sendReady('DEALER');
+    await p.until(() => p.closed, 'close after ERROR');
+    expect(p.frames[0]!.body.subarray(7).toString()).to.equal('500');
+  });
+
+  it('a protocol violation ends only that connection with its error code', async () => {
+    router = new ZmtpRouter();
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const good = await handshaken(port, 'Lgood');
+    const bad = await handshaken(port, 'Lbad');
+    router.onMessage = (frames, route) => router.send(route, ['echo', ...frames]);
+    const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+    bad.write(Buffer.from([0x08, 0x00])); // reserved flag bit
+    const [conn, err] = await gone;
+    expect(conn.route.toString()).to.equal('Lbad');
+    expect(err?.code).to.equal(ZmtpErrorCode.RESERVED_FLAGS);
+    good.sendMessage('still', 'here');
+    await good.until(() => good.frames.length === 4, 'echo on the good connection');
+    expect(good.frames.slice(1).map((f) => f.body.toString())).to.deep.equal(['echo', 'still', 'here']);
+    good.destroy();
+  });
+
+  for (const [what, act, code] of [
+    ['an oversize frame', (p: RawPeer) => p.write(Buffer.from([0x02, 0, 0, 0, 0, 0, 0x10, 0, 1])), ZmtpErrorCode.FRAME_TOO_LARGE],
+    ['too many frames in one message', (p: RawPeer) => p.sendMessage(...Array.from({ length: 11 }, () => 'x')), ZmtpErrorCode.TOO_MANY_FRAMES],
+    ['COMMAND with MORE', (p: RawPeer) => p.write(Buffer.from([0x05, 0])), ZmtpErrorCode.COMMAND_MORE],
+  ] as const) {
+    it(`${what} after the handshake → disconnect with ${code}`, async () => {
+      router = new ZmtpRouter({ maxFramesPerMessage: 10 });
+      const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+      const p = await handshaken(port);
+      const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+      act(p);
+      expect((await gone)[1]?.code).to.equal(code);
+    });
+  }
+
+  for (const [what, act, code] of [
+    ['an identity starting with 0x00', (p: RawPeer) => p.sendReady('DEALER', Buffer.from([0, 1, 2])), ZmtpErrorCode.IDENTITY],
+    ['an incompatible Socket-Type', (p: RawPeer) => p.sendReady('SUB'), ZmtpErrorCode.SOCKET_TYPE],
+    ['a missing Socket-Type', (p: RawPeer) => p.sendCommand('READY'), ZmtpErrorCode.SOCKET_TYPE],
+    ['a ZMTP 2.0 greeting', (p: RawPeer) => p.write(Buffer.from('ff00000000000000017f02', 'hex')), ZmtpErrorCode.VERSION],
+  ] as const) {
+    it(`${what} in the handshake → handshake-failed with ${code}`, async () => {
+      router = new ZmtpRouter();
+      const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+      const p = await RawPeer.connect(port);
+      const failed = once<[ZmtpError, string]>(router, 'handshake-failed');
+      if (code !== ZmtpErrorCode.VERSION) p.sendGreeting();
+      act(p);
+      const [err, address] = await failed;
+      expect(err.code).to.equal(code);
+      expect(address).to.equal('127.0.0.1');
+    });
+  }
+
+  it('honours a PING TTL from the peer (manual clock)', async () => {
+    const clock = new ManualClock();
+    router = new ZmtpRouter({ clock, heartbeatInterval: 0 });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await handshaken(port);
+    p.sendCommand('PING', Buffer.from([0, 10, 0xca, 0xfe])); // TTL 1 s, context cafe
+    await p.until(() => p.commands().includes('PONG'), 'PONG');
+    expect(p.frames.at(-1)!.body.subarray(5).toString('hex')).to.equal('cafe');
+    const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+    clock.advance(1000);
+    expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.HEARTBEAT_TIMEOUT);
+  });
+
+  it('property: random garbage from 50 clients never throws out of the listener; a good client keeps working', async () => {
+    router = new ZmtpRouter();
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    router.onMessage = (frames, route) => router.send(route, frames);
+    const good = await handshaken(port);
+    const rng = new Rng(5);
+    const peers: RawPeer[] = [];
+    for (let i = 0; i < 50; i++) {
+      const p = await RawPeer.connect(port);
+      if (i % 2) p.sendGreeting();
+      if (i % 4 === 1) p.sendReady('DEALER');
+      p.write(rng.bytes(1 + rng.int(200)));
+      peers.push(p);
+    }
+    good.sendMessage('ping');
+    await good.until(() => good.frames.length === 2, 'echo');
+    expect(good.frames[1]!.body.toString()).to.equal('ping');
+    for (const p of peers) p.destroy();
+    good.destroy();
+  });
+
+  it('binds tcp://*:0 and reports the real port; a port in use is ERR_ZMTP_BIND_FAILED', async () => {
+    router = new ZmtpRouter();
+    const ep = await router.bind('tcp://*:0');
+    expect(ep).to.match(/^tcp:\/\/0\.0\.0\.0:\d+$/);
+    const other = new ZmtpRouter();
+    try {
+      await other.bind(ep).then(
+        () => expect.fail('bind should fail'),
+        (err: ZmtpError) => expect(err.code).to.equal(ZmtpErrorCode.BIND_FAILED),
+      );
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('ipc: removes a stale socket file but never a live one', async () => {
+    const path = join(tmpIpcDir(), 'stale.sock');
+    // A socket file bound by a process that then exited: nobody accepts on it.
+    execFileSync('python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(path)})`]);
+    expect(existsSync(path)).to.equal(true);
+    router = new ZmtpRouter();
+    await router.bind(`ipc://${path}`);
+    const live = new ZmtpRouter();
+    try {
+      await live.bind(`ipc://${path}`).then(
+        () => expect.fail('bind over a live socket should fail'),
+        (err: ZmtpError) => expect(err.code).to.equal(ZmtpErrorCode.BIND_FAILED),
+      );
+    } finally {
+      await live.close();
+    }
+    const c = net.connect({ path });
+    await once(c, 'connect');
+    c.destroy();
+    await router.close();
+    expect(existsSync(path)).to.equal(false);
+  });
+});
