@@ -545,8 +545,9 @@ export class Scheduler {
   addTimer(fn: () => unknown, intervalMs: number, options: { squelch?: boolean; thread?: TaggedThreadID } = {}): TimerID {
     this.checkOpen();
     if (typeof fn !== 'function') throw new TypeError('addTimer: fn must be a function');
-    if (typeof intervalMs !== 'number' || !(intervalMs >= 0) || !Number.isFinite(intervalMs)) {
-      throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'timer interval must be a finite number ≥ 0');
+    // A 0 ms timer would re-arm for "now" forever and starve everything else.
+    if (typeof intervalMs !== 'number' || !(intervalMs > 0) || !Number.isFinite(intervalMs)) {
+      throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'timer interval must be a finite number > 0');
     }
     const thread = options.thread;
     if (thread !== undefined && thread !== RUN_IN_PROXY) {

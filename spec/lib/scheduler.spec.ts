@@ -793,6 +793,12 @@ describe('Scheduler', () => {
       expect(ticks).to.equal(1);
     });
 
+    it('refuses a non-positive or non-finite interval', () => {
+      const s = make();
+      for (const ms of [0, -1, Infinity, NaN]) expectOmqError(() => s.addTimer(() => {}, ms), OmqErrorCode.INVALID_ARGUMENT);
+      expectOmqError(() => s.addTimer(() => {}, 5, { thread: 9 as never }), OmqErrorCode.INVALID_ARGUMENT);
+    });
+
     it('runs a RUN_IN_PROXY timer directly when it fires', () => {
       const clock = new ManualClock();
       const s = make({ generalThreads: 1, clock });
