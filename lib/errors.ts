@@ -43,3 +43,29 @@ export class OmqError extends Error {
     this.code = code;
   }
 }
+
+/** Why a request failed: the OxenMQ reason a C++ callback would receive as `false, [reason]`. */
+export type RequestErrorCode =
+  | 'TIMEOUT'
+  | 'FORBIDDEN'
+  | 'FORBIDDEN_SN'
+  | 'NOT_A_SERVICE_NODE'
+  | 'UNKNOWNCOMMAND'
+  | 'NO_REPLY_TAG';
+
+/**
+ * A failed `request()`: `code` is the OxenMQ reason (`TIMEOUT` when no reply came in time or the
+ * request could not be sent; otherwise the error the remote answered with).
+ */
+export class RequestError extends Error {
+  override readonly name = 'RequestError';
+  readonly code: RequestErrorCode;
+  /** The command that was requested. */
+  readonly command: string;
+
+  constructor(code: RequestErrorCode, command: string, message?: string, options?: { cause?: unknown }) {
+    super(message ?? `request ${command} failed: ${code}`, options);
+    this.code = code;
+    this.command = command;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * What a command handler receives (PROTOCOL.md §4.4) and the deferred-reply helper
+ * (`send_later()`, §4.4 / checklist 8.4 #48).
+ */
+import type { Access } from './auth.js';
+import type { ConnectionID } from './connection-id.js';
+import type { RequestOptions, SendArg } from './send.js';
+
+/** The subset of OxenMQ a Message uses to answer; keeps message.ts free of the core's internals. */
+export interface MessageSender {
+  send(to: ConnectionID, command: string, ...args: SendArg[]): void;
+  request(to: ConnectionID, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]>;
+}
+
+/** An incoming command as handed to its handler. */
+export class Message {
+  /** The data frames (for request commands: every frame after the reply tag). Views; copy to keep past the handler if you mutate. */
+  readonly data: Buffer[];
+  /** Who sent it: SN form when the peer is a service node at this message, else the connection. */
+  readonly conn: ConnectionID;
+  /** The peer's access at this message. */
+  readonly access: Access;
+  /** The peer's address (IP text for TCP, "localhost" for IPC, "(unknown)" in-process). */
+  readonly remote: string;
+  /** The reply tag of a request command; undefined for plain commands. */
+  readonly replyTag: Buffer | undefined;
+  readonly #omq: MessageSender;
+
+  /** @internal */
+  constructor(omq: MessageSender, data: Buffer[], conn: ConnectionID, access: Access, remote: string, replyTag: Buffer | undefined) {
+    this.#omq = omq;
+    this.data = data;
+    this.conn = conn;
+    this.access = access;
+    this.remote = remote;
+    this.replyTag = replyTag;
+  }
+
+  /**
+   * Sends `command` back to the originating peer. To a service node this is a "strong" send (a
+   * new connection is opened if needed); otherwise it goes only over the connection the message
+   * came on.
+   */
+  sendBack(command: string, ...args: SendArg[]): void {
+    this.#omq.send(this.conn, command, ...args, { optional: !this.conn.isSn });
+  }
+
+  /** Replies to a request: `[REPLY][tag][parts…]`. Throws if the message carried no tag. */
+  sendReply(...args: SendArg[]): void {
+    if (this.replyTag === undefined) throw new TypeError('sendReply: this message is not a request (no reply tag)');
+    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, { optional: !this.conn.isSn });
+  }
+
+  /** Sends a request back to the originating peer and resolves with its reply. */
+  sendRequest(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]> {
+    return this.#omq.request(this.conn, command, parts, { optional: !this.conn.isSn, ...options });
+  }
+
+  /**
+   * A copyable object for answering after the handler has returned (C++ `send_later()`):
+   * `reply(...)`, `back(cmd, ...)`, `request(cmd, ...)`, and `send(...)` which replies if the
+   * message had a tag and otherwise sends back.
+   */
+  sendLater(): DeferredSend {
+    return new DeferredSend(this.#omq, this.conn, this.replyTag);
+  }
+}
+
+/** The deferred form of a {@link Message}'s reply helpers; holds no reference to the message data. */
+export class DeferredSend {
+  readonly #omq: MessageSender;
+  readonly conn: ConnectionID;
+  readonly replyTag: Buffer | undefined;
+
+  /** @internal */
+  constructor(omq: MessageSender, conn: ConnectionID, replyTag: Buffer | undefined) {
+    this.#omq = omq;
+    this.conn = conn;
+    // Copy: the tag may be a view into a socket chunk the caller no longer owns.
+    this.replyTag = replyTag === undefined ? undefined : Buffer.from(replyTag);
+  }
+
+  back(command: string, ...args: SendArg[]): void {
+    this.#omq.send(this.conn, command, ...args, { optional: !this.conn.isSn });
+  }
+
+  reply(...args: SendArg[]): void {
+    if (this.replyTag === undefined) throw new TypeError('reply: the deferred message was not a request');
+    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, { optional: !this.conn.isSn });
+  }
+
+  request(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]> {
+    return this.#omq.request(this.conn, command, parts, { optional: !this.conn.isSn, ...options });
+  }
+
+  /** `reply(...)` if the message had a tag, else `back(command, ...)` where the first arg is the command. */
+  send(...args: SendArg[]): void {
+    if (this.replyTag !== undefined) this.reply(...args);
+    else {
+      const [command, ...rest] = args;
+      if (typeof command !== 'string') throw new TypeError('send: a non-request deferred message needs a command first');
+      this.back(command, ...rest);
+    }
+  }
+}
