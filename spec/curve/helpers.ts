@@ -86,6 +86,11 @@ export function step(p: Pair, side: 'client' | 'server'): boolean {
 export function runHandshake(p: Pair): void {
   p.client.start();
   p.server.start();
+  pump(p);
+}
+
+/** Delivers queued commands both ways until neither side has anything to send. */
+export function pump(p: Pair): void {
   while (step(p, 'client') || step(p, 'server'));
 }
 
