@@ -68,6 +68,21 @@ export function commandsIn(chunks: Buffer[]): string[] {
   return names;
 }
 
+/** Number of CurveZMQ MESSAGE boxes in a recorded stream (libzmq sends them as data frames, flags 0). */
+export function messageBoxesIn(chunks: Buffer[]): number {
+  let n = 0;
+  const d = new Decoder(
+    { onGreeting: () => {}, onFrame: (_flags, body) => void (body.length > 8 && body.toString('latin1', 0, 8) === '\x07MESSAGE' && n++) },
+    { maxMessageSize: -1 },
+  );
+  try {
+    for (const c of chunks) d.push(c);
+  } catch {
+    // a partial frame at the end of a recording
+  }
+  return n;
+}
+
 /** Resolves once `cond()` holds, re-checking on every `emitter` event (or every 5 ms). */
 export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000, emitter?: EventEmitter): Promise<void> {
   const deadline = Date.now() + timeoutMs;
