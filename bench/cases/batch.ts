@@ -1,0 +1,83 @@
+/**
+ * batch: the worker pool's speed-up on CPU-bound batch jobs. The same jobs run one after another
+ * on the main thread (what an in-process job does: every socket waits) and spread over
+ * lib/worker-pool's threads; the ratio is the speed-up, bounded by the core count (2 here).
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { WorkerPool } from '../../lib/worker-pool.js';
+import { spin } from '../jobs.js';
+import { type CaseResult, type Row } from '../report.js';
+import { ratioText, spread } from '../stats.js';
+import { type CaseContext, CaseFailure } from './context.js';
+
+const JOBS_URL = new URL('../jobs.js', import.meta.url);
+
+/** Iterations of `spin` that take about `ms` on this machine. */
+function calibrate(ms: number): number {
+  let it = 100_000;
+  for (;;) {
+    const t0 = performance.now();
+    spin(it);
+    const el = performance.now() - t0;
+    if (el >= 5) return Math.max(1000, Math.round((it * ms) / el));
+    it *= 4;
+  }
+}
+
+export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
+  const { opts, report } = ctx;
+  const size = os.availableParallelism();
+  // ~20 ms jobs: long enough that thread hand-off is noise, short enough for a quick suite.
+  const iterations = calibrate(opts.smoke ? 2 : 20);
+  const jobs = size * 4;
+  const expected = spin(iterations);
+  const pool = new WorkerPool({ size });
+  try {
+    const inline = () => {
+      const t0 = performance.now();
+      for (let i = 0; i < jobs; i++) if (spin(iterations) !== expected) throw new CaseFailure('batch: inline job gave a wrong result');
+      return jobs / ((performance.now() - t0) / 1e3);
+    };
+    const pooled = async () => {
+      const t0 = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: jobs }, () => pool.run<number>({ module: JOBS_URL, export: 'spin', args: [iterations] })),
+      );
+      if (results.some((r) => r !== expected)) throw new CaseFailure('batch: a worker job gave a wrong result');
+      return jobs / ((performance.now() - t0) / 1e3);
+    };
+    report.progress('batch: warm-up (starting workers)');
+    await pooled();
+    inline();
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let run = 0; run < opts.runs; run++) {
+      report.progress(`batch: run ${run + 1}/${opts.runs}`);
+      a.push(inline());
+      b.push(await pooled());
+    }
+    const speedup = spread(b.map((x, i) => x / a[i]!));
+    report.print(
+      `batch · ${jobs} jobs of ~${opts.smoke ? 2 : 20} ms · median of ${opts.runs}\n` +
+        `inline: ${spread(a).median.toFixed(1)} [jobs/s]\npool (${size} workers): ${spread(b).median.toFixed(1)} [jobs/s]\n` +
+        `speed-up: ${ratioText(speedup)}\n`,
+    );
+    const rows: Row[] = [
+      { case: 'batch', peer: 'inline (main thread)', runs: a, unit: 'jobs/s', higherIsBetter: true, extra: [], ratios: {} },
+      {
+        case: 'batch',
+        peer: `worker pool (${size} threads)`,
+        runs: b,
+        unit: 'jobs/s',
+        higherIsBetter: true,
+        extra: [],
+        ratios: {},
+        note: `speed-up ${ratioText(speedup)}`,
+      },
+    ];
+    return { name: 'batch', status: 'ok', sources: ['lib/worker-pool.ts'], rows };
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * reqrep: OxenMQ `request()` → a request command → `sendReply()` → the promise resolves, at 1 and
+ * --inflight requests outstanding. The reference is native zeromq doing a bare echo of the same
+ * size and in-flight count (no command dispatch, no reply tags): an upper bound for what the
+ * OxenMQ layer could reach over libzmq, not a like-for-like protocol.
+ *
+ * Skipped until lib/oxenmq.ts exists (see optional.ts for the API shape it is written against).
+ */
+import { loadOxenmq, loadZeromq } from '../optional.js';
+import type { Impl, ServeInfo } from '../protocol.js';
+import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { median } from '../stats.js';
+import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from './context.js';
+
+const ZMQ_REF = 'zeromq (bare echo)';
+
+export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
+  const { opts, report } = ctx;
+  const omq = await loadOxenmq();
+  if (!omq.ok) return { name: 'reqrep', status: 'skipped', reason: omq.reason, rows: [] };
+  if (!opts.peers.includes('ours')) return { name: 'reqrep', status: 'skipped', reason: 'needs --peer ours', rows: [] };
+  if (opts.curve) return { name: 'reqrep', status: 'skipped', reason: 'reqrep over CURVE is not wired yet', rows: [] };
+  const impls: Impl[] = ['oxenmq'];
+  const sources = [omq.from];
+  if (opts.peers.includes('zeromq')) {
+    const z = await loadZeromq();
+    if (z.ok) {
+      impls.push('zeromq');
+      sources.push(z.from);
+    }
+  }
+  const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
+  const servers = new Map<Impl, ServeInfo>();
+  const rows: Row[] = [];
+  try {
+    for (const impl of impls) {
+      servers.set(impl, await ctx.server().serve({ impl, mode: 'echo', endpoint: 'tcp://127.0.0.1:0', size: opts.size, curve: null }));
+    }
+    for (const inflight of [...new Set([1, opts.inflight])]) {
+      const label = `reqrep ${sizeLabel(opts.size)} ×${inflight}`;
+      const runs = new Map<Impl, { rate: number; p50: number; p99: number }[]>(impls.map((i) => [i, []]));
+      const trial = async (impl: Impl, d: number, count: number | null) => {
+        const r = await ctx.client().run(
+          { impl, mode: 'rt', endpoint: servers.get(impl)!.endpoint, size: opts.size, inflight, durationMs: d, count, curve: null },
+          trialTimeout(d, count),
+        );
+        if (r.bad > 0) throw new CaseFailure(`${label} ${impl}: ${r.bad} wrong replies`);
+        if (r.completed !== r.sent || r.completed === 0) throw new CaseFailure(`${label} ${impl}: ${r.completed} of ${r.sent} requests answered`);
+        return { rate: r.completed / (r.elapsedNs / 1e9), p50: r.rtt!.p50 / 1e3, p99: r.rtt!.p99 / 1e3 };
+      };
+      const w = warmup(durationMs, opts.count);
+      for (const impl of impls) {
+        report.progress(`${label}: ${impl} warm-up`);
+        await trial(impl, w.durationMs, w.count);
+      }
+      for (let run = 0; run < opts.runs; run++) {
+        for (const impl of impls) {
+          report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
+          runs.get(impl)!.push(await trial(impl, durationMs, opts.count));
+        }
+      }
+      const variant: Row[] = impls.map((impl) => {
+        const r = runs.get(impl)!;
+        const peer = impl === 'oxenmq' ? 'ours' : ZMQ_REF;
+        report.print(
+          `${label} · ${peer} · median of ${opts.runs}\nmessage size: ${opts.size} [B]\n` +
+            `mean throughput: ${Math.round(median(r.map((x) => x.rate)))} [req/s]\n` +
+            `round trip p50: ${median(r.map((x) => x.p50)).toFixed(3)} [us]\nround trip p99: ${median(r.map((x) => x.p99)).toFixed(3)} [us]\n`,
+        );
+        return {
+          case: label,
+          peer,
+          runs: r.map((x) => x.rate),
+          unit: 'req/s',
+          higherIsBetter: true,
+          extra: [
+            { label: 'p50', unit: 'us', runs: r.map((x) => x.p50) },
+            { label: 'p99', unit: 'us', runs: r.map((x) => x.p99) },
+          ],
+          ratios: {},
+        };
+      });
+      fillRatios(variant, 'ours', { zeromq: ZMQ_REF });
+      rows.push(...variant);
+    }
+  } finally {
+    for (const s of servers.values()) await ctx.server().stop(s.id);
+  }
+  return { name: 'reqrep', status: 'ok', sources, rows };
+}

@@ -1,0 +1,190 @@
+/**
+ * thr, lat and rt: DEALER→ROUTER on ours, native zeromq and the raw net ceiling, with the peers'
+ * runs interleaved (ours, zeromq, net, ours, …) so a slow stretch of the machine hits all of them
+ * alike, and every ratio is taken between runs measured back to back.
+ *
+ * thr follows libzmq local_thr/remote_thr (the receiver times first message → last); lat/rt
+ * follow local_lat/remote_lat (the client times round trips; "average latency" is half the mean
+ * round trip, libzmq's convention), with percentiles of the full round trip added.
+ */
+import { loadCurve, loadZeromq } from '../optional.js';
+import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
+import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { median } from '../stats.js';
+import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from './context.js';
+
+type SocketCase = 'thr' | 'lat' | 'rt';
+
+/** Which implementations can run, with notes on the ones that cannot. */
+async function availableImpls(ctx: CaseContext, allowNet: boolean): Promise<{ impls: SocketImpl[]; sources: string[]; notes: string[] }> {
+  const impls: SocketImpl[] = [];
+  const sources: string[] = [];
+  const notes: string[] = [];
+  for (const p of ctx.opts.peers) {
+    if (p === 'zeromq') {
+      const z = await loadZeromq();
+      if (!z.ok) {
+        notes.push(`zeromq skipped: ${z.reason}`);
+        continue;
+      }
+      sources.push(z.from);
+    }
+    if (p === 'ours' && ctx.opts.curve) {
+      const c = await loadCurve();
+      if (!c.ok) {
+        notes.push(`ours skipped (--curve): ${c.reason}`);
+        continue;
+      }
+      sources.push(`CURVE from ${c.from}`);
+    }
+    if (p === 'net' && !allowNet) continue;
+    impls.push(p);
+  }
+  return { impls, sources, notes };
+}
+
+/** Checks one trial's counts; throws CaseFailure on loss or corruption. */
+function validate(name: SocketCase, impl: SocketImpl, r: ClientResult): void {
+  const who = `${name} ${impl}`;
+  if (r.bad > 0) throw new CaseFailure(`${who}: ${r.bad} corrupted or out-of-order replies`);
+  if (name === 'thr') {
+    const sink = r.sink;
+    if (sink === undefined) throw new CaseFailure(`${who}: no report from the sink`);
+    if (sink.bad > 0) throw new CaseFailure(`${who}: the sink saw ${sink.bad} corrupted or out-of-order messages`);
+    if (sink.received !== r.sent) throw new CaseFailure(`${who}: sent ${r.sent} messages, the sink received ${sink.received}`);
+    if (sink.received === 0) throw new CaseFailure(`${who}: nothing was sent`);
+  } else {
+    if (r.completed !== r.sent) throw new CaseFailure(`${who}: ${r.sent - r.completed} of ${r.sent} round trips never completed`);
+    if (r.completed === 0) throw new CaseFailure(`${who}: no round trip completed`);
+  }
+}
+
+interface Figures {
+  primary: number;
+  extra: number[];
+  count: number;
+  meanRttNs: number;
+}
+
+function figures(name: SocketCase, size: number, r: ClientResult): Figures {
+  if (name === 'thr') {
+    const s = r.sink!;
+    // One message has no duration; count a nanosecond so the figure stays finite.
+    const rate = s.received / (Math.max(s.elapsedNs, 1) / 1e9);
+    return { primary: rate, extra: [(rate * size) / 1e6], count: s.received, meanRttNs: 0 };
+  }
+  const rtt = r.rtt!;
+  const rate = r.completed / (Math.max(r.elapsedNs, 1) / 1e9);
+  if (name === 'lat') return { primary: rtt.p50 / 1e3, extra: [rtt.p99 / 1e3, rate], count: r.completed, meanRttNs: rtt.mean };
+  return { primary: rate, extra: [rtt.p50 / 1e3, rtt.p99 / 1e3], count: r.completed, meanRttNs: rtt.mean };
+}
+
+/** The libzmq perf-tool block for one peer's median figures. */
+function block(name: SocketCase, impl: string, size: number, runs: number, f: Figures[]): string {
+  const med = (pick: (x: Figures) => number) => median(f.map(pick));
+  const head = `${name} · ${impl} · median of ${runs} run${runs === 1 ? '' : 's'}\nmessage size: ${size} [B]\n`;
+  if (name === 'thr') {
+    const thr = med((x) => x.primary);
+    return (
+      head +
+      `message count: ${Math.round(med((x) => x.count))}\n` +
+      `mean throughput: ${Math.round(thr)} [msg/s]\n` +
+      `mean throughput: ${((thr * size * 8) / 1e6).toFixed(3)} [Mb/s]\n`
+    );
+  }
+  const p50 = name === 'lat' ? med((x) => x.primary) : med((x) => x.extra[0]!);
+  const p99 = name === 'lat' ? med((x) => x.extra[0]!) : med((x) => x.extra[1]!);
+  const rate = name === 'lat' ? med((x) => x.extra[1]!) : med((x) => x.primary);
+  return (
+    head +
+    `roundtrip count: ${Math.round(med((x) => x.count))}\n` +
+    `average latency: ${(med((x) => x.meanRttNs) / 2 / 1e3).toFixed(3)} [us]\n` +
+    `round trips: ${Math.round(rate)} [rt/s]\n` +
+    `round trip p50: ${p50.toFixed(3)} [us]\n` +
+    `round trip p99: ${p99.toFixed(3)} [us]\n`
+  );
+}
+
+/** Runs thr, lat or rt; with --connect only the client side, against that endpoint. */
+export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
+  const { opts, report } = ctx;
+  const { impls, sources, notes } = await availableImpls(ctx, true);
+  for (const n of notes) report.print(`${name}: ${n}`);
+  if (impls.length === 0) return { name, status: 'skipped', reason: notes.join('; ') || 'no peer selected', rows: [] };
+  const curve = opts.curve ? ctx.keys : null;
+  const inflight = name === 'rt' ? opts.inflight : 1;
+  const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}`;
+  const spec = (impl: SocketImpl, endpoint: string, durationMs: number, count: number | null): ClientSpec => ({
+    impl,
+    mode: name === 'thr' ? 'thr' : 'rt',
+    endpoint,
+    size: opts.size,
+    inflight,
+    durationMs,
+    count,
+    // net has no security layer: under --curve it still runs in the clear, as the ceiling.
+    curve: impl === 'net' ? null : curve,
+  });
+
+  const servers = new Map<SocketImpl, ServeInfo>();
+  const figs = new Map<SocketImpl, Figures[]>(impls.map((i) => [i, []]));
+  try {
+    for (const impl of impls) {
+      if (opts.connect !== null) {
+        servers.set(impl, { id: -1, endpoint: opts.connect });
+        continue;
+      }
+      report.progress(`${label}: starting ${impl} server`);
+      servers.set(
+        impl,
+        await ctx.server().serve({
+          impl,
+          mode: name === 'thr' ? 'sink' : 'echo',
+          endpoint: 'tcp://127.0.0.1:0',
+          size: opts.size,
+          curve: impl === 'net' ? null : curve,
+        }),
+      );
+    }
+    const w = warmup(opts.durationMs, opts.count);
+    for (const impl of impls) {
+      report.progress(`${label}: ${impl} warm-up`);
+      validate(name, impl, await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, w.durationMs, w.count), trialTimeout(w.durationMs, w.count)));
+    }
+    for (let run = 0; run < opts.runs; run++) {
+      for (const impl of impls) {
+        report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
+        const r = await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, opts.durationMs, opts.count), trialTimeout(opts.durationMs, opts.count));
+        validate(name, impl, r);
+        figs.get(impl)!.push(figures(name, opts.size, r));
+      }
+    }
+  } finally {
+    for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
+  }
+
+  const rows: Row[] = impls.map((impl) => {
+    const f = figs.get(impl)!;
+    report.print(block(name, impl, opts.size, opts.runs, f));
+    const col = (i: number) => f.map((x) => x.extra[i]!);
+    const peer = curve && impl === 'net' ? 'net (plain)' : impl;
+    if (name === 'thr') return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'MB/s', runs: col(0) }], ratios: {} };
+    if (name === 'lat') {
+      return { case: label, peer, label: 'p50', runs: f.map((x) => x.primary), unit: 'us', higherIsBetter: false, extra: [{ label: 'p99', unit: 'us', runs: col(0) }], ratios: {} };
+    }
+    return {
+      case: label,
+      peer,
+      runs: f.map((x) => x.primary),
+      unit: 'rt/s',
+      higherIsBetter: true,
+      extra: [
+        { label: 'p50', unit: 'us', runs: col(0) },
+        { label: 'p99', unit: 'us', runs: col(1) },
+      ],
+      ratios: {},
+    };
+  });
+  fillRatios(rows, 'ours', { zeromq: 'zeromq', net: curve ? 'net (plain)' : 'net' });
+  return { name, status: 'ok', sources, rows };
+}

@@ -1,0 +1,184 @@
+/**
+ * Command-line options of oxenmq-bench. Parsing is a pure function that throws UsageError, so
+ * the CLI can map every bad invocation to exit code 2 and the tests can call it directly.
+ */
+
+/** Every case, in the order the default suite runs them. */
+export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch'] as const;
+export type CaseName = (typeof CASES)[number];
+
+/** Peers a case may compare. */
+export const PEERS = ['ours', 'zeromq', 'net'] as const;
+export type PeerName = (typeof PEERS)[number];
+
+/** A bad invocation (exit code 2). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Parsed options; `given` records which were set explicitly so --smoke fills in only the rest. */
+export interface BenchOptions {
+  cases: CaseName[];
+  size: number;
+  durationMs: number;
+  count: number | null;
+  inflight: number;
+  curve: boolean;
+  runs: number;
+  peers: PeerName[];
+  json: boolean;
+  connect: string | null;
+  bind: string | null;
+  smoke: boolean;
+  oneProcess: boolean;
+  help: boolean;
+  given: Set<string>;
+}
+
+export const USAGE = `usage: oxenmq-bench [case ...] [options]
+
+cases (default: all that are available):
+  thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
+  lat        round trips with 1 in flight (p50, p99)
+  rt         round trips with --inflight in flight
+  reqrep     OxenMQ request → REPLY at 1 and --inflight in flight
+  handshake  CURVE connections per second, sequential and concurrent
+  crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size)
+  batch      worker-pool speed-up for CPU-bound jobs
+
+options:
+  --size N          message size in bytes (default 64)
+  --duration S      seconds per measured run (default 1)
+  --count N         fixed messages / round trips / connections per run instead of a duration
+  --inflight N      outstanding round trips for rt and reqrep (default 64, at most 1000)
+  --runs N          measured runs after one warm-up; the median is reported (default 3)
+  --curve           run thr/lat/rt over CURVE (ours and zeromq)
+  --peer P[,P]      ours | zeromq | net | all (default all)
+  --json            print one JSON document instead of text
+  --bind EP         serve one case's server side on EP until interrupted
+  --connect EP      run one case's client side against EP
+  --one-process     run client and server in this process (default: separate processes)
+  --smoke           tiny runs for CI (checks that everything runs, not how fast)
+  -h, --help        this text
+
+exit status: 0 success, 1 a case failed (lost or corrupted messages, errors), 2 bad usage`;
+
+const VALUE_OPTS = new Set(['size', 'duration', 'count', 'inflight', 'runs', 'peer', 'bind', 'connect']);
+const FLAG_OPTS = new Set(['curve', 'json', 'smoke', 'one-process', 'help']);
+
+function intOpt(name: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs an integer, got ${JSON.stringify(v)}`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+/** Parses argv (without node and script). @throws UsageError */
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const o: BenchOptions = {
+    cases: [],
+    size: 64,
+    durationMs: 1000,
+    count: null,
+    inflight: 64,
+    curve: false,
+    runs: 3,
+    peers: [...PEERS],
+    json: false,
+    connect: null,
+    bind: null,
+    smoke: false,
+    oneProcess: false,
+    help: false,
+    given: new Set(),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-h') {
+      o.help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      if (!(CASES as readonly string[]).includes(arg)) {
+        throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${CASES.join(', ')})`);
+      }
+      if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    if (FLAG_OPTS.has(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      o.given.add(name);
+      if (name === 'curve') o.curve = true;
+      else if (name === 'json') o.json = true;
+      else if (name === 'smoke') o.smoke = true;
+      else if (name === 'one-process') o.oneProcess = true;
+      else o.help = true;
+      continue;
+    }
+    if (!VALUE_OPTS.has(name)) throw new UsageError(`unknown option ${arg.slice(0, eq < 0 ? undefined : eq)}`);
+    let v: string | undefined;
+    if (eq >= 0) v = arg.slice(eq + 1);
+    else v = argv[++i];
+    if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
+    o.given.add(name);
+    switch (name) {
+      case 'size':
+        o.size = intOpt(name, v, 1, 256 * 1024 * 1024);
+        break;
+      case 'duration': {
+        const s = Number(v);
+        if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
+        o.durationMs = s * 1000;
+        break;
+      }
+      case 'count':
+        o.count = intOpt(name, v, 1, 1e9);
+        break;
+      case 'inflight':
+        // Bounded by the send high-water mark (1000): more outstanding than the queue holds
+        // would turn the measurement into a test of the retry path.
+        o.inflight = intOpt(name, v, 1, 1000);
+        break;
+      case 'runs':
+        o.runs = intOpt(name, v, 1, 100);
+        break;
+      case 'peer': {
+        const list = v.split(',');
+        if (list.includes('all')) {
+          if (list.length > 1) throw new UsageError('--peer all cannot be combined with other peers');
+          o.peers = [...PEERS];
+        } else {
+          for (const p of list) {
+            if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`unknown peer ${JSON.stringify(p)} (ours, zeromq, net, all)`);
+          }
+          o.peers = PEERS.filter((p) => list.includes(p));
+        }
+        break;
+      }
+      case 'bind':
+      case 'connect':
+        if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
+        o[name] = v;
+        break;
+    }
+  }
+  if (o.given.has('duration') && o.count !== null) throw new UsageError('--duration and --count are exclusive');
+  if (o.connect !== null || o.bind !== null) {
+    if (o.connect !== null && o.bind !== null) throw new UsageError('--bind and --connect are exclusive');
+    const split = ['thr', 'lat', 'rt', 'handshake'];
+    if (o.cases.length !== 1 || !split.includes(o.cases[0]!)) {
+      throw new UsageError(`--bind/--connect run one side of exactly one of: ${split.join(', ')}`);
+    }
+    if (!o.given.has('peer')) o.peers = ['ours'];
+    if (o.peers.length !== 1) throw new UsageError('--bind/--connect need a single --peer');
+    if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
+  }
+  if (o.smoke) {
+    // Smoke runs prove every path works end to end; the figures are meaningless.
+    if (!o.given.has('duration') && o.count === null) o.durationMs = 50;
+    if (!o.given.has('runs')) o.runs = 1;
+  }
+  return o;
+}

@@ -1,0 +1,241 @@
+/**
+ * Our wire layer as a bench peer: ZmtpDealer → ZmtpRouter, NULL or (with --curve) CURVE.
+ * QUEUE_FULL is the engine's backpressure signal and nothing announces the drain yet, so senders
+ * retry on setImmediate, keeping message order.
+ */
+import { performance } from 'node:perf_hooks';
+import {
+  type MechanismFactory,
+  ZmtpDealer,
+  ZmtpError,
+  ZmtpErrorCode,
+  ZmtpRouter,
+} from '../../zmtp/index.js';
+import { loadCurve } from '../optional.js';
+import { END, makePayload, checkPayload } from '../payload.js';
+import type { ClientResult, ClientSpec, CurveKeys, ServeSpec, SinkReport } from '../protocol.js';
+import { Budget, RttRecorder, type RunningServer, Sink, hexBytes, parseAck, runConcurrent, withTimeout } from './common.js';
+
+// Heartbeats off: a PING in the middle of a measurement is noise, and trials are short.
+const BASE = { heartbeatInterval: 0, maxMessageSize: -1 } as const;
+
+async function serverMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
+  if (curve === null) return undefined;
+  const c = await loadCurve();
+  if (!c.ok) throw new Error(c.reason);
+  return c.mod.curveServer({ publicKey: hexBytes(curve.serverPublic), secretKey: hexBytes(curve.serverSecret) });
+}
+
+async function clientMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
+  if (curve === null) return undefined;
+  const c = await loadCurve();
+  if (!c.ok) throw new Error(c.reason);
+  return c.mod.curveClient({
+    serverKey: hexBytes(curve.serverPublic),
+    publicKey: hexBytes(curve.clientPublic),
+    secretKey: hexBytes(curve.clientSecret),
+  });
+}
+
+function isQueueFull(err: unknown): boolean {
+  return err instanceof ZmtpError && err.code === ZmtpErrorCode.QUEUE_FULL;
+}
+
+/**
+ * Per-route ordered sending for the echo server: a message that meets QUEUE_FULL waits in a
+ * backlog, and later ones queue behind it so replies keep their order.
+ */
+class OrderedRouterSender {
+  private readonly backlog = new Map<string, Buffer[][]>();
+  constructor(private readonly router: ZmtpRouter) {}
+
+  send(route: Buffer, frames: Buffer[]): void {
+    const key = route.toString('latin1');
+    const waiting = this.backlog.get(key);
+    if (waiting !== undefined) {
+      waiting.push(frames);
+      return;
+    }
+    try {
+      this.router.send(route, frames);
+    } catch (err) {
+      if (!isQueueFull(err)) return; // peer gone: nothing to echo to
+      this.backlog.set(key, [frames]);
+      setImmediate(() => this.drain(route, key));
+    }
+  }
+
+  private drain(route: Buffer, key: string): void {
+    const waiting = this.backlog.get(key)!;
+    let i = 0;
+    try {
+      for (; i < waiting.length; i++) this.router.send(route, waiting[i]!);
+      this.backlog.delete(key);
+    } catch (err) {
+      if (!isQueueFull(err)) {
+        this.backlog.delete(key);
+        return;
+      }
+      waiting.splice(0, i);
+      setImmediate(() => this.drain(route, key));
+    }
+  }
+}
+
+/** Listens as a ZmtpRouter that sinks (thr) or echoes (lat/rt/handshake). */
+export async function serve(spec: ServeSpec): Promise<RunningServer> {
+  const router = new ZmtpRouter({ ...BASE, mechanism: await serverMechanism(spec.curve) });
+  if (spec.mode === 'echo') {
+    const sender = new OrderedRouterSender(router);
+    router.onMessage = (frames, route) => sender.send(route, frames);
+  } else {
+    const sinks = new Map<string, Sink>();
+    router.onMessage = (frames, route) => {
+      const key = route.toString('latin1');
+      let sink = sinks.get(key);
+      if (sink === undefined) sinks.set(key, (sink = new Sink(spec.size, spec.verbose === true)));
+      const ack = sink.onMessage(frames);
+      if (ack !== null) {
+        sinks.delete(key);
+        router.send(route, ack);
+      }
+    };
+    router.on('disconnect', (peer) => sinks.delete(peer.route.toString('latin1')));
+  }
+  const endpoint = await router.bind(spec.endpoint);
+  return { endpoint, close: () => router.close() };
+}
+
+/** Connects and resolves once the handshake is done; rejects on a failed attempt. */
+function connected(dealer: ZmtpDealer, endpoint: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    dealer.once('connect', () => resolve());
+    dealer.once('connect-failed', (err) => reject(err));
+    dealer.connect(endpoint);
+  });
+}
+
+async function thr(spec: ClientSpec): Promise<ClientResult> {
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+  let bad = 0;
+  const acked = new Promise<SinkReport>((resolve) => {
+    dealer.onMessage = (frames) => {
+      const report = parseAck(frames);
+      if (report === null) bad++;
+      else resolve(report);
+    };
+  });
+  try {
+    await connected(dealer, spec.endpoint);
+    const budget = new Budget(spec.durationMs, spec.count);
+    const size = spec.size;
+    let seq = 0;
+    const t0 = performance.now();
+    budget.start();
+    await new Promise<void>((resolve, reject) => {
+      const pump = () => {
+        try {
+          while (budget.moreCoarse(seq)) {
+            dealer.send([makePayload(seq, size)]);
+            seq++;
+          }
+          dealer.send([END, Buffer.alloc(0)]);
+          resolve();
+        } catch (err) {
+          if (isQueueFull(err)) setImmediate(pump);
+          else reject(err);
+        }
+      };
+      pump();
+    });
+    const sink = await withTimeout(acked, 60_000, 'waiting for the sink to acknowledge');
+    return { sent: seq, completed: seq, elapsedNs: (performance.now() - t0) * 1e6, bad, sink };
+  } finally {
+    await dealer.close();
+  }
+}
+
+async function rt(spec: ClientSpec): Promise<ClientResult> {
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+  try {
+    await connected(dealer, spec.endpoint);
+    const { size, inflight } = spec;
+    const budget = new Budget(spec.durationMs, spec.count);
+    const rec = new RttRecorder();
+    const sentAt = new Float64Array(inflight);
+    let sent = 0;
+    let completed = 0;
+    let bad = 0;
+    let t0 = 0;
+    const result = await new Promise<ClientResult>((resolve, reject) => {
+      const sendOne = () => {
+        sentAt[sent % inflight] = performance.now();
+        dealer.send([makePayload(sent, size)]);
+        sent++;
+      };
+      let warm = true;
+      dealer.onMessage = (frames) => {
+        try {
+          if (warm) {
+            // The warm-up round trip is done: start the clock with `inflight` outstanding.
+            warm = false;
+            t0 = performance.now();
+            budget.start();
+            for (let i = 0; i < inflight && budget.more(sent); i++) sendOne();
+            if (sent === 0) resolve({ sent, completed, elapsedNs: 0, bad });
+            return;
+          }
+          const now = performance.now();
+          // One connection keeps order, so the reply must be the oldest outstanding message.
+          if (frames.length !== 1 || !checkPayload(frames[0]!, completed, size)) bad++;
+          rec.record((now - sentAt[completed % inflight]!) * 1e6);
+          completed++;
+          if (budget.more(sent)) sendOne();
+          else if (completed === sent) {
+            resolve({ sent, completed, elapsedNs: (now - t0) * 1e6, bad, rtt: rec.summary() });
+          }
+        } catch (err) {
+          reject(err);
+        }
+      };
+      dealer.send([Buffer.from('warm-up')]);
+    });
+    return result;
+  } finally {
+    await dealer.close();
+  }
+}
+
+async function handshake(spec: ClientSpec): Promise<ClientResult> {
+  const mechanism = await clientMechanism(spec.curve);
+  const one = async () => {
+    const dealer = new ZmtpDealer({ ...BASE, mechanism });
+    try {
+      // A full connection = handshake plus one echoed message, the same work the zeromq peer does.
+      const echoed = new Promise<void>((resolve, reject) => {
+        dealer.onMessage = () => resolve();
+        dealer.once('connect-failed', (err) => reject(err));
+        dealer.once('failed', (err) => reject(err));
+      });
+      dealer.connect(spec.endpoint);
+      dealer.send(['hs']);
+      await withTimeout(echoed, 10_000, 'a CURVE connection');
+    } finally {
+      await dealer.close();
+    }
+  };
+  const r = await runConcurrent(new Budget(spec.durationMs, spec.count), spec.inflight, one);
+  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, bad: 0 };
+}
+
+/** Runs one client trial. */
+export function run(spec: ClientSpec): Promise<ClientResult> {
+  switch (spec.mode) {
+    case 'thr':
+      return thr(spec);
+    case 'rt':
+      return rt(spec);
+    case 'handshake':
+      return handshake(spec);
+  }
+}
