@@ -1102,9 +1102,9 @@ export class OxenMQ {
     const access: Access = { auth, remoteSn, localSn: this.serviceNode };
     const msg = new Message(this, data, conn, access, remote, tag);
     const handler = cmd.handler;
+    // A drop (full category queue, §6.2) is logged once, by the scheduler; no reply goes back.
     const r = this.scheduler.submitCommand(nameKey(cat.name), () => handler(msg), name);
-    if (r === 'dropped') this.logger.warn(`category ${cat.name} queue is full; dropping ${safeName(name!)}`);
-    else if (r === 'started' && out) out.lastActivity = this.#clock.now();
+    if (r === 'started' && out) out.lastActivity = this.#clock.now();
   }
 
   // ---- internals: the cleanup tick (§5.5) ---------------------------------------------------
