@@ -90,17 +90,31 @@ export async function serve(spec: ServeSpec): Promise<RunningServer> {
     router.onMessage = (frames, route) => sender.send(route, frames);
   } else {
     const sinks = new Map<string, Sink>();
+    // The router hands every message of a connection the same route Buffer, so an identity check
+    // skips the per-message latin1 key (which showed up as ~10% of the sink's CPU in a profile).
+    let lastRoute: Buffer | null = null;
+    let lastSink: Sink | null = null;
     router.onMessage = (frames, route) => {
-      const key = route.toString('latin1');
-      let sink = sinks.get(key);
-      if (sink === undefined) sinks.set(key, (sink = new Sink(spec.size, spec.verbose === true)));
+      let sink: Sink;
+      if (route === lastRoute && lastSink !== null) sink = lastSink;
+      else {
+        const key = route.toString('latin1');
+        sink = sinks.get(key) ?? new Sink(spec.size, spec.verbose === true);
+        sinks.set(key, sink);
+        lastRoute = route;
+        lastSink = sink;
+      }
       const ack = sink.onMessage(frames);
       if (ack !== null) {
-        sinks.delete(key);
+        sinks.delete(route.toString('latin1'));
+        lastRoute = lastSink = null;
         router.send(route, ack);
       }
     };
-    router.on('disconnect', (peer) => sinks.delete(peer.route.toString('latin1')));
+    router.on('disconnect', (peer) => {
+      sinks.delete(peer.route.toString('latin1'));
+      if (peer.route === lastRoute) lastRoute = lastSink = null;
+    });
   }
   const endpoint = await router.bind(spec.endpoint);
   return { endpoint, close: () => router.close() };
