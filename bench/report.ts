@@ -66,7 +66,7 @@ export class Report {
   /** Shows `text` as the one-line progress indicator (terminal only). */
   progress(text: string): void {
     if (!this.tty) return;
-    process.stderr.write(`\x1b[2K\r${text.slice(0, (process.stderr.columns ?? 80) - 1)}`);
+    process.stderr.write(`\x1b[2K\r${text.slice(0, (process.stderr.columns || 80) - 1)}`);
     this.progressShown = true;
   }
 

@@ -44,7 +44,7 @@ async function availableImpls(ctx: CaseContext, allowNet: boolean): Promise<{ im
 }
 
 /** Checks one trial's counts; throws CaseFailure on loss or corruption. */
-function validate(name: SocketCase, impl: SocketImpl, r: ClientResult): void {
+export function validate(name: SocketCase, impl: SocketImpl, r: ClientResult): void {
   const who = `${name} ${impl}`;
   if (r.bad > 0) throw new CaseFailure(`${who}: ${r.bad} corrupted or out-of-order replies`);
   if (name === 'thr') {

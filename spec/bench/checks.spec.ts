@@ -1,0 +1,63 @@
+/**
+ * The bench's own correctness checks: a benchmark that loses or corrupts messages must fail its
+ * case (exit 1), so the tagging, the sink's counting and the trial validation are tested directly.
+ */
+import { expect } from 'chai';
+import { validate } from '../../bench/cases/socket.js';
+import { CaseFailure } from '../../bench/cases/context.js';
+import { END, checkPayload, makePayload } from '../../bench/payload.js';
+import { Sink, parseAck } from '../../bench/transports/common.js';
+import { UsageError, parseArgs } from '../../bench/options.js';
+
+describe('bench checks', () => {
+  it('tags bodies so that a wrong sequence, size or either end is detected', () => {
+    for (const size of [1, 3, 7, 8, 64, 4096]) {
+      const b = makePayload(300, size);
+      expect(checkPayload(b, 300, size), `size ${size}`).to.equal(true);
+      expect(checkPayload(b, 301, size), `seq, size ${size}`).to.equal(false);
+      expect(checkPayload(b.subarray(0, size - 1), 300, size)).to.equal(false);
+      const head = Buffer.from(b);
+      head[0]! ^= 1;
+      expect(checkPayload(head, 300, size)).to.equal(false);
+      const tail = Buffer.from(b);
+      tail[size - 1]! ^= 0x80;
+      expect(checkPayload(tail, 300, size)).to.equal(false);
+    }
+  });
+
+  it('the sink counts good and bad messages and answers END with its report', () => {
+    const sink = new Sink(64, false);
+    expect(sink.onMessage([makePayload(0, 64)])).to.equal(null);
+    expect(sink.onMessage([makePayload(5, 64)])).to.equal(null); // out of order
+    expect(sink.onMessage([makePayload(2, 63)])).to.equal(null); // wrong size
+    const ack = sink.onMessage([END, Buffer.alloc(0)]);
+    const report = parseAck(ack!);
+    expect(report).to.include({ received: 3, bytes: 64 + 64 + 63, bad: 2 });
+  });
+
+  it('fails a thr trial that lost or corrupted messages, passes a clean one', () => {
+    const sink = { received: 10, bytes: 640, elapsedNs: 1000, bad: 0 };
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0, sink })).not.to.throw();
+    expect(() => validate('thr', 'ours', { sent: 11, completed: 11, elapsedNs: 1, bad: 0, sink })).to.throw(CaseFailure, /sent 11/);
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0, sink: { ...sink, bad: 1 } })).to.throw(CaseFailure);
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0 })).to.throw(CaseFailure);
+  });
+
+  it('fails a round-trip trial with missing or wrong replies', () => {
+    const ok = { sent: 5, completed: 5, elapsedNs: 1, bad: 0, rtt: { p50: 1, p99: 1, mean: 1 } };
+    expect(() => validate('rt', 'zeromq', ok)).not.to.throw();
+    expect(() => validate('rt', 'zeromq', { ...ok, completed: 4 })).to.throw(CaseFailure, /never completed/);
+    expect(() => validate('lat', 'net', { ...ok, bad: 1 })).to.throw(CaseFailure, /corrupted/);
+  });
+
+  it('parses options and rejects bad ones with UsageError', () => {
+    const o = parseArgs(['thr', '--size=128', '--peer', 'ours,net', '--runs', '5']);
+    expect(o).to.include({ size: 128, runs: 5 });
+    expect(o.cases).to.deep.equal(['thr']);
+    expect(o.peers).to.deep.equal(['ours', 'net']);
+    expect(parseArgs(['--smoke'])).to.include({ durationMs: 50, runs: 1 });
+    for (const bad of [['--size', '0'], ['--duration', '1', '--count', '5'], ['--bind', 'tcp://x:1', 'thr', 'lat'], ['--inflight', '5000'], ['--json=1']]) {
+      expect(() => parseArgs(bad), bad.join(' ')).to.throw(UsageError);
+    }
+  });
+});
