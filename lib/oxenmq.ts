@@ -916,14 +916,19 @@ export class OxenMQ {
     }
   }
 
-  /** Reports a message that was not sent (NOTES §7: C++ calls queue_full for everything; we say which). */
+  /**
+   * Reports a message that was not sent. C++ calls queue_full for every kind of non-delivery
+   * (NOTES §7); we say which: `queueFull` only when the queue was at its high-water mark,
+   * `queueFailure` (with the reason) for everything else, and for a full queue too when no
+   * `queueFull` was given. A caller that only passed `queueFull` is not told about, e.g., an
+   * optional send dropped for want of a connection — as send.ts documents.
+   */
   #notSent(opts: SendOptions, command: string, cause: unknown): false {
     const full = cause instanceof ZmtpError && cause.code === ZmtpErrorCode.QUEUE_FULL;
     this.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
     const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
     if (full && opts.queueFull) this.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
     else if (opts.queueFailure) this.scheduler.submitBatchJob(() => opts.queueFailure!(err), 'send failure callback');
-    else if (opts.queueFull) this.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
     return false;
   }
 
