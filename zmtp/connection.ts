@@ -205,9 +205,13 @@ export class ZmtpConnection implements MechanismHost {
     this.writeMessage(msg);
   }
 
-  /** Writes queued messages until the socket pushes back. */
+  /** Writes queued messages until the socket pushes back (only once the handshake is done). */
   flush(): void {
-    while (this.state === State.Ready && !this.blocked) {
+    if (this.state === State.Ready) this.writeQueued();
+  }
+
+  private writeQueued(): void {
+    while (!this.blocked) {
       const msg = this.queue.shift();
       if (msg === undefined) break;
       this.writeMessage(msg);
@@ -224,12 +228,10 @@ export class ZmtpConnection implements MechanismHost {
     this.state = State.Closing;
     this.stopTimers();
     if (lingerMs > 0 && flushable) {
-      this.state = State.Ready; // let flush() write what is queued
-      this.flush();
-      this.state = State.Closing;
-      if (this.queue.length === 0 || !this.blocked) {
-        this.socket.end();
-      }
+      // Write what was queued before close(); the socket ends once it is all handed over
+      // (here, or on 'drain'), and is destroyed if that takes longer than the linger.
+      this.writeQueued();
+      if (!this.blocked) this.socket.end();
       this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), lingerMs);
     } else {
       this.socket.destroy();
@@ -458,11 +460,9 @@ export class ZmtpConnection implements MechanismHost {
     if (this.state === State.Ready) {
       this.flush();
       if (!this.blocked) this.owner.connDrain?.(this);
-    } else if (this.state === State.Closing && this.queue.length > 0) {
+    } else if (this.state === State.Closing && this.lingerTimer !== null) {
       // Lingering: keep writing what was queued before close().
-      this.state = State.Ready;
-      this.flush();
-      this.state = State.Closing;
+      this.writeQueued();
       if (!this.blocked) this.socket.end();
     }
   };

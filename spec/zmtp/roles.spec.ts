@@ -142,6 +142,27 @@ describe('zmtp/roles: DEALER', () => {
     }
   });
 
+  it('close(linger) still writes what was queued, then ends the connection', async () => {
+    const srv = await rawServer();
+    const d = new ZmtpDealer();
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await once(d, 'connect');
+      for (let i = 0; i < 200; i++) d.send([`m${i}`, Buffer.alloc(1000)]);
+      const closed = d.close(5000);
+      await peer.until(() => peer.closed, 'the end of the connection');
+      await closed;
+      const data = peer.frames.filter((f) => !(f.flags & 0x04));
+      expect(data).to.have.length(400);
+      expect(data[398]!.body.toString()).to.equal('m199');
+    } finally {
+      await srv.close();
+    }
+  });
+
   for (const [what, setup, code] of [
     ['an incompatible Socket-Type', (p: RawPeer) => p.sendReady('PUB'), ZmtpErrorCode.SOCKET_TYPE],
     ['a data frame before READY', (p: RawPeer) => p.sendMessage('early'), ZmtpErrorCode.UNEXPECTED_COMMAND],
