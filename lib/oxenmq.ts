@@ -468,10 +468,12 @@ export class OxenMQ {
     try {
       addr = typeof address === 'string' ? Address.parse(address) : address;
     } catch (err) {
+      this.#nextId++; // every attempt gets its own id (connectRemoteCb reports it), even a failed one
       return Promise.reject(new OmqError(OmqErrorCode.CONNECT_FAILED, 'connect() failed: invalid address', { cause: err }));
     }
     const auth = toAuthLevel(options.authLevel ?? AuthLevel.none);
     if (this.#outgoing.size + this.#listeners.length >= this.maxSockets) {
+      this.#nextId++;
       return Promise.reject(new OmqError(OmqErrorCode.CONNECT_FAILED, 'connect() failed: Too many open files'));
     }
     const pubkey = addr.pubkey ?? EMPTY;
@@ -736,11 +738,20 @@ export class OxenMQ {
     idleExpiry: number,
     ephemeral: boolean,
   ): Outgoing {
-    const mechanism =
-      pubkey.length === 32 ? curveClient({ serverKey: pubkey, publicKey: this.pubkey, secretKey: this.#privkey }) : nullMechanism;
-    const dealer = new ZmtpDealer({ ...this.#zmtpOptions(), mechanism, identity: this.#routingId(pubkey, ephemeral) });
+    const id = this.#nextId++;
+    // A bad endpoint (e.g. a wildcard host from snLookup) or an unusable server key throws here:
+    // report it as a failed connect and register nothing, so no dead record lingers behind.
+    let dealer: ZmtpDealer;
+    try {
+      const mechanism =
+        pubkey.length === 32 ? curveClient({ serverKey: pubkey, publicKey: this.pubkey, secretKey: this.#privkey }) : nullMechanism;
+      dealer = new ZmtpDealer({ ...this.#zmtpOptions(), mechanism, identity: this.#routingId(pubkey, ephemeral) });
+      dealer.connect(endpoint);
+    } catch (err) {
+      throw new OmqError(OmqErrorCode.CONNECT_FAILED, `connect() failed: ${(err as Error).message}`, { cause: err });
+    }
     const out: Outgoing = {
-      id: this.#nextId++,
+      id,
       kind,
       link: dealer,
       pubkey,
@@ -758,7 +769,6 @@ export class OxenMQ {
     });
     this.#outgoing.set(out.id, out);
     if (isSn) this.#addSnRecord(latin1(pubkey), { out });
-    dealer.connect(endpoint);
     return out;
   }
 
@@ -845,8 +855,12 @@ export class OxenMQ {
       this.logger.warn('connect() failed: Too many open files');
       return undefined;
     }
-    const out = this.#openOutgoing('sn', endpoint, Uint8Array.from(pk), true, AuthLevel.none, o.keepAlive, o.ephemeral);
-    return { out };
+    try {
+      return { out: this.#openOutgoing('sn', endpoint, Uint8Array.from(pk), true, AuthLevel.none, o.keepAlive, o.ephemeral) };
+    } catch (err) {
+      this.logger.warn(`cannot connect to service node ${toHex(pk)}: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   // ---- internals: routing -------------------------------------------------------------------
