@@ -885,7 +885,9 @@ export class OxenMQ {
         }
         if (rec.out) return this.#sendOut(rec.out, frames, opts, command);
         try {
-          rec.listener.router!.send(rec.route, frames);
+          // The record may be on the built-in in-process listener (our own key in the active set).
+          if (rec.listener.inproc) rec.listener.inproc.send(rec.route, frames);
+          else rec.listener.router!.send(rec.route, frames);
           return true;
         } catch (err) {
           if (err instanceof ZmtpError && err.code === ZmtpErrorCode.HOST_UNREACHABLE) {
