@@ -1,0 +1,86 @@
+/**
+ * Failure paths of the OxenMQ core beyond the checklist (upstream tests/test_failures.cpp and
+ * test_connect.cpp "connection failures"): unusable addresses from the caller or from snLookup,
+ * ids of failed connects, sends to our own pubkey over the built-in in-process listener.
+ */
+import { expect } from 'chai';
+import { generateKeypair } from '../../curve/index.js';
+import { AuthLevel } from '../../lib/auth.js';
+import type { ConnectionID } from '../../lib/connection-id.js';
+import { toHex } from '../../lib/encoding.js';
+import { OmqErrorCode, type OmqError } from '../../lib/errors.js';
+import type { Message } from '../../lib/message.js';
+import { Harness, MODES, RecordingLogger, rejection, strs, waitFor } from '../helpers/omq.js';
+
+describe('lib/oxenmq failure paths', function () {
+  const h = new Harness();
+  afterEach(() => h.closeAll());
+
+  it('an unusable snLookup address (wildcard host, junk, low-order key) drops the send with queueFailure instead of throwing, and leaves no dead record', async () => {
+    const log = new RecordingLogger();
+    const target = generateKeypair().publicKey;
+    let answer = 'garbage';
+    const c = await h.client({ logger: log, snLookup: () => answer });
+    const failures: OmqError[] = [];
+    for (const a of ['garbage', 'tcp://*:4567']) {
+      answer = a;
+      expect(() => c.send(target, 'x.y', { queueFailure: (e) => failures.push(e) })).to.not.throw();
+    }
+    expect(() => c.send(new Uint8Array(32), 'x.y', { queueFailure: (e) => failures.push(e) })).to.not.throw(); // all-zero key
+    await waitFor(() => failures.length === 3, 'three queueFailures');
+    expect(failures.every((e) => e.code === OmqErrorCode.SEND_FAILED)).to.equal(true);
+    expect(log.matching('cannot connect to service node', 'warn')).to.have.length(3);
+    // nothing was kept: once a real address is known the next send opens a working connection
+    const r = await h.rawRouter('curve', {});
+    const c2 = await h.client({ snLookup: () => answer });
+    answer = 'tcp://*:1';
+    c2.send(r.keys.publicKey, 'x.first', { queueFailure: () => {} });
+    answer = r.endpoint;
+    c2.send(r.keys.publicKey, 'x.second');
+    expect(strs((await r.nth(1)).frames)).to.deep.equal(['x.second']);
+  });
+
+  for (const mode of MODES) {
+    it(`[${mode}] connectRemote to an unconnectable address rejects "connect() failed: …" at once, leaks no socket slot, and its id is never reused`, async () => {
+      const s = await h.server(mode);
+      const c = await h.client({ maxSockets: 1, ephemeralRoutingId: true });
+      const bad = mode === 'curve' ? `curve://*:4567/${toHex(s.omq.pubkey)}` : 'tcp://*:4567';
+      const err = await rejection(c.connectRemote(bad));
+      expect(err.code).to.equal(OmqErrorCode.CONNECT_FAILED);
+      expect(err.message).to.match(/^connect\(\) failed: /);
+      const ids: ConnectionID[] = [];
+      const failed = await new Promise<{ id: ConnectionID; why: string }>((resolve) => {
+        ids.push(c.connectRemoteCb('not an address', () => {}, (id, why) => resolve({ id, why })));
+      });
+      expect(failed.why).to.equal('connect() failed: invalid address');
+      const good = await c.connectRemote(s.address); // the one socket slot is still free
+      expect(good.equals(failed.id)).to.equal(false);
+      expect(good.equals(ids[0]!)).to.equal(false);
+      const tooMany = await new Promise<{ id: ConnectionID; why: string }>((resolve) => {
+        c.connectRemoteCb(s.address, () => {}, (id, why) => resolve({ id, why }));
+      });
+      expect(tooMany.why).to.equal('connect() failed: Too many open files');
+      c.disconnect(good, 0);
+      const next = await c.connectRemote(s.address);
+      expect(next.equals(tooMany.id)).to.equal(false);
+    });
+  }
+
+  it('an SN that is in its own active set can send to its own pubkey after an in-process connection made it known there', async () => {
+    const kp = generateKeypair();
+    const seen: Message[] = [];
+    const o = h.omq({ serviceNode: true, pubkey: kp.publicKey, privkey: kp.secretKey, snLookup: () => undefined });
+    o.addCategory('x', AuthLevel.none).addCommand('y', (m) => void seen.push(m));
+    await o.start();
+    o.setActiveSns([kp.publicKey]);
+    const id = await o.connectInproc();
+    o.send(id, 'x.y', 'inproc');
+    await waitFor(() => seen.length === 1, 'inproc message');
+    expect(seen[0]!.conn.isSn).to.equal(true);
+    const failures: OmqError[] = [];
+    o.send(kp.publicKey, 'x.y', 'by pubkey', { queueFailure: (e) => failures.push(e) });
+    await waitFor(() => seen.length === 2 || failures.length > 0, 'delivery or failure');
+    expect(failures.map((e) => e.message)).to.deep.equal([]);
+    expect(strs(seen[1]!.data)).to.deep.equal(['by pubkey']);
+  });
+});
