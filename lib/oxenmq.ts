@@ -762,7 +762,7 @@ export class OxenMQ {
       pending: undefined,
       closed: false,
     };
-    dealer.onMessage = (frames) => this.#onOutgoingMessage(out, frames);
+    dealer.onMessage = (frames, conn) => this.#onOutgoingMessage(out, frames, conn.remoteAddress);
     dealer.on('failed', (err) => {
       this.logger.warn(`connection to ${endpoint} refused: ${err.message}`);
       if (out.pending) this.#closeOutgoing(out, 0, `connection refused: ${err.message}`, err);
@@ -1005,7 +1005,7 @@ export class OxenMQ {
     this.#dispatch(frames, conn, auth, sn, peer.remoteAddress, reply, undefined);
   }
 
-  #onOutgoingMessage(out: Outgoing, frames: Buffer[]): void {
+  #onOutgoingMessage(out: Outgoing, frames: Buffer[], remote = '(unknown)'): void {
     if (out.closed || frames.length === 0) return;
     const b = this.#builtin(frames[0]!, frames, true);
     if (b === 'HELLO') {
@@ -1030,7 +1030,7 @@ export class OxenMQ {
         // ignored, as C++
       }
     };
-    this.#dispatch(frames, conn, out.authLevel, out.isSn, out.kind === 'inproc' ? '(unknown)' : '', reply, out);
+    this.#dispatch(frames, conn, out.authLevel, out.isSn, remote, reply, out);
   }
 
   /**
