@@ -328,6 +328,23 @@ describe('lib/oxenmq §8.4 replies, requests, sends', function () {
     });
   }
 
+  for (const mode of MODES) {
+    it(`Message.remote [${mode}]: the peer IP on both ends of a TCP connection, "(unknown)" in process`, async () => {
+      const remotes: string[] = [];
+      const setup = (o: OxenMQ) => o.addCategory('x', AuthLevel.none).addCommand('r', (m) => void remotes.push(m.remote)).addCommand('bounce', (m) => m.sendBack('x.r'));
+      const s = await h.server(mode, setup);
+      const c = await h.client({}, setup);
+      const id = await c.connectRemote(s.address);
+      c.send(id, 'x.r');
+      c.send(id, 'x.bounce'); // the server's x.r arrives on the client's outgoing connection
+      await waitFor(() => remotes.length === 2, 'both');
+      const inproc = await s.omq.connectInproc();
+      s.omq.send(inproc, 'x.bounce');
+      await waitFor(() => remotes.length === 3, 'in process');
+      expect(remotes).to.deep.equal(['127.0.0.1', '127.0.0.1', '(unknown)']);
+    });
+  }
+
   it('test_inject: injectTask runs in its category under its queue limit, alongside network commands', async () => {
     const s = await h.server('plain', (o) => o.addCategory('inj', AuthLevel.none, 0, 3).addRequestCommand('net', (m) => m.sendReply('net')), { generalThreads: 1 });
     let release!: () => void;
