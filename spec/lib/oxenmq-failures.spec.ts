@@ -10,7 +10,8 @@ import type { ConnectionID } from '../../lib/connection-id.js';
 import { toHex } from '../../lib/encoding.js';
 import { OmqErrorCode, type OmqError } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
-import { Harness, MODES, RecordingLogger, rejection, strs, waitFor } from '../helpers/omq.js';
+import { freePort } from '../helpers/net.js';
+import { Harness, MODES, RecordingLogger, rejection, sleep, strs, waitFor } from '../helpers/omq.js';
 
 describe('lib/oxenmq failure paths', function () {
   const h = new Harness();
@@ -65,6 +66,40 @@ describe('lib/oxenmq failure paths', function () {
       expect(next.equals(tooMany.id)).to.equal(false);
     });
   }
+
+  for (const mode of MODES) {
+    it(`[${mode}] a TCP-refused connectRemote is retried (as libzmq) until its timeout; a listener appearing meanwhile is reached`, async () => {
+      const port = await freePort();
+      const c = await h.client({ reconnectInterval: 20, reconnectIntervalMax: 40 });
+      const kp = generateKeypair();
+      const addr = mode === 'curve' ? `curve://127.0.0.1:${port}/${toHex(kp.publicKey)}` : `tcp://127.0.0.1:${port}`;
+      const t0 = Date.now();
+      expect((await rejection(c.connectRemote(addr, { timeout: 150 }))).message).to.equal('connection attempt timed out');
+      expect(Date.now() - t0).to.be.at.least(140);
+      const pending = c.connectRemote(addr, { timeout: 3000 });
+      await sleep(60);
+      const s = h.omq({ pubkey: kp.publicKey, privkey: kp.secretKey });
+      const bound = mode === 'curve' ? s.listenCurve(`tcp://127.0.0.1:${port}`) : s.listenPlain(`tcp://127.0.0.1:${port}`);
+      await s.start();
+      await bound;
+      const id = await pending;
+      expect(id.valid).to.equal(true);
+    });
+  }
+
+  it('disconnect() of a still-pending connectRemote fails it at once (ours; C++ waits for the deadline)', async () => {
+    const r = await h.rawRouter('plain');
+    r.autoHello = false;
+    const c = await h.client();
+    const outcome = new Promise<string>((resolve) => {
+      const id = c.connectRemoteCb(r.address, () => resolve('connected'), (_id, why) => resolve(why), { timeout: 5000 });
+      setTimeout(() => c.disconnect(id, 0), 30);
+    });
+    const t0 = Date.now();
+    expect(await outcome).to.equal('disconnected before the connection was established');
+    expect(Date.now() - t0).to.be.below(1000);
+    await waitFor(() => r.disconnects.length === 1, 'the close');
+  });
 
   it('an SN that is in its own active set can send to its own pubkey after an in-process connection made it known there', async () => {
     const kp = generateKeypair();
