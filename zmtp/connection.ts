@@ -12,7 +12,7 @@ import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
-import { FLAG_COMMAND, FLAG_MORE, frameHeader } from './frame.js';
+import { FLAG_COMMAND, FLAG_MORE, frameHeader, writeFrameHeader } from './frame.js';
 import { decodeGreeting, encodeGreeting } from './greeting.js';
 import { Heartbeat } from './heartbeat.js';
 import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
@@ -91,6 +91,13 @@ const enum State {
 
 let nextConnectionSerial = 1;
 
+/** Frames up to this size are copied into the output batch; larger ones are written by reference. */
+const SMALL_FRAME = 512;
+/** Write the batch to the socket once it holds this much, so backpressure is seen early. */
+const BATCH_BYTES = 16 * 1024;
+const BATCH_BUFFER = 32 * 1024;
+const EMPTY_BUFFER = Buffer.alloc(0);
+
 export class ZmtpConnection implements MechanismHost {
   /** A small unique number for logs. */
   readonly serial = nextConnectionSerial++;
@@ -126,6 +133,9 @@ export class ZmtpConnection implements MechanismHost {
   private lingerTimer: TimerHandle | null = null;
   private blocked = false;
   private corked = false;
+  private out: Buffer = EMPTY_BUFFER;
+  private outStart = 0;
+  private outPos = 0;
   private partial: Buffer[] = [];
   private closeError: ZmtpError | null = null;
   private wasReady = false;
@@ -231,6 +241,7 @@ export class ZmtpConnection implements MechanismHost {
       // Write what was queued before close(); the socket ends once it is all handed over
       // (here, or on 'drain'), and is destroyed if that takes longer than the linger.
       this.writeQueued();
+      this.flushOut();
       if (!this.blocked) this.socket.end();
       this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), lingerMs);
     } else {
@@ -251,6 +262,8 @@ export class ZmtpConnection implements MechanismHost {
 
   sendCommand(body: Uint8Array): void {
     if (this.state >= State.Closing) return;
+    // Batched data goes first: under CURVE the peer requires strictly increasing nonces.
+    this.flushOut();
     if (this.codec !== null) {
       this.socket.write(this.codec.encodeFrame(FLAG_COMMAND, body));
     } else {
@@ -408,33 +421,79 @@ export class ZmtpConnection implements MechanismHost {
     this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), 1000);
   }
 
+  /**
+   * Encodes one message into the output batch. Headers and small frames are copied into a
+   * per-connection batch buffer that goes to the socket as one write per event-loop turn (or
+   * every BATCH_BYTES); frames over SMALL_FRAME bytes are written by reference, never copied.
+   * Measured (bench thr, 64 B): one write() per frame header and per body made the write path
+   * ~45% of the sender's time; a memcpy of a few dozen bytes costs far less than a write().
+   */
   private writeMessage(msg: OutgoingMessage): void {
-    const s = this.socket;
     if (!this.corked) {
       this.corked = true;
-      s.cork();
-      process.nextTick(uncork, this);
+      this.socket.cork();
+      process.nextTick(endTurn, this);
     }
     const last = msg.length - 1;
-    let ok = true;
     const codec = this.codec;
     for (let i = 0; i <= last; i++) {
       const p = msg[i]!;
       const body = typeof p === 'string' ? Buffer.from(p) : p;
       const flags = i < last ? FLAG_MORE : 0;
       if (codec !== null) {
-        ok = s.write(codec.encodeFrame(flags, body));
+        this.appendFrame(codec.encodeFrame(flags, body));
+        continue;
+      }
+      const len = body.length;
+      const hl = len > 255 ? 9 : 2;
+      if (len <= SMALL_FRAME) {
+        this.reserve(hl + len);
+        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
+        this.out.set(body, this.outPos);
+        this.outPos += len;
       } else {
-        ok = s.write(frameHeader(flags, body.length));
-        if (body.length > 0) ok = s.write(body);
+        this.reserve(hl);
+        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
+        this.flushOut();
+        if (!this.socket.write(body)) this.blocked = true;
       }
     }
-    if (!ok) this.blocked = true;
+    if (this.outPos - this.outStart >= BATCH_BYTES) this.flushOut();
   }
 
-  /** @internal */
-  uncorkNow(): void {
+  /** Appends a complete encoded frame: copied when small, else written by reference. */
+  private appendFrame(frame: Uint8Array): void {
+    if (frame.length <= SMALL_FRAME + 9) {
+      this.reserve(frame.length);
+      this.out.set(frame, this.outPos);
+      this.outPos += frame.length;
+    } else {
+      this.flushOut();
+      if (!this.socket.write(frame)) this.blocked = true;
+    }
+  }
+
+  /** Makes room for `n` more bytes in the batch buffer, starting a fresh one when full. */
+  private reserve(n: number): void {
+    if (this.outPos + n <= this.out.length) return;
+    this.flushOut();
+    // The old buffer's written part now belongs to the socket's queue: never reuse it.
+    this.out = Buffer.allocUnsafe(Math.max(BATCH_BUFFER, n));
+    this.outStart = this.outPos = 0;
+  }
+
+  /** Hands the batched bytes to the socket; its return value is our backpressure signal. */
+  private flushOut(): void {
+    if (this.outPos === this.outStart) return;
+    const chunk = this.out.subarray(this.outStart, this.outPos);
+    this.outStart = this.outPos;
+    if (!this.socket.write(chunk)) this.blocked = true;
+  }
+
+  /** @internal End of the event-loop turn: write the batch and let the socket send it all. */
+  endTurn(): void {
     this.corked = false;
+    if (this.state < State.Closed) this.flushOut();
     this.socket.uncork();
   }
 
@@ -463,6 +522,7 @@ export class ZmtpConnection implements MechanismHost {
     } else if (this.state === State.Closing && this.lingerTimer !== null) {
       // Lingering: keep writing what was queued before close().
       this.writeQueued();
+      this.flushOut();
       if (!this.blocked) this.socket.end();
     }
   };
@@ -491,6 +551,6 @@ export class ZmtpConnection implements MechanismHost {
   };
 }
 
-function uncork(conn: ZmtpConnection): void {
-  conn.uncorkNow();
+function endTurn(conn: ZmtpConnection): void {
+  conn.endTurn();
 }

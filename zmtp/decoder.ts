@@ -33,6 +33,7 @@ const EMPTY = Buffer.alloc(0);
 export class Decoder {
   private readonly chunks: Buffer[] = [];
   private head = 0; // index of the first unconsumed chunk
+  private headOff = 0; // bytes of chunks[head] already consumed
   private buffered = 0; // bytes not yet consumed
   private state: State;
   private flags = 0;
@@ -69,6 +70,7 @@ export class Decoder {
       this.state = State.Failed;
       this.chunks.length = 0;
       this.head = 0;
+      this.headOff = 0;
       this.buffered = 0;
       this.error =
         err instanceof ZmtpError
@@ -158,6 +160,7 @@ export class Decoder {
   /** The byte at `offset` past the read position (must be buffered). */
   private byteAt(offset: number): number {
     let i = this.head;
+    offset += this.headOff;
     for (;;) {
       const c = this.chunks[i]!;
       if (offset < c.length) return c[offset]!;
@@ -168,7 +171,8 @@ export class Decoder {
 
   private u32At(offset: number): number {
     const c = this.chunks[this.head]!;
-    if (offset + 4 <= c.length) return c.readUInt32BE(offset);
+    const at = this.headOff + offset;
+    if (at + 4 <= c.length) return c.readUInt32BE(at);
     return (
       ((this.byteAt(offset) << 24) |
         (this.byteAt(offset + 1) << 16) |
@@ -178,15 +182,19 @@ export class Decoder {
     );
   }
 
+  /**
+   * Advances the read position by `n` buffered bytes. The head chunk is never re-sliced: an
+   * offset into it moves instead, so a frame costs one Buffer view (its body), not three.
+   */
   private skip(n: number): void {
     this.buffered -= n;
     while (n > 0) {
-      const c = this.chunks[this.head]!;
-      if (n < c.length) {
-        this.chunks[this.head] = c.subarray(n);
+      const left = this.chunks[this.head]!.length - this.headOff;
+      if (n < left) {
+        this.headOff += n;
         return;
       }
-      n -= c.length;
+      n -= left;
       this.dropHead();
     }
   }
@@ -194,14 +202,15 @@ export class Decoder {
   /** Consumes `n` buffered bytes: a view when they sit in one chunk, else one copy. */
   private take(n: number): Buffer {
     const c = this.chunks[this.head]!;
-    if (n <= c.length) {
+    const at = this.headOff;
+    if (at + n <= c.length) {
       this.buffered -= n;
-      if (n === c.length) {
+      if (at + n === c.length) {
         this.dropHead();
-        return c;
+        return at === 0 ? c : c.subarray(at);
       }
-      this.chunks[this.head] = c.subarray(n);
-      return c.subarray(0, n);
+      this.headOff = at + n;
+      return c.subarray(at, at + n);
     }
     const out = Buffer.allocUnsafe(n);
     this.copyOut(out, 0, n);
@@ -212,14 +221,15 @@ export class Decoder {
     this.buffered -= n;
     while (n > 0) {
       const c = this.chunks[this.head]!;
-      if (n < c.length) {
-        dst.set(c.subarray(0, n), at);
-        this.chunks[this.head] = c.subarray(n);
+      const left = c.length - this.headOff;
+      if (n < left) {
+        dst.set(c.subarray(this.headOff, this.headOff + n), at);
+        this.headOff += n;
         return;
       }
-      dst.set(c, at);
-      at += c.length;
-      n -= c.length;
+      dst.set(this.headOff === 0 ? c : c.subarray(this.headOff), at);
+      at += left;
+      n -= left;
       this.dropHead();
     }
   }
@@ -227,6 +237,7 @@ export class Decoder {
   private dropHead(): void {
     this.chunks[this.head] = EMPTY;
     this.head++;
+    this.headOff = 0;
     if (this.head === this.chunks.length) {
       this.chunks.length = 0;
       this.head = 0;
