@@ -37,6 +37,8 @@ export interface DealerEvents {
   'connect-failed': [err: ZmtpError, retryInMs: number];
   /** The peer refused us (handshake ERROR) or broke the protocol: no more retries. */
   failed: [err: ZmtpError];
+  /** The socket drained and the send queue is empty again: sending after QUEUE_FULL may resume. */
+  drain: [];
 }
 
 /** Errors after which libzmq 4.3 reconnects; any other error terminates the session. */
@@ -152,6 +154,10 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
     this.onMessage(frames, conn);
+  }
+
+  connDrain(): void {
+    if (this.queue.length === 0) this.emit('drain');
   }
 
   connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {

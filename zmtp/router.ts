@@ -30,11 +30,13 @@ export interface RouterOptions extends ZmtpOptions {
   authenticate?: Authenticator;
 }
 
-/** Events: 'connect' (peer), 'disconnect' (peer, err|null), 'handshake-failed' (err, address), 'error' (err). */
+/** Events: 'connect' (peer), 'disconnect' (peer, err|null), 'handshake-failed' (err, address), 'drain' (peer). */
 export interface RouterEvents {
   connect: [peer: ZmtpConnection];
   disconnect: [peer: ZmtpConnection, err: ZmtpError | null];
   'handshake-failed': [err: ZmtpError, address: string];
+  /** A peer's socket drained and its send queue is empty again. */
+  drain: [peer: ZmtpConnection];
 }
 
 /** Handler for incoming messages: the frames after the (local) route, the route and the peer. */
@@ -175,6 +177,10 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
   connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
     if (conn.route.length === 0) return; // handed over: receives and delivers nothing further
     this.onMessage(frames, conn.route, conn);
+  }
+
+  connDrain(conn: ZmtpConnection): void {
+    if (conn.queue.length === 0) this.emit('drain', conn);
   }
 
   connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {

@@ -142,6 +142,41 @@ describe('zmtp/roles: DEALER', () => {
     }
   });
 
+  it('a peer that stops reading fills the queue to QUEUE_FULL; once it reads again, drain fires and sends resume', async () => {
+    const srv = await rawServer();
+    const d = new ZmtpDealer({ sendHighWaterMark: 100 });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await once(d, 'connect');
+      peer.socket.pause();
+      const big = Buffer.alloc(64 * 1024);
+      let sent = 0;
+      let full: unknown;
+      for (; sent < 100_000; sent++) {
+        try {
+          d.send([big]);
+        } catch (err) {
+          full = err;
+          break;
+        }
+      }
+      expect(full).to.have.property('code', ZmtpErrorCode.QUEUE_FULL);
+      expect(d.queued).to.equal(100); // bounded: the high-water mark, not the whole backlog
+      const drained = once(d, 'drain', 10_000);
+      peer.socket.resume();
+      await drained;
+      d.send(['after the drain']);
+      await peer.until(() => peer.frames.at(-1)?.body.toString() === 'after the drain', 'the message sent after drain', 10_000);
+      expect(peer.frames.filter((f) => !(f.flags & 0x04))).to.have.length(sent + 1);
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
   it('close(linger) still writes what was queued, then ends the connection', async () => {
     const srv = await rawServer();
     const d = new ZmtpDealer();
