@@ -218,6 +218,8 @@ export class OxenMQ {
   readonly #outgoing = new Map<number, Outgoing>();
   readonly #snPeers = new Map<string, SnRecord[]>();
   readonly #activeSns = new Set<string>();
+  /** SNs whose listener refused our handshake, with the time before which we don't redial. */
+  readonly #refusedSns = new Map<string, number>();
   readonly #requests = new Map<string, PendingRequest>();
   readonly #pendingBinds: { listener: Listener; resolve: (ep: string) => void; reject: (e: unknown) => void }[] = [];
   #selfListener: Listener | undefined;
@@ -766,6 +768,14 @@ export class OxenMQ {
     dealer.on('failed', (err) => {
       this.logger.warn(`connection to ${endpoint} refused: ${err.message}`);
       if (out.pending) this.#closeOutgoing(out, 0, `connection refused: ${err.message}`, err);
+      else if (out.isSn) {
+        // libzmq never retries a refused DEALER, and C++ keeps the dead record, so every later
+        // send fails while each send keeps it "active". Forget it, so a later send can connect
+        // again, but not before reconnectIntervalMax: a peer that denies us must not get a
+        // new connection per message.
+        this.#refusedSns.set(latin1(out.pubkey), this.#clock.now() + this.reconnectIntervalMax);
+        this.#closeOutgoing(out, 0, 'refused');
+      }
     });
     this.#outgoing.set(out.id, out);
     if (isSn) this.#addSnRecord(latin1(pubkey), { out });
@@ -839,6 +849,14 @@ export class OxenMQ {
       }
     }
     if (o.optional || o.incoming) return undefined;
+    const refusedUntil = this.#refusedSns.get(key);
+    if (refusedUntil !== undefined) {
+      if (this.#clock.now() < refusedUntil) {
+        this.logger.debug?.(`service node ${toHex(pk)} refused us recently; not reconnecting yet`);
+        return undefined;
+      }
+      this.#refusedSns.delete(key);
+    }
     const address = o.hint || this.snLookup?.(Uint8Array.from(pk));
     if (!address) {
       this.logger.warn(`no address known for service node ${toHex(pk)}`);

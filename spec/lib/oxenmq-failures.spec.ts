@@ -10,6 +10,7 @@ import type { ConnectionID } from '../../lib/connection-id.js';
 import { toHex } from '../../lib/encoding.js';
 import { OmqErrorCode, type OmqError } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
+import { ManualClock } from '../../zmtp/clock.js';
 import { freePort } from '../helpers/net.js';
 import { Harness, MODES, RecordingLogger, rejection, sleep, strs, waitFor } from '../helpers/omq.js';
 
@@ -117,5 +118,33 @@ describe('lib/oxenmq failure paths', function () {
     await waitFor(() => seen.length === 2 || failures.length > 0, 'delivery or failure');
     expect(failures.map((e) => e.message)).to.deep.equal([]);
     expect(strs(seen[1]!.data)).to.deep.equal(['by pubkey']);
+  });
+});
+
+describe('lib/oxenmq: a service node that refuses us', function () {
+  const h = new Harness();
+  afterEach(() => h.closeAll());
+
+  it('forgets the refused connection, then redials only after reconnectIntervalMax (no connection per message)', async () => {
+    let allowCalls = 0;
+    const b = await h.server('curve', () => {}, {
+      allow: () => {
+        allowCalls++;
+        return AuthLevel.denied;
+      },
+    });
+    const clock = new ManualClock();
+    const log = new RecordingLogger();
+    const a = await h.client({ clock, logger: log, reconnectIntervalMax: 5000, snLookup: () => b.endpoint });
+    a.send(b.omq.pubkey, 'x.first');
+    await waitFor(() => log.matching(' refused: ', 'warn').length === 1, 'the refusal');
+    expect(allowCalls).to.equal(1);
+    const failures: OmqError[] = [];
+    a.send(b.omq.pubkey, 'x.second', { queueFailure: (e) => failures.push(e) });
+    await waitFor(() => failures.length === 1, 'the second send to fail at once');
+    expect(allowCalls).to.equal(1); // no new connection while the refusal is fresh
+    clock.advance(5000);
+    a.send(b.omq.pubkey, 'x.third');
+    await waitFor(() => allowCalls === 2, 'a new attempt after reconnectIntervalMax');
   });
 });
