@@ -43,6 +43,7 @@ export interface OmqMessage {
 /** The slice of the OxenMQ class (lib/oxenmq.ts) the reqrep case drives. */
 export interface OmqInstance {
   listenPlain(bind: string, ...rest: unknown[]): unknown;
+  listenCurve(bind: string, ...rest: unknown[]): unknown;
   addCategory(name: string, access: string, ...rest: unknown[]): { addRequestCommand(name: string, handler: (msg: OmqMessage) => void): unknown };
   start?(): unknown;
   connectRemote(address: string, ...rest: unknown[]): Promise<OmqConnection>;

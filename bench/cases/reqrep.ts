@@ -6,6 +6,7 @@
  *
  * Skipped until lib/oxenmq.ts exists (see optional.ts for the API shape it is written against).
  */
+import { benchKeys } from '../keys.js';
 import { loadOxenmq, loadZeromq } from '../optional.js';
 import type { Impl, ServeInfo } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
@@ -19,7 +20,6 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
   const omq = await loadOxenmq();
   if (!omq.ok) return { name: 'reqrep', status: 'skipped', reason: omq.reason, rows: [] };
   if (!opts.peers.includes('ours')) return { name: 'reqrep', status: 'skipped', reason: 'needs --peer ours', rows: [] };
-  if (opts.curve) return { name: 'reqrep', status: 'skipped', reason: 'reqrep over CURVE is not wired yet', rows: [] };
   const impls: Impl[] = ['oxenmq'];
   const sources = [omq.from];
   if (opts.peers.includes('zeromq')) {
@@ -29,19 +29,20 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
       sources.push(z.from);
     }
   }
+  const curve = opts.curve ? benchKeys() : null;
   const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
   const servers = new Map<Impl, ServeInfo>();
   const rows: Row[] = [];
   try {
     for (const impl of impls) {
-      servers.set(impl, await ctx.server().serve({ impl, mode: 'echo', endpoint: 'tcp://127.0.0.1:0', size: opts.size, curve: null }));
+      servers.set(impl, await ctx.server().serve({ impl, mode: 'echo', endpoint: 'tcp://127.0.0.1:0', size: opts.size, curve }));
     }
     for (const inflight of [...new Set([1, opts.inflight])]) {
-      const label = `reqrep ${sizeLabel(opts.size)} ×${inflight}`;
+      const label = `reqrep ${sizeLabel(opts.size)}${curve ? ' CURVE' : ''} ×${inflight}`;
       const runs = new Map<Impl, { rate: number; p50: number; p99: number }[]>(impls.map((i) => [i, []]));
       const trial = async (impl: Impl, d: number, count: number | null) => {
         const r = await ctx.client().run(
-          { impl, mode: 'rt', endpoint: servers.get(impl)!.endpoint, size: opts.size, inflight, durationMs: d, count, curve: null },
+          { impl, mode: 'rt', endpoint: servers.get(impl)!.endpoint, size: opts.size, inflight, durationMs: d, count, curve },
           trialTimeout(d, count),
         );
         if (r.bad > 0) throw new CaseFailure(`${label} ${impl}: ${r.bad} wrong replies`);

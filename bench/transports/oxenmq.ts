@@ -12,11 +12,11 @@ import { checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, ServeSpec } from '../protocol.js';
 import { Budget, RttRecorder, type RunningServer, withTimeout } from './common.js';
 
-async function create(): Promise<OmqInstance> {
+async function create(keys?: { pubkey: string; privkey: string }): Promise<OmqInstance> {
   const m = await loadOxenmq();
   if (!m.ok) throw new Error(m.reason);
   // Heartbeats off, as for the wire-level peers: a PING mid-run is noise.
-  return new m.mod.OxenMQ({ connHeartbeat: 0 });
+  return new m.mod.OxenMQ({ connHeartbeat: 0, ...keys });
 }
 
 async function shutdown(omq: OmqInstance): Promise<void> {
@@ -39,8 +39,8 @@ async function freePort(host: string): Promise<number> {
 
 /** Starts an OxenMQ with a `bench.echo` request command listening in plaintext. */
 export async function serve(spec: ServeSpec): Promise<RunningServer> {
-  if (spec.curve !== null) throw new Error('reqrep --curve is not wired yet (needs listenCurve keys)');
-  const omq = await create();
+  const curve = spec.curve;
+  const omq = await create(curve ? { pubkey: curve.serverPublic, privkey: curve.serverSecret } : undefined);
   omq.addCategory('bench', 'none').addRequestCommand('echo', (msg) => msg.sendReply(...msg.data));
   const ep = parseEndpoint(spec.endpoint);
   if (ep.transport !== 'tcp') throw new Error('reqrep supports tcp:// endpoints only');
@@ -48,7 +48,7 @@ export async function serve(spec: ServeSpec): Promise<RunningServer> {
   // return nothing, pick the port ourselves.
   const port = ep.port === 0 ? await freePort(ep.host) : ep.port;
   const requested = `tcp://${ep.host}:${port}`;
-  const bound = omq.listenPlain(requested);
+  const bound = curve ? omq.listenCurve(requested) : omq.listenPlain(requested);
   if (typeof omq.start === 'function') await omq.start();
   const actual = await bound;
   const endpoint = typeof actual === 'string' && actual.startsWith('tcp://') ? actual : requested;
@@ -58,10 +58,13 @@ export async function serve(spec: ServeSpec): Promise<RunningServer> {
 /** Keeps `inflight` `bench.echo` requests outstanding until the budget is spent. */
 export async function run(spec: ClientSpec): Promise<ClientResult> {
   if (spec.mode !== 'rt') throw new Error('the oxenmq peer only runs request/reply');
-  const omq = await create();
+  const curve = spec.curve;
+  const omq = await create(curve ? { pubkey: curve.clientPublic, privkey: curve.clientSecret } : undefined);
   try {
     if (typeof omq.start === 'function') await omq.start();
-    const conn = await withTimeout(omq.connectRemote(spec.endpoint), 10_000, 'connectRemote');
+    // A curve address carries the server key: curve://host:port/<hex pubkey>.
+    const address = curve ? spec.endpoint.replace(/^tcp:\/\//, 'curve://') + '/' + curve.serverPublic : spec.endpoint;
+    const conn = await withTimeout(omq.connectRemote(address), 10_000, 'connectRemote');
     await omq.request(conn, 'bench.echo', [Buffer.from('warm-up')]);
     const budget = new Budget(spec.durationMs, spec.count);
     const rec = new RttRecorder();
