@@ -2,9 +2,10 @@
  * CurveZMQ keys (RFC 26 §"Cryptographic Notation": Curve25519 key pairs): generation, public-key
  * derivation, the X25519 function itself, and validation at the public boundary.
  *
- * X25519 runs on node:crypto (OpenSSL) when it offers X25519: measured here at ≈27k agreements/s
- * against ≈1k/s for @noble/curves, which matters because every CURVE handshake costs four of them
- * on each side. @noble/curves is the fallback for runtimes whose OpenSSL lacks X25519.
+ * X25519 runs on node:crypto (OpenSSL) when it offers X25519: measured here at ≈23k agreements/s
+ * with a prepared secret against ≈1k/s for @noble/curves, which matters because a CURVE
+ * handshake costs three or four agreements plus a transient key pair on each side.
+ * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519.
  *
  * A peer's public key that is a low-order point makes the shared secret all zero, which would let
  * anyone compute the box key; such keys are refused with ERR_ZMTP_CURVE_KEY (libsodium's
@@ -27,38 +28,26 @@ export interface CurveKeypair {
 /** A key as accepted at the public API: 32 bytes, 64 hex characters or 40 Z85 characters. */
 export type CurveKeyInput = Uint8Array | string;
 
-// DER prefix of an X25519 PKCS#8 private key (RFC 8410 §7): the raw 32 bytes follow. PKCS#8 import goes through OpenSSL 3's decoder framework and is slow (measured
-// ≈2.6k/s), so it is used only for keys given as raw bytes once (long-term keys, the public
-// helpers); per-handshake keys go through JWK (≈120k/s for public keys) or stay KeyObjects.
+// How raw keys reach OpenSSL. Measured on Node 20.20:
+// - PKCS#8 DER import goes through OpenSSL 3's decoder framework: ≈2.6k/s;
+// - JWK import (EVP_PKEY_new_raw_private_key underneath): ≈25k/s private, ≈120k/s public;
+// - exporting a KeyObject as JWK hangs the process after a few thousand calls on Node 20.20
+//   (reproduced with nothing but generateKeyPairSync + export({format:'jwk'}) in a loop), and DER
+//   export costs ≈70 µs, so keys are never exported: secrets are drawn as raw random bytes (as
+//   crypto_box_keypair does) and the public key is computed as X25519(secret, 9), the base point.
+// Node requires the `x` member of a private JWK but builds the key from `d` alone; where the
+// real public key is not known yet the base point stands in for it. A self-test at load checks
+// that this still yields the right key pair (RFC 7748 §6.1) and falls back to PKCS#8 otherwise.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-const HAVE_NODE_X25519 = (() => {
-  try {
-    const k = nodeCrypto.generateKeyPairSync('x25519');
-    return k.privateKey.asymmetricKeyType === 'x25519';
-  } catch {
-    return false;
-  }
-})();
-
-/**
- * An X25519 secret key prepared for repeated agreements: the raw bytes (kept for wiping and for
- * the cookie), its public key, and on node:crypto the imported KeyObject. Internal to curve/.
- * OpenSSL's copy inside a KeyObject cannot be wiped from JavaScript; it is released when the
- * object is collected, which is why handshakes drop their transient handles as soon as they can.
- */
-export interface X25519Secret {
-  readonly raw: Uint8Array;
-  readonly publicKey: Uint8Array;
-  handle: nodeCrypto.KeyObject | null;
-}
+const BASE_POINT = new Uint8Array(32);
+BASE_POINT[0] = 9;
 
 function b64u(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
 }
 
-function fromB64u(text: string | undefined): Uint8Array {
-  return new Uint8Array(Buffer.from(text ?? '', 'base64url'));
+function importJwk(raw: Uint8Array, pub: Uint8Array): nodeCrypto.KeyObject {
+  return nodeCrypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(raw), x: b64u(pub) }, format: 'jwk' });
 }
 
 function importPkcs8(raw: Uint8Array): nodeCrypto.KeyObject {
@@ -76,39 +65,70 @@ function importPublic(pub: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pub) }, format: 'jwk' });
 }
 
+/** 'jwk' (fast import), 'pkcs8' (slow import) or null when node:crypto lacks X25519 (→ noble). */
+const NODE_IMPORT: 'jwk' | 'pkcs8' | null = (() => {
+  const sk = new Uint8Array(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
+  const pk = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+  const base = (() => {
+    try {
+      return importPublic(BASE_POINT);
+    } catch {
+      return null;
+    }
+  })();
+  if (base === null) return null;
+  for (const mode of ['jwk', 'pkcs8'] as const) {
+    try {
+      const handle = mode === 'jwk' ? importJwk(sk, BASE_POINT) : importPkcs8(sk);
+      if (nodeCrypto.diffieHellman({ privateKey: handle, publicKey: base }).toString('hex') === pk) return mode;
+    } catch {
+      // try the next way, or fall back to @noble/curves
+    }
+  }
+  return null;
+})();
+
+const BASE_POINT_KEY = NODE_IMPORT === null ? null : importPublic(BASE_POINT);
+
+/**
+ * An X25519 secret key prepared for repeated agreements: the raw bytes (kept for wiping and for
+ * the cookie), its public key, and on node:crypto the imported KeyObject. Internal to curve/.
+ * OpenSSL's copy inside a KeyObject cannot be wiped from JavaScript; it is released when the
+ * object is collected, which is why handshakes drop their transient handles as soon as they can.
+ */
+export interface X25519Secret {
+  readonly raw: Uint8Array;
+  readonly publicKey: Uint8Array;
+  handle: nodeCrypto.KeyObject | null;
+}
+
 /** Prepares a raw 32-byte secret key (copied) for agreements; derives its public key. */
 export function secretFromRaw(raw: Uint8Array): X25519Secret {
   const copy = new Uint8Array(raw);
-  if (!HAVE_NODE_X25519) return { raw: copy, publicKey: nobleX25519.getPublicKey(copy), handle: null };
-  const handle = importPkcs8(copy);
-  const jwk = nodeCrypto.createPublicKey(handle).export({ format: 'jwk' });
-  return { raw: copy, publicKey: fromB64u(jwk.x), handle };
+  if (NODE_IMPORT === null) return { raw: copy, publicKey: nobleX25519.getPublicKey(copy), handle: null };
+  const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, BASE_POINT) : importPkcs8(copy);
+  const publicKey = new Uint8Array(nodeCrypto.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
+  return { raw: copy, publicKey, handle };
 }
 
 /**
  * Prepares a secret key whose public key is already known (a server transient key recovered from
- * its own cookie): the fast JWK import, which takes both halves.
+ * its own cookie), saving the base-point multiplication.
  */
 export function secretFromRawWithPublic(raw: Uint8Array, publicKey: Uint8Array): X25519Secret {
   const copy = new Uint8Array(raw);
   const pub = new Uint8Array(publicKey);
-  if (!HAVE_NODE_X25519) return { raw: copy, publicKey: pub, handle: null };
-  const handle = nodeCrypto.createPrivateKey({
-    key: { kty: 'OKP', crv: 'X25519', d: b64u(copy), x: b64u(pub) },
-    format: 'jwk',
-  });
+  if (NODE_IMPORT === null) return { raw: copy, publicKey: pub, handle: null };
+  const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, pub) : importPkcs8(copy);
   return { raw: copy, publicKey: pub, handle };
 }
 
-/** A fresh random secret key (a connection's transient key pair). */
+/** A fresh random secret key (a connection's transient key pair), from the OS CSPRNG. */
 export function generateSecret(): X25519Secret {
-  if (!HAVE_NODE_X25519) {
-    const raw = new Uint8Array(nodeCrypto.randomBytes(KEY_BYTES));
-    return { raw, publicKey: nobleX25519.getPublicKey(raw), handle: null };
-  }
-  const { privateKey } = nodeCrypto.generateKeyPairSync('x25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  return { raw: fromB64u(jwk.d), publicKey: fromB64u(jwk.x), handle: privateKey };
+  const raw = new Uint8Array(nodeCrypto.randomBytes(KEY_BYTES));
+  const secret = secretFromRaw(raw);
+  raw.fill(0);
+  return secret;
 }
 
 /** Wipes what can be wiped of a prepared secret and drops its handle. */
@@ -125,7 +145,7 @@ export function wipeSecret(secret: X25519Secret | null | undefined): void {
 export function agree(secret: X25519Secret, peerPublic: Uint8Array): Uint8Array {
   let shared: Uint8Array;
   try {
-    shared = secret.handle
+    shared = secret.handle !== null
       ? nodeCrypto.diffieHellman({ privateKey: secret.handle, publicKey: importPublic(peerPublic) })
       : nobleX25519.getSharedSecret(secret.raw, peerPublic);
   } catch (err) {

@@ -23,14 +23,6 @@ export function readLE32(b: Uint8Array, off: number): number {
   return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
-/** Writes a little-endian u32. */
-export function writeLE32(b: Uint8Array, off: number, v: number): void {
-  b[off] = v & 0xff;
-  b[off + 1] = (v >>> 8) & 0xff;
-  b[off + 2] = (v >>> 16) & 0xff;
-  b[off + 3] = v >>> 24;
-}
-
 /** Converts a 32-byte key at `off` into the eight words the core consumes. */
 export function keyWords(key: Uint8Array, off: number, out: Uint32Array): Uint32Array {
   for (let i = 0; i < 8; i++) out[i] = readLE32(key, off + 4 * i);
@@ -167,13 +159,6 @@ export function keystreamXor(src: Uint8Array, srcOff: number, dst: Uint8Array, d
     pos += n;
     len -= n;
   }
-}
-
-/** The keystream byte at `pos` (used for the MESSAGE flags byte, which lives in block 0). */
-export function keystreamByte(pos: number): number {
-  const index = Math.floor(pos / 64);
-  if (index !== blockIndex) loadBlock(index);
-  return keystreamBlock[pos & 63]!;
 }
 
 /** Wipes the keystream scratch so no key material outlives the box that used it. */
