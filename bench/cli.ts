@@ -10,6 +10,7 @@ import { batchCase } from './cases/batch.js';
 import { type CaseContext, type CaseFn } from './cases/context.js';
 import { cryptoCase } from './cases/crypto.js';
 import { handshakeCase } from './cases/handshake.js';
+import { memoryCase } from './cases/memory.js';
 import { reqrepCase } from './cases/reqrep.js';
 import { socketCase } from './cases/socket.js';
 import { ForkedHost, LocalHost, type PeerHost } from './host.js';
@@ -27,6 +28,7 @@ const CASE_FNS: Record<CaseName, CaseFn> = {
   handshake: handshakeCase,
   crypto: cryptoCase,
   batch: batchCase,
+  memory: memoryCase,
 };
 
 /** The command as the user would retype it, for the report heading. */

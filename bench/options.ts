@@ -3,9 +3,18 @@
  * the CLI can map every bad invocation to exit code 2 and the tests can call it directly.
  */
 
-/** Every case, in the order the default suite runs them. */
+/** The default suite, in the order it runs. */
 export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch'] as const;
-export type CaseName = (typeof CASES)[number];
+
+/**
+ * Cases that run only when named: `memory` opens 10,000 connections in fresh processes, which
+ * takes longer than the rest of the suite together, so it is opt-in.
+ */
+export const EXTRA_CASES = ['memory'] as const;
+
+/** Every case a user may name. */
+export const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
+export type CaseName = (typeof ALL_CASES)[number];
 
 /** Peers a case may compare. */
 export const PEERS = ['ours', 'zeromq', 'net'] as const;
@@ -32,12 +41,14 @@ export interface BenchOptions {
   smoke: boolean;
   oneProcess: boolean;
   help: boolean;
+  /** memory: write listener heap snapshots to this directory and print their difference. */
+  heapSnapshot: string | null;
   given: Set<string>;
 }
 
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
-cases (default: all that are available):
+cases (default: all that are available except memory):
   thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
   lat        round trips with 1 in flight (p50, p99)
   rt         round trips with --inflight in flight
@@ -45,25 +56,32 @@ cases (default: all that are available):
   handshake  CURVE connections per second, sequential and concurrent
   crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size)
   batch      worker-pool speed-up for CPU-bound jobs
+  memory     heap/external/RSS per idle CURVE connection on an OxenMQ listener (and on a
+             zeromq Router) with --count connections (default 10000); not in the default
+             suite: npm run bench -- memory
 
 options:
   --size N          message size in bytes (default 64)
   --duration S      seconds per measured run (default 1)
   --count N         fixed messages / round trips / connections per run instead of a duration
-  --inflight N      outstanding round trips for rt and reqrep (default 64, at most 1000)
+  --inflight N      outstanding round trips for rt and reqrep (default 64, at most 1000);
+                    concurrent handshakes for memory (default 200)
   --runs N          measured runs after one warm-up; the median is reported (default 3)
   --curve           run thr/lat/rt over CURVE (ours and zeromq)
   --peer P[,P]      ours | zeromq | net | all (default all)
   --json            print one JSON document instead of text
   --bind EP         serve one case's server side on EP until interrupted
   --connect EP      run one case's client side against EP
-  --one-process     run client and server in this process (default: separate processes)
+  --one-process     run client and server in this process (default: separate processes;
+                    memory always forks its own --expose-gc processes)
+  --heap-snapshot DIR  memory: write listener heap snapshots (before/after) to DIR and print
+                    the per-connection difference by constructor
   --smoke           tiny runs for CI (checks that everything runs, not how fast)
   -h, --help        this text
 
 exit status: 0 success, 1 a case failed (lost or corrupted messages, errors), 2 bad usage`;
 
-const VALUE_OPTS = new Set(['size', 'duration', 'count', 'inflight', 'runs', 'peer', 'bind', 'connect']);
+const VALUE_OPTS = new Set(['size', 'duration', 'count', 'inflight', 'runs', 'peer', 'bind', 'connect', 'heap-snapshot']);
 const FLAG_OPTS = new Set(['curve', 'json', 'smoke', 'one-process', 'help']);
 
 function intOpt(name: string, v: string, min: number, max: number): number {
@@ -90,6 +108,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     smoke: false,
     oneProcess: false,
     help: false,
+    heapSnapshot: null,
     given: new Set(),
   };
   for (let i = 0; i < argv.length; i++) {
@@ -99,8 +118,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       continue;
     }
     if (!arg.startsWith('--')) {
-      if (!(CASES as readonly string[]).includes(arg)) {
-        throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${CASES.join(', ')})`);
+      if (!(ALL_CASES as readonly string[]).includes(arg)) {
+        throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${ALL_CASES.join(', ')})`);
       }
       if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
       continue;
@@ -157,6 +176,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         }
         break;
       }
+      case 'heap-snapshot':
+        o.heapSnapshot = v;
+        break;
       case 'bind':
       case 'connect':
         if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
