@@ -12,7 +12,7 @@ import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
-import { FLAG_COMMAND, FLAG_MORE, frameHeader, writeFrameHeader } from './frame.js';
+import { FLAG_COMMAND, FLAG_MORE, writeFrameHeader } from './frame.js';
 import { decodeGreeting, encodeGreeting } from './greeting.js';
 import { Heartbeat } from './heartbeat.js';
 import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
@@ -262,13 +262,21 @@ export class ZmtpConnection implements MechanismHost {
 
   sendCommand(body: Uint8Array): void {
     if (this.state >= State.Closing) return;
-    // Batched data goes first: under CURVE the peer requires strictly increasing nonces.
-    this.flushOut();
+    // Commands join the output batch behind any data already in it (under CURVE the peer
+    // requires strictly increasing nonces), and go out with it in one write at the end of the
+    // turn: a handshake step is one syscall, not two.
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(endTurn, this);
+    }
     if (this.codec !== null) {
-      this.socket.write(this.codec.encodeFrame(FLAG_COMMAND, body));
+      this.appendFrame(this.codec.encodeFrame(FLAG_COMMAND, body));
     } else {
-      this.socket.write(frameHeader(FLAG_COMMAND, body.length));
-      this.socket.write(body);
+      this.reserve(9 + body.length);
+      this.outPos += writeFrameHeader(this.out, this.outPos, FLAG_COMMAND, body.length);
+      this.out.set(body, this.outPos);
+      this.outPos += body.length;
     }
   }
 
@@ -416,6 +424,7 @@ export class ZmtpConnection implements MechanismHost {
     this.closeError = new ZmtpError(ZmtpErrorCode.AUTH_DENIED, `peer denied by the authentication hook (${status})`, { cause });
     this.state = State.Closing;
     this.stopTimers();
+    this.flushOut();
     this.socket.end();
     // Do not wait for the peer's FIN forever.
     this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), 1000);
@@ -493,7 +502,7 @@ export class ZmtpConnection implements MechanismHost {
   /** @internal End of the event-loop turn: write the batch and let the socket send it all. */
   endTurn(): void {
     this.corked = false;
-    if (this.state < State.Closed) this.flushOut();
+    if (this.state < State.Closed && !this.socket.destroyed) this.flushOut();
     this.socket.uncork();
   }
 
