@@ -10,8 +10,9 @@
  * is 0x04 there), so the codec translates both ways. Multipart structure and command-ness (e.g.
  * heartbeat PING) exist only inside the box; the wire frame is never MORE or COMMAND.
  *
- * Per frame: one allocation for the whole wire frame (header included), the box sealed straight
- * into it at its offset (STYLE 9), one allocation for a decoded payload. Any failure — size, name,
+ * Per frame: the box is sealed straight into the wire frame at its offset (STYLE 9), either a
+ * fresh one or the engine's output batch (encodeFrameInto), and opened in place, so a decoded
+ * payload is a view of the received bytes. Any failure — size, name,
  * a nonce not strictly above the last accepted one, a bad tag — throws ERR_ZMTP_CURVE_MESSAGE and
  * leaves the codec failed for good (STYLE 10).
  */
@@ -55,19 +56,28 @@ export class MessageCodec implements FrameCodec {
     this.recvBox = new PrefixedBox(key, recvPrefix);
   }
 
+  /** Name + nonce + MAC + inner flags: what a MESSAGE adds to each frame's payload. */
+  readonly overhead = MESSAGE_OVERHEAD;
+
   /** Boxes one logical frame (`flags` are ZMTP flags) into a complete wire frame. */
   encodeFrame(flags: number, body: Uint8Array): Uint8Array {
+    const size = MESSAGE_OVERHEAD + body.length;
+    const out = Buffer.allocUnsafe(frameHeaderLength(size) + size);
+    this.encodeFrameInto(flags, body, out, 0);
+    return out;
+  }
+
+  /** Boxes one logical frame straight into `out` at `offset`; returns the bytes written. */
+  encodeFrameInto(flags: number, body: Uint8Array, out: Uint8Array, offset: number): number {
     if (this.failed) throw new ZmtpError(ZmtpErrorCode.CURVE_MESSAGE, 'CURVE codec has failed or been destroyed');
     const inner = (flags & FLAG_MORE ? INNER_MORE : 0) | (flags & FLAG_COMMAND ? INNER_COMMAND : 0);
     const nonce = this.sendNonce.next();
     const size = MESSAGE_OVERHEAD + body.length;
-    const hdr = frameHeaderLength(size);
-    const out = Buffer.allocUnsafe(hdr + size);
-    writeFrameHeader(out, 0, 0, size);
+    const hdr = offset + writeFrameHeader(out, offset, 0, size);
     out.set(MESSAGE_NAME, hdr);
     nonce.writeCounter(out, hdr + 8);
     this.sendBox.sealFlagged(nonce.hi, nonce.lo, inner, body, out, hdr + 16);
-    return out;
+    return hdr - offset + size;
   }
 
   /**
@@ -82,7 +92,9 @@ export class MessageCodec implements FrameCodec {
     }
     const nonce = this.recvNonce;
     if (!nonce.read(body, 8)) return this.fail('MESSAGE nonce is not strictly increasing');
-    const out = Buffer.allocUnsafe(body.length - MESSAGE_OVERHEAD);
+    // Decrypt in place: the payload is handed up as a view of the frame's own bytes (a socket
+    // chunk nobody else reads, or the decoder's private copy), so no allocation per frame.
+    const out = body.subarray(MESSAGE_OVERHEAD);
     const inner = this.recvBox.openFlagged(nonce.hi, nonce.lo, body, 16, body.length - 16 - MAC_BYTES, out);
     if (inner < 0) return this.fail('MESSAGE box does not authenticate');
     nonce.commit();

@@ -271,7 +271,7 @@ export class ZmtpConnection implements MechanismHost {
       process.nextTick(endTurn, this);
     }
     if (this.codec !== null) {
-      this.appendFrame(this.codec.encodeFrame(FLAG_COMMAND, body));
+      this.appendCodecFrame(this.codec, FLAG_COMMAND, body);
     } else {
       this.reserve(9 + body.length);
       this.outPos += writeFrameHeader(this.out, this.outPos, FLAG_COMMAND, body.length);
@@ -450,7 +450,7 @@ export class ZmtpConnection implements MechanismHost {
       const body = typeof p === 'string' ? Buffer.from(p) : p;
       const flags = i < last ? FLAG_MORE : 0;
       if (codec !== null) {
-        this.appendFrame(codec.encodeFrame(flags, body));
+        this.appendCodecFrame(codec, flags, body);
         continue;
       }
       const len = body.length;
@@ -470,16 +470,19 @@ export class ZmtpConnection implements MechanismHost {
     if (this.outPos - this.outStart >= BATCH_BYTES) this.flushOut();
   }
 
-  /** Appends a complete encoded frame: copied when small, else written by reference. */
-  private appendFrame(frame: Uint8Array): void {
-    if (frame.length <= SMALL_FRAME + 9) {
-      this.reserve(frame.length);
-      this.out.set(frame, this.outPos);
-      this.outPos += frame.length;
-    } else {
-      this.flushOut();
-      if (!this.socket.write(frame)) this.blocked = true;
+  /**
+   * Encodes a frame through the mechanism's codec: small frames straight into the batch buffer
+   * when the codec can (no allocation), others into a frame of their own written by reference.
+   */
+  private appendCodecFrame(codec: FrameCodec, flags: number, body: Uint8Array): void {
+    if (codec.encodeFrameInto !== undefined && body.length <= SMALL_FRAME) {
+      this.reserve(9 + (codec.overhead ?? 0) + body.length);
+      this.outPos += codec.encodeFrameInto(flags, body, this.out, this.outPos);
+      return;
     }
+    const frame = codec.encodeFrame(flags, body);
+    this.flushOut();
+    if (!this.socket.write(frame)) this.blocked = true;
   }
 
   /** Makes room for `n` more bytes in the batch buffer, starting a fresh one when full. */

@@ -35,9 +35,19 @@ export interface FrameCodec {
    */
   encodeFrame(flags: number, body: Uint8Array): Uint8Array;
   /**
-   * Decodes one incoming wire frame (`wireFlags` as read, `body` a view that is only valid during
-   * the call unless copied) into the logical payload; the logical MORE/COMMAND flags are left in
-   * {@link FrameCodec.lastFlags}. Throws a ZmtpError (e.g. ERR_ZMTP_CURVE_MESSAGE) on anything bad.
+   * Optional fast path: encodes like {@link FrameCodec.encodeFrame} but straight into `out` at
+   * `offset` (which has room for `body.length + FrameCodec.overhead + 9` bytes) and returns the
+   * number of bytes written. Lets the engine batch small frames without an allocation each.
+   */
+  encodeFrameInto?(flags: number, body: Uint8Array, out: Uint8Array, offset: number): number;
+  /** Bytes an encoded frame adds to its body, header excluded (CurveZMQ MESSAGE: 33). */
+  readonly overhead?: number;
+  /**
+   * Decodes one incoming wire frame (`wireFlags` as read; `body` the frame's own bytes, a region
+   * of a received chunk that is never reused, or the decoder's private copy) into the logical
+   * payload, which may be a view of `body` decrypted in place; the logical MORE/COMMAND flags are
+   * left in {@link FrameCodec.lastFlags}. Throws a ZmtpError (e.g. ERR_ZMTP_CURVE_MESSAGE) on
+   * anything bad.
    */
   decodeFrame(wireFlags: number, body: Buffer): Buffer;
   /** Logical flags of the frame most recently returned by decodeFrame. */
