@@ -197,6 +197,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (o.peers.length !== 1) throw new UsageError('--bind/--connect need a single --peer');
     if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
   }
+  if (o.heapSnapshot !== null && !o.cases.includes('memory')) throw new UsageError('--heap-snapshot applies to the memory case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.
     if (!o.given.has('duration') && o.count === null) o.durationMs = 50;

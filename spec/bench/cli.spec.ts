@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // This file runs from dist/spec/bench/; the CLI is dist/bench/cli.js.
@@ -141,8 +143,77 @@ describe('bench/cli (oxenmq-bench)', function () {
     });
   });
 
+  // memory is not in the default suite (10,000 connections take too long), so it gets its own
+  // smoke run: a small --count, both listeners when zeromq is installed.
+  describe('memory --smoke', () => {
+    let run: Run;
+    const available = () => haveCurve && haveOmq;
+    before(async function () {
+      this.timeout(60_000);
+      run = await cli(['memory', '--smoke', '--count', '150'], 55_000);
+    });
+
+    it('exits 0 with nothing on stderr (skipped until curve/ and lib/oxenmq.ts exist)', () => {
+      expect(run.code, run.stderr + run.stdout).to.equal(0);
+      expect(run.stderr).to.equal('');
+      if (!available()) expect(run.stdout).to.include('memory: SKIPPED');
+    });
+
+    it('prints a perf-tool style block per listener', () => {
+      if (!available()) return;
+      expect(run.stdout).to.include('memory · ours (OxenMQ listenCurve) · 150 idle CURVE connections');
+      expect(run.stdout).to.include('connection count: 150');
+      for (const what of ['heap', 'external', 'rss']) expect(run.stdout).to.match(new RegExp(`^listener ${what} per connection: -?\\d+ \\[B\\]`, 'm'));
+      expect(run.stdout).to.match(/^connect rate: [\d.]+ \[conn\/s\]$/m);
+      if (haveZmq) expect(run.stdout).to.include('memory · zeromq (libzmq Router, curveServer) · 150 idle CURVE connections');
+    });
+
+    it('has per-connection table rows for the listener and the client', () => {
+      if (!available()) return;
+      const row = (c: string, peer: string) => new RegExp(`^\\| memory ×150 ${c} \\| ${peer} \\| -?[\\d.]+ k? ?B/conn`, 'm');
+      for (const c of ['listener heap', 'listener external', 'listener RSS']) expect(run.stdout).to.match(row(c, 'ours'));
+      for (const c of ['client heap', 'client external', 'client RSS']) expect(run.stdout).to.match(row(c, 'ours \\(ZmtpDealer\\)'));
+      expect(run.stdout).to.match(/^\| memory ×150 connect ×200 \| ours \| [\d.]+ k? ?conn\/s/m);
+      if (haveZmq) {
+        expect(run.stdout).to.match(row('listener RSS', 'zeromq'));
+        // ours is compared with zeromq's RSS in the same run: a ratio, not a dash.
+        expect(run.stdout).to.match(/^\| memory ×150 listener RSS \| ours \| [^|]* \| \d+\.\d\d× \(/m);
+      }
+    });
+  });
+
+  describe('memory --heap-snapshot', () => {
+    let run: Run;
+    let dir: string;
+    before(async function () {
+      this.timeout(60_000);
+      dir = mkdtempSync(path.join(os.tmpdir(), 'oxenmq-bench-'));
+      run = await cli(['memory', '--smoke', '--count', '50', '--peer', 'ours', '--heap-snapshot', dir], 55_000);
+    });
+
+    after(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('writes both snapshots and prints their difference by constructor', () => {
+      expect(run.code, run.stderr + run.stdout).to.equal(0);
+      if (!(haveCurve && haveOmq)) return;
+      expect(readdirSync(dir).sort()).to.deep.equal(['memory-oxenmq-after.heapsnapshot', 'memory-oxenmq-before.heapsnapshot']);
+      expect(run.stdout).to.include('listener heap snapshot difference per connection (shallow sizes):');
+      expect(run.stdout).to.match(/^ +[\d.]+ +[\d.]+ +ZmtpConnection \(object\)$/m);
+      expect(run.stdout).to.include('total shallow heap delta per connection');
+    });
+  });
+
+  it('--help lists memory as an opt-in case', async () => {
+    const r = await cli(['--help'], 10_000);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/^ {2}memory {5}/m);
+    expect(r.stdout).to.include('npm run bench -- memory');
+  });
+
   describe('usage errors exit 2', () => {
-    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['--connect', 'tcp://127.0.0.1:1']]) {
+    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0']]) {
       it(args.join(' '), async () => {
         const r = await cli(args, 10_000);
         expect(r.code).to.equal(2);
