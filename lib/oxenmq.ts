@@ -109,6 +109,8 @@ interface CommandEntry {
 
 interface Category {
   name: string;
+  /** The name as the scheduler and the wire see it (UTF-8 bytes as latin1), computed once. */
+  key: string;
   access: Access;
   commands: Map<string, CommandEntry>;
 }
@@ -221,6 +223,8 @@ export class OxenMQ {
   /** SNs whose listener refused our handshake, with the time before which we don't redial. */
   readonly #refusedSns = new Map<string, number>();
   readonly #curveClients = new Map<string, MechanismFactory>();
+  /** Every `category.command` (wire bytes as latin1) → its entry; built at start(). */
+  readonly #commandIndex = new Map<string, { cat: Category; cmd: CommandEntry }>();
   readonly #requests = new Map<string, PendingRequest>();
   readonly #pendingBinds: { listener: Listener; resolve: (ep: string) => void; reject: (e: unknown) => void }[] = [];
   #selfListener: Listener | undefined;
@@ -296,7 +300,7 @@ export class OxenMQ {
     if (this.#categories.has(key)) throw new OmqError(OmqErrorCode.REGISTRATION, `category ${name} already exists`);
     const acc = toAccess(access);
     this.scheduler.addCategory(key, reservedThreads, maxQueue);
-    this.#categories.set(key, { name, access: acc, commands: new Map() });
+    this.#categories.set(key, { name, key, access: acc, commands: new Map() });
     return new CategoryHelper(this, name);
   }
 
@@ -379,6 +383,11 @@ export class OxenMQ {
     if (this.#closed) throw new OmqError(OmqErrorCode.CLOSED, 'instance is closed');
     if (this.#started) throw new OmqError(OmqErrorCode.INVALID_STATE, 'already started');
     this.#started = true;
+    // Registration is frozen from here on: index every full command name once, so dispatch is a
+    // single map lookup (§4.2's split at the first dot gives the same answer for every name).
+    for (const [catKey, cat] of this.#categories) {
+      for (const [cmdKey, cmd] of cat.commands) this.#commandIndex.set(`${catKey}.${cmdKey}`, { cat, cmd });
+    }
     this.scheduler.start();
     this.#selfListener = { id: this.#nextId++, curve: false, bind: 'inproc://sn-self', allow: undefined };
     this.#listenerById.set(this.#selfListener.id, this.#selfListener);
@@ -1132,7 +1141,7 @@ export class OxenMQ {
     let found: { cat: Category; cmd: CommandEntry } | undefined;
     if (name !== undefined) {
       if (this.#aliases.size > 0) name = this.#aliases.get(name) ?? name;
-      found = this.#lookupExact(name);
+      found = this.#commandIndex.get(name);
     }
     const hasData = frames.length > 1;
     const fail = (err: string) => {
@@ -1157,7 +1166,7 @@ export class OxenMQ {
     const msg = new Message(this, data, conn, access, remote, tag);
     const handler = cmd.handler;
     // A drop (full category queue, §6.2) is logged once, by the scheduler; no reply goes back.
-    const r = this.scheduler.submitCommand(nameKey(cat.name), () => handler(msg), name);
+    const r = this.scheduler.submitCommand(cat.key, () => handler(msg), name);
     if (r === 'started' && out) out.lastActivity = this.#clock.now();
   }
 
