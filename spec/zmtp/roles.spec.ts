@@ -412,3 +412,23 @@ describe('zmtp/roles: ROUTER', () => {
     expect(existsSync(path)).to.equal(false);
   });
 });
+
+describe('zmtp/roles: IPv6', () => {
+  it('with ipv6 on, a listener on tcp://[::1]:0 is reached by a dealer', async () => {
+    const router = new ZmtpRouter({ ipv6: true });
+    const ep = await router.bind('tcp://[::1]:0');
+    expect(ep).to.match(/^tcp:\/\/\[::1\]:\d+$/);
+    const d = new ZmtpDealer({ ipv6: true, identity: Buffer.from('Lv6') });
+    try {
+      const got = new Promise<{ route: Buffer; address: string }>((res) => (router.onMessage = (_f, route, peer) => res({ route: Buffer.from(route), address: peer.remoteAddress })));
+      d.connect(ep);
+      d.send(['over v6']);
+      const m = await got;
+      expect(m.route.toString()).to.equal('Lv6');
+      expect(m.address).to.equal('::1');
+    } finally {
+      await d.close();
+      await router.close();
+    }
+  });
+});
