@@ -4,45 +4,64 @@
  * Internal to curve/: one message is authenticated at a time through module-level state
  * (`polyInit` → `polyUpdate` once → `polyFinish`/`polyVerify`), which is wiped after every tag.
  *
- * Representation: the 130-bit accumulator and the clamped key `r` are ten 13-bit limbs held in
- * plain numbers. Limb products (< 2^14 · 5·2^13) summed ten at a time stay below 2^33, far inside
- * a double's exact 2^53, so the whole multiply is integer-exact floating-point arithmetic without
- * BigInt or 16-bit Math.imul juggling. 2^130 ≡ 5 (mod 2^130 − 5) folds the high half back in,
- * which is why the upper partial products use 5·r.
+ * Representation: the accumulator h and the clamped key r are six limbs of 22 bits (the top limb
+ * of h holds 20 bits, bits 110..129) in plain numbers, multiplied as exact integer-valued doubles:
+ * 36 multiplications per 16-byte block instead of the 100 that 13-bit limbs need, without BigInt
+ * or 16-bit Math.imul juggling. Limb products that land at 2^132 or above wrap around times 20
+ * (2^132 = 4 · 2^130 ≡ 4 · 5 mod p = 2^130 − 5), which is why the upper partial products use 20·r.
+ *
+ * Why every intermediate is an exact integer (a double holds integers exactly below 2^53):
+ * - Clamping clears the top 4 bits of key bytes 3, 7, 11, 15, so r < 2^124: r0..r4 < 2^22 and
+ *   r5 (bits 110..123) < 2^14; hence 20·r_j < 20 · 2^22 < 2^26.33.
+ * - On entry to a block, h0, h2, h3, h4 < 2^22, h1 < 2^22 + 2^13 and h5 < 2^20 (see the carry
+ *   below). A message block adds limbs < 2^22 (limb 5: 18 message bits plus the 2^128 bit at
+ *   bit 18, so < 2^19), so every h_i < 2^23 and h5 < 2^21.
+ * - Each of the six products in a column is < 2^23 · 20 · 2^22 = 20 · 2^45, so a column sum is
+ *   < 120 · 2^45 < 2^51.91, and adding an incoming carry (< 2^30) keeps it below 2^52.
+ * - Carrying: `d & MASK` goes through ToInt32, which reduces an integer-valued double exactly
+ *   modulo 2^32, so it is d mod 2^22 for any d < 2^53; `(d − low) · 2^−22` is an exact integer
+ *   (scaling by a power of two never rounds). Limbs 0..4 keep 22 bits, limb 5 keeps 20 bits (its
+ *   carry is the part ≥ 2^130) and the carry c5 < 2^52 / 2^20 = 2^32 returns as 5·c5 < 2^34.33
+ *   into h0; one more carry from h0 (< 2^22 + 2^34.33) adds < 2^12.33 + 1 ≤ 2^13 to h1, which is
+ *   the entry bound above. h therefore stays below 2^130 + 2^45 between blocks, congruent to the
+ *   true accumulator mod p; `finish` reduces it fully.
  */
 
-const r = new Int32Array(10);
-const h = new Int32Array(10);
-const pad = new Uint16Array(8);
+const MASK22 = 0x3fffff;
+const MASK20 = 0xfffff;
+/** 2^−22, exact, so carries are a multiplication rather than a division. */
+const INV22 = 1 / 4194304;
+/** 2^−20. */
+const INV20 = 1 / 1048576;
+
+const r = new Int32Array(6);
+const h = new Int32Array(6);
+/** The pad s as four little-endian 32-bit words. */
+const pad = new Uint32Array(4);
 const tail = new Uint8Array(16);
 const tag = new Uint8Array(16);
-const g = new Int32Array(10);
-const words = new Uint16Array(8);
+
+/** Reads a little-endian u32 as an int32 (callers mask or shift it, so the sign is irrelevant). */
+function le32(b: Uint8Array, off: number): number {
+  return b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24);
+}
 
 /** Loads the 32-byte one-time key (r ‖ s) from `key` at `off` and clears the accumulator. */
 export function polyInit(key: Uint8Array, off: number): void {
   // Clamp r as the spec requires: the top four bits of bytes 3, 7, 11, 15 and the bottom two bits
-  // of bytes 4, 8, 12 are cleared, bounding r so the limb products above cannot overflow.
-  for (let i = 0; i < 16; i++) tail[i] = key[off + i]!;
-  tail[3]! &= 15; tail[7]! &= 15; tail[11]! &= 15; tail[15]! &= 15;
-  tail[4]! &= 252; tail[8]! &= 252; tail[12]! &= 252;
-  const t0 = tail[0]! | (tail[1]! << 8), t1 = tail[2]! | (tail[3]! << 8);
-  const t2 = tail[4]! | (tail[5]! << 8), t3 = tail[6]! | (tail[7]! << 8);
-  const t4 = tail[8]! | (tail[9]! << 8), t5 = tail[10]! | (tail[11]! << 8);
-  const t6 = tail[12]! | (tail[13]! << 8), t7 = tail[14]! | (tail[15]! << 8);
-  r[0] = t0 & 0x1fff;
-  r[1] = ((t0 >>> 13) | (t1 << 3)) & 0x1fff;
-  r[2] = ((t1 >>> 10) | (t2 << 6)) & 0x1fff;
-  r[3] = ((t2 >>> 7) | (t3 << 9)) & 0x1fff;
-  r[4] = ((t3 >>> 4) | (t4 << 12)) & 0x1fff;
-  r[5] = (t4 >>> 1) & 0x1fff;
-  r[6] = ((t4 >>> 14) | (t5 << 2)) & 0x1fff;
-  r[7] = ((t5 >>> 11) | (t6 << 5)) & 0x1fff;
-  r[8] = ((t6 >>> 8) | (t7 << 8)) & 0x1fff;
-  r[9] = t7 >>> 5;
-  for (let i = 0; i < 8; i++) pad[i] = key[off + 16 + 2 * i]! | (key[off + 17 + 2 * i]! << 8);
+  // of bytes 4, 8, 12 are cleared; the first bounds r below 2^124, which the proof above needs.
+  const w0 = le32(key, off) & 0x0fffffff;
+  const w1 = le32(key, off + 4) & 0x0ffffffc;
+  const w2 = le32(key, off + 8) & 0x0ffffffc;
+  const w3 = le32(key, off + 12) & 0x0ffffffc;
+  r[0] = w0 & MASK22;
+  r[1] = ((w0 >>> 22) | (w1 << 10)) & MASK22;
+  r[2] = ((w1 >>> 12) | (w2 << 20)) & MASK22;
+  r[3] = (w2 >>> 2) & MASK22;
+  r[4] = ((w2 >>> 24) | (w3 << 8)) & MASK22;
+  r[5] = w3 >>> 14;
+  for (let i = 0; i < 4; i++) pad[i] = le32(key, off + 16 + 4 * i);
   h.fill(0);
-  tail.fill(0);
 }
 
 /**
@@ -50,59 +69,42 @@ export function polyInit(key: Uint8Array, off: number): void {
  * bit the spec appends) and 0 for the already padded final block.
  */
 function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
-  const r0 = r[0]!, r1 = r[1]!, r2 = r[2]!, r3 = r[3]!, r4 = r[4]!;
-  const r5 = r[5]!, r6 = r[6]!, r7 = r[7]!, r8 = r[8]!, r9 = r[9]!;
-  const s1 = 5 * r1, s2 = 5 * r2, s3 = 5 * r3, s4 = 5 * r4, s5 = 5 * r5;
-  const s6 = 5 * r6, s7 = 5 * r7, s8 = 5 * r8, s9 = 5 * r9;
-  let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!;
-  let h5 = h[5]!, h6 = h[6]!, h7 = h[7]!, h8 = h[8]!, h9 = h[9]!;
-  const top = hibit << 11; // bit 128 = bit 11 of limb 9 (9 · 13 = 117)
-  for (let b = 0; b < n; b++, off += 16) {
-    const t0 = m[off]! | (m[off + 1]! << 8), t1 = m[off + 2]! | (m[off + 3]! << 8);
-    const t2 = m[off + 4]! | (m[off + 5]! << 8), t3 = m[off + 6]! | (m[off + 7]! << 8);
-    const t4 = m[off + 8]! | (m[off + 9]! << 8), t5 = m[off + 10]! | (m[off + 11]! << 8);
-    const t6 = m[off + 12]! | (m[off + 13]! << 8), t7 = m[off + 14]! | (m[off + 15]! << 8);
-    h0 += t0 & 0x1fff;
-    h1 += ((t0 >>> 13) | (t1 << 3)) & 0x1fff;
-    h2 += ((t1 >>> 10) | (t2 << 6)) & 0x1fff;
-    h3 += ((t2 >>> 7) | (t3 << 9)) & 0x1fff;
-    h4 += ((t3 >>> 4) | (t4 << 12)) & 0x1fff;
-    h5 += (t4 >>> 1) & 0x1fff;
-    h6 += ((t4 >>> 14) | (t5 << 2)) & 0x1fff;
-    h7 += ((t5 >>> 11) | (t6 << 5)) & 0x1fff;
-    h8 += ((t6 >>> 8) | (t7 << 8)) & 0x1fff;
-    h9 += (t7 >>> 5) | top;
-    // h · r mod 2^130 − 5, schoolbook over limbs; products above limb 9 wrap around times 5.
-    let d0 = h0 * r0 + h1 * s9 + h2 * s8 + h3 * s7 + h4 * s6 + h5 * s5 + h6 * s4 + h7 * s3 + h8 * s2 + h9 * s1;
-    let d1 = h0 * r1 + h1 * r0 + h2 * s9 + h3 * s8 + h4 * s7 + h5 * s6 + h6 * s5 + h7 * s4 + h8 * s3 + h9 * s2;
-    let d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * s9 + h4 * s8 + h5 * s7 + h6 * s6 + h7 * s5 + h8 * s4 + h9 * s3;
-    let d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s9 + h5 * s8 + h6 * s7 + h7 * s6 + h8 * s5 + h9 * s4;
-    let d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * s9 + h6 * s8 + h7 * s7 + h8 * s6 + h9 * s5;
-    let d5 = h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0 + h6 * s9 + h7 * s8 + h8 * s7 + h9 * s6;
-    let d6 = h0 * r6 + h1 * r5 + h2 * r4 + h3 * r3 + h4 * r2 + h5 * r1 + h6 * r0 + h7 * s9 + h8 * s8 + h9 * s7;
-    let d7 = h0 * r7 + h1 * r6 + h2 * r5 + h3 * r4 + h4 * r3 + h5 * r2 + h6 * r1 + h7 * r0 + h8 * s9 + h9 * s8;
-    let d8 = h0 * r8 + h1 * r7 + h2 * r6 + h3 * r5 + h4 * r4 + h5 * r3 + h6 * r2 + h7 * r1 + h8 * r0 + h9 * s9;
-    let d9 = h0 * r9 + h1 * r8 + h2 * r7 + h3 * r6 + h4 * r5 + h5 * r4 + h6 * r3 + h7 * r2 + h8 * r1 + h9 * r0;
-    // Carry chain. `d & 0x1fff` is exact for any non-negative integer below 2^53 (ToInt32 keeps
-    // the low 32 bits), and `(d − low) / 8192` is an exact power-of-two division.
-    let c: number;
-    h0 = d0 & 0x1fff; c = (d0 - h0) / 8192;
-    d1 += c; h1 = d1 & 0x1fff; c = (d1 - h1) / 8192;
-    d2 += c; h2 = d2 & 0x1fff; c = (d2 - h2) / 8192;
-    d3 += c; h3 = d3 & 0x1fff; c = (d3 - h3) / 8192;
-    d4 += c; h4 = d4 & 0x1fff; c = (d4 - h4) / 8192;
-    d5 += c; h5 = d5 & 0x1fff; c = (d5 - h5) / 8192;
-    d6 += c; h6 = d6 & 0x1fff; c = (d6 - h6) / 8192;
-    d7 += c; h7 = d7 & 0x1fff; c = (d7 - h7) / 8192;
-    d8 += c; h8 = d8 & 0x1fff; c = (d8 - h8) / 8192;
-    d9 += c; h9 = d9 & 0x1fff; c = (d9 - h9) / 8192;
-    h0 += c * 5;
-    c = h0 >>> 13;
-    h0 &= 0x1fff;
-    h1 += c;
+  const r0 = r[0]!, r1 = r[1]!, r2 = r[2]!, r3 = r[3]!, r4 = r[4]!, r5 = r[5]!;
+  const s1 = 20 * r1, s2 = 20 * r2, s3 = 20 * r3, s4 = 20 * r4, s5 = 20 * r5;
+  let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!;
+  const top = hibit << 18; // bit 128 = bit 18 of limb 5 (5 · 22 = 110)
+  const end = off + 16 * n;
+  while (off < end) {
+    const w0 = m[off]! | (m[off + 1]! << 8) | (m[off + 2]! << 16) | (m[off + 3]! << 24);
+    const w1 = m[off + 4]! | (m[off + 5]! << 8) | (m[off + 6]! << 16) | (m[off + 7]! << 24);
+    const w2 = m[off + 8]! | (m[off + 9]! << 8) | (m[off + 10]! << 16) | (m[off + 11]! << 24);
+    const w3 = m[off + 12]! | (m[off + 13]! << 8) | (m[off + 14]! << 16) | (m[off + 15]! << 24);
+    off += 16;
+    h0 += w0 & MASK22;
+    h1 += ((w0 >>> 22) | (w1 << 10)) & MASK22;
+    h2 += ((w1 >>> 12) | (w2 << 20)) & MASK22;
+    h3 += (w2 >>> 2) & MASK22;
+    h4 += ((w2 >>> 24) | (w3 << 8)) & MASK22;
+    h5 += (w3 >>> 14) | top;
+    // h · r mod 2^130 − 5, schoolbook over limbs; products at limb 6 and above wrap times 20.
+    const d0 = h0 * r0 + h1 * s5 + h2 * s4 + h3 * s3 + h4 * s2 + h5 * s1;
+    let d1 = h0 * r1 + h1 * r0 + h2 * s5 + h3 * s4 + h4 * s3 + h5 * s2;
+    let d2 = h0 * r2 + h1 * r1 + h2 * r0 + h3 * s5 + h4 * s4 + h5 * s3;
+    let d3 = h0 * r3 + h1 * r2 + h2 * r1 + h3 * r0 + h4 * s5 + h5 * s4;
+    let d4 = h0 * r4 + h1 * r3 + h2 * r2 + h3 * r1 + h4 * r0 + h5 * s5;
+    let d5 = h0 * r5 + h1 * r4 + h2 * r3 + h3 * r2 + h4 * r1 + h5 * r0;
+    // Carry chain (exact: see the module header).
+    h0 = d0 & MASK22;
+    d1 += (d0 - h0) * INV22; h1 = d1 & MASK22;
+    d2 += (d1 - h1) * INV22; h2 = d2 & MASK22;
+    d3 += (d2 - h2) * INV22; h3 = d3 & MASK22;
+    d4 += (d3 - h3) * INV22; h4 = d4 & MASK22;
+    d5 += (d4 - h4) * INV22; h5 = d5 & MASK20;
+    const c0 = h0 + (d5 - h5) * INV20 * 5;
+    h0 = c0 & MASK22;
+    h1 += (c0 - h0) * INV22;
   }
-  h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4;
-  h[5] = h5; h[6] = h6; h[7] = h7; h[8] = h8; h[9] = h9;
+  h[0] = h0; h[1] = h1; h[2] = h2; h[3] = h3; h[4] = h4; h[5] = h5;
 }
 
 /** Absorbs the whole message `m[off, off + len)` (called once per tag). */
@@ -123,55 +125,56 @@ export function polyUpdate(m: Uint8Array, off: number, len: number): void {
 
 /** Reduces the accumulator fully, adds s and leaves the 16-byte tag in `tag`; wipes the state. */
 function finish(): void {
-  // Three full carry passes leave every limb in 13 bits and the value below 2^130 (the partial
-  // carry at the end of `blocks` may leave h1 a little over 13 bits).
-  let c = 0;
-  for (let pass = 0; pass < 3; pass++) {
-    for (let i = 0; i < 10; i++) {
-      const v = h[i]! + c;
-      h[i] = v & 0x1fff;
-      c = v >>> 13;
-    }
-    h[0]! += c * 5;
-    c = 0;
+  let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!;
+  // Two full carry passes bring every limb into range (22 bits, 20 for h5), i.e. h < 2^130. On
+  // entry only h1 may exceed its width (by < 2^13), so each pass carries at most 1 between limbs
+  // and at most 5 back into h0. After pass one, h0 < 2^22 + 5 and h1 ≤ 2^22 at worst; pass two
+  // can carry out of h5 only if h1..h5 all rolled over to 0, and then h0 + 5 spills at most 1
+  // into h1 = 0 — so after it every limb is within its width.
+  let c: number;
+  for (let pass = 0; pass < 2; pass++) {
+    c = h1 >>> 22; h1 &= MASK22; h2 += c;
+    c = h2 >>> 22; h2 &= MASK22; h3 += c;
+    c = h3 >>> 22; h3 &= MASK22; h4 += c;
+    c = h4 >>> 22; h4 &= MASK22; h5 += c;
+    c = h5 >>> 20; h5 &= MASK20; h0 += 5 * c;
+    c = h0 >>> 22; h0 &= MASK22; h1 += c;
   }
-  // g = h + 5 − 2^130: if it does not go negative, h ≥ p and g is the reduced value. The choice
-  // is made with masks rather than a branch so timing does not depend on the accumulator.
-  let carry = 5;
-  for (let i = 0; i < 10; i++) {
-    const v = h[i]! + carry;
-    g[i] = v & 0x1fff;
-    carry = v >>> 13;
-  }
-  // carry is 1 exactly when h + 5 ≥ 2^130, i.e. h ≥ p.
-  const useG = -carry | 0; // all ones when h ≥ p
+  // g = h + 5 − 2^130: when h + 5 carries out of bit 130, h ≥ p and g is h − p, the reduced
+  // value (h < 2^130 < 2p). The choice is made with masks rather than a branch so timing does
+  // not depend on the accumulator.
+  let g0 = h0 + 5;
+  c = g0 >>> 22; g0 &= MASK22;
+  let g1 = h1 + c; c = g1 >>> 22; g1 &= MASK22;
+  let g2 = h2 + c; c = g2 >>> 22; g2 &= MASK22;
+  let g3 = h3 + c; c = g3 >>> 22; g3 &= MASK22;
+  let g4 = h4 + c; c = g4 >>> 22; g4 &= MASK22;
+  let g5 = h5 + c; c = g5 >>> 20; g5 &= MASK20;
+  const useG = -c | 0; // all ones when h ≥ p
   const keepH = ~useG;
-  for (let i = 0; i < 10; i++) h[i] = (h[i]! & keepH) | (g[i]! & useG);
-  const h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!;
-  const h5 = h[5]!, h6 = h[6]!, h7 = h[7]!, h8 = h[8]!, h9 = h[9]!;
-  // The low 128 bits of h as eight 16-bit words, then + s mod 2^128.
-  const w0 = (h0 | (h1 << 13)) & 0xffff;
-  const w1 = ((h1 >>> 3) | (h2 << 10)) & 0xffff;
-  const w2 = ((h2 >>> 6) | (h3 << 7)) & 0xffff;
-  const w3 = ((h3 >>> 9) | (h4 << 4)) & 0xffff;
-  const w4 = ((h4 >>> 12) | (h5 << 1) | (h6 << 14)) & 0xffff;
-  const w5 = ((h6 >>> 2) | (h7 << 11)) & 0xffff;
-  const w6 = ((h7 >>> 5) | (h8 << 8)) & 0xffff;
-  const w7 = ((h8 >>> 8) | (h9 << 5)) & 0xffff;
-  words[0] = w0; words[1] = w1; words[2] = w2; words[3] = w3;
-  words[4] = w4; words[5] = w5; words[6] = w6; words[7] = w7;
-  let s = 0;
-  for (let i = 0; i < 8; i++) {
-    s += words[i]! + pad[i]!;
-    tag[2 * i] = s & 0xff;
-    tag[2 * i + 1] = (s >>> 8) & 0xff;
-    s >>>= 16;
-  }
+  h0 = (h0 & keepH) | (g0 & useG);
+  h1 = (h1 & keepH) | (g1 & useG);
+  h2 = (h2 & keepH) | (g2 & useG);
+  h3 = (h3 & keepH) | (g3 & useG);
+  h4 = (h4 & keepH) | (g4 & useG);
+  h5 = (h5 & keepH) | (g5 & useG);
+  // The low 128 bits of h as four 32-bit words (bits 128, 129 of h5 drop out), then + s mod 2^128
+  // with the carries done in doubles (each sum < 2^33, exact).
+  let t = ((h0 | (h1 << 22)) >>> 0) + pad[0]!;
+  let w = t >>> 0;
+  tag[0] = w; tag[1] = w >>> 8; tag[2] = w >>> 16; tag[3] = w >>> 24;
+  t = (((h1 >>> 10) | (h2 << 12)) >>> 0) + pad[1]! + (t - w) / 4294967296;
+  w = t >>> 0;
+  tag[4] = w; tag[5] = w >>> 8; tag[6] = w >>> 16; tag[7] = w >>> 24;
+  t = (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + pad[2]! + (t - w) / 4294967296;
+  w = t >>> 0;
+  tag[8] = w; tag[9] = w >>> 8; tag[10] = w >>> 16; tag[11] = w >>> 24;
+  t = (((h4 >>> 8) | (h5 << 14)) >>> 0) + pad[3]! + (t - w) / 4294967296;
+  w = t >>> 0;
+  tag[12] = w; tag[13] = w >>> 8; tag[14] = w >>> 16; tag[15] = w >>> 24;
   r.fill(0);
   h.fill(0);
-  g.fill(0);
   pad.fill(0);
-  words.fill(0);
 }
 
 /** Writes the tag of the absorbed message to `out` at `off` and wipes the state. */
