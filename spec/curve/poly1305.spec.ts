@@ -60,7 +60,8 @@ function sodiumMac(ad: Uint8Array, rand: (n: number) => number) {
   return { otk, msg, tag };
 }
 
-const EDGE_LENGTHS = [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 4096, 65536];
+// Block and Salsa20 edges, and around the three-block path's threshold (16 blocks) and its remainders.
+const EDGE_LENGTHS = [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 271, 272, 288, 289, 304, 4096, 65536];
 
 describe('curve/poly1305 (22-bit limbs over exact doubles)', () => {
   before(async () => {
