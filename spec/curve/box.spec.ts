@@ -3,6 +3,7 @@ import sodium from 'libsodium-wrappers';
 import { isZmtpError, ZmtpErrorCode } from '../../zmtp/errors.js';
 import { beforenm, open, PrefixedBox, seal } from '../../curve/box.js';
 import { MESSAGE_CLIENT_PREFIX, MESSAGE_SERVER_PREFIX } from '../../curve/nonce.js';
+import { hsalsa20, keyWords, keystreamBegin, keystreamEnd, keystreamXor, readLE32 } from '../../curve/salsa20.js';
 import { catchError, LOW_ORDER_POINTS, prng, randomBytesFrom } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -197,6 +198,94 @@ describe('curve/box (crypto_box, libsodium easy layout)', () => {
       box.sealFlagged(0, 1, 0, new Uint8Array(5), out, 0);
       box.destroy();
       expect(box.openFlagged(0, 1, out, 0, 6, new Uint8Array(5))).to.equal(-1);
+    });
+  });
+  describe('keystreamXor (whole blocks word-wise, partial blocks bytewise)', () => {
+    /** XSalsa20 keystream bytes 32 … 32 + len from libsodium: a secretbox of zeros is MAC ‖ keystream. */
+    const sodiumStream = (k: Uint8Array, nonce: Uint8Array, len: number) => sodium.crypto_secretbox_easy(new Uint8Array(len), nonce, k).subarray(16);
+
+    function begin(k: Uint8Array, nonce: Uint8Array): void {
+      const sub = hsalsa20(keyWords(k, 0, new Uint32Array(8)), nonce, 0, new Uint32Array(8));
+      keystreamBegin(sub, readLE32(nonce, 16), readLE32(nonce, 20));
+    }
+
+    it('matches libsodium at any keystream position, unaligned offsets and lengths across blocks', () => {
+      const rand = prng(6420);
+      for (let i = 0; i < 1500; i++) {
+        const k = randomBytesFrom(rand, 32);
+        const nonce = randomBytesFrom(rand, 24);
+        const pos = 32 + (rand(3) === 0 ? 64 * rand(6) + 32 * rand(2) : rand(400)); // often block-aligned
+        const len = rand(4) === 0 ? rand(5000) : Math.max(0, 64 * rand(8) + rand(3) - 1); // around whole blocks
+        const stream = sodiumStream(k, nonce, pos - 32 + len);
+        // Views at odd byte offsets of a shared buffer, so neither side is 4-aligned in memory.
+        const srcOff = rand(7), dstOff = rand(7);
+        const srcBuf = randomBytesFrom(rand, srcOff + len + 9 + rand(5));
+        const src = new Uint8Array(srcBuf.buffer, srcBuf.byteOffset + 1 + rand(3), srcBuf.length - 4);
+        const msg = Uint8Array.from(src.subarray(srcOff, srcOff + len));
+        const dst = new Uint8Array(new ArrayBuffer(dstOff + len + 11), 1 + rand(3), dstOff + len + 6).fill(0xc3);
+        begin(k, nonce);
+        keystreamXor(src, srcOff, dst, dstOff, len, pos);
+        keystreamEnd();
+        const want = msg.map((b, j) => b ^ stream[pos - 32 + j]!);
+        expect(hex(dst.subarray(dstOff, dstOff + len)), `pos ${pos} len ${len}`).to.equal(hex(want));
+        expect(dst.subarray(0, dstOff).every((b) => b === 0xc3)).to.equal(true);
+        expect(dst.subarray(dstOff + len).every((b) => b === 0xc3)).to.equal(true);
+        expect(hex(src.subarray(srcOff, srcOff + len))).to.equal(hex(msg)); // src untouched
+      }
+    });
+
+    it('works in place (src and dst the same bytes), and across several calls in one stream', () => {
+      const rand = prng(17);
+      for (let i = 0; i < 400; i++) {
+        const k = randomBytesFrom(rand, 32);
+        const nonce = randomBytesFrom(rand, 24);
+        const len = rand(3000);
+        const stream = sodiumStream(k, nonce, len);
+        const buf = randomBytesFrom(rand, len + 10);
+        const off = rand(10);
+        const msg = Uint8Array.from(buf.subarray(off, off + len));
+        begin(k, nonce);
+        // Split into consecutive pieces of random sizes (aligned and unaligned in the stream).
+        let done = 0;
+        while (done < len) {
+          const n = Math.min(len - done, rand(3) === 0 ? 64 * (1 + rand(4)) : rand(200));
+          keystreamXor(buf, off + done, buf, off + done, n, 32 + done);
+          done += n;
+        }
+        keystreamEnd();
+        expect(hex(buf.subarray(off, off + len)), `len ${len}`).to.equal(hex(msg.map((b, j) => b ^ stream[j]!)));
+      }
+    });
+
+    it('PrefixedBox seals in place and from unaligned payload views, like libsodium', () => {
+      const rand = prng(333);
+      for (const len of [0, 1, 30, 31, 32, 63, 64, 65, 95, 96, 97, 127, 128, 4095, 4096, 4097, 65536]) {
+        const k = randomBytesFrom(rand, 32);
+        const box = new PrefixedBox(k, MESSAGE_CLIENT_PREFIX);
+        const msg = randomBytesFrom(rand, len);
+        const nonce = counterNonce(MESSAGE_CLIENT_PREFIX, 1, 2);
+        const want = hex(sodium.crypto_secretbox_easy(msg, nonce, k));
+        // In place: the message already sits where the ciphertext goes.
+        const off = rand(5);
+        const buf = new Uint8Array(off + 16 + len);
+        buf.set(msg, off + 16);
+        box.seal(1, 2, buf, off + 16, len, buf, off);
+        expect(hex(buf.subarray(off)), `in place ${len}`).to.equal(want);
+        const back = Uint8Array.from(buf);
+        expect(box.open(1, 2, back, off, len, back, off + 16)).to.equal(true);
+        expect(Buffer.from(back.subarray(off + 16)).equals(msg)).to.equal(true);
+        // sealFlagged with a payload view at an odd byte offset.
+        const host = new Uint8Array(len + 3);
+        const payload = host.subarray(3);
+        payload.set(msg);
+        const out = new Uint8Array(len + 17 + 1);
+        box.sealFlagged(1, 2, 5, payload, out, 1);
+        const plain = Buffer.concat([Buffer.from([5]), msg]);
+        expect(hex(out.subarray(1)), `flagged ${len}`).to.equal(hex(sodium.crypto_secretbox_easy(plain, nonce, k)));
+        const dst = new Uint8Array(len + 1).subarray(1);
+        expect(box.openFlagged(1, 2, out, 1, len + 1, dst)).to.equal(5);
+        expect(Buffer.from(dst).equals(msg)).to.equal(true);
+      }
     });
   });
 });
