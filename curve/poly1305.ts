@@ -130,13 +130,14 @@ function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
     const u0 = r3p[0]!, u1 = r3p[1]!, u2 = r3p[2]!, u3 = r3p[3]!, u4 = r3p[4]!, u5 = r3p[5]!;
     const v1 = 20 * u1, v2 = 20 * u2, v3 = 20 * u3, v4 = 20 * u4, v5 = 20 * u5;
     const end3 = off + 48 * Math.floor(n / 3);
+    const mv = new DataView(m.buffer, m.byteOffset, m.byteLength);
     n %= 3;
     while (off < end3) {
       // h += m1
-      w0 = m[off]! | (m[off + 1]! << 8) | (m[off + 2]! << 16) | (m[off + 3]! << 24);
-      w1 = m[off + 4]! | (m[off + 5]! << 8) | (m[off + 6]! << 16) | (m[off + 7]! << 24);
-      w2 = m[off + 8]! | (m[off + 9]! << 8) | (m[off + 10]! << 16) | (m[off + 11]! << 24);
-      w3 = m[off + 12]! | (m[off + 13]! << 8) | (m[off + 14]! << 16) | (m[off + 15]! << 24);
+      w0 = mv.getInt32(off, true);
+      w1 = mv.getInt32(off + 4, true);
+      w2 = mv.getInt32(off + 8, true);
+      w3 = mv.getInt32(off + 12, true);
       h0 += w0 & MASK22;
       h1 += ((w0 >>> 22) | (w1 << 10)) & MASK22;
       h2 += ((w1 >>> 12) | (w2 << 20)) & MASK22;
@@ -144,17 +145,17 @@ function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
       h4 += ((w2 >>> 24) | (w3 << 8)) & MASK22;
       h5 += (w3 >>> 14) | top;
       // a = m2
-      w0 = m[off + 16]! | (m[off + 17]! << 8) | (m[off + 18]! << 16) | (m[off + 19]! << 24);
-      w1 = m[off + 20]! | (m[off + 21]! << 8) | (m[off + 22]! << 16) | (m[off + 23]! << 24);
-      w2 = m[off + 24]! | (m[off + 25]! << 8) | (m[off + 26]! << 16) | (m[off + 27]! << 24);
-      w3 = m[off + 28]! | (m[off + 29]! << 8) | (m[off + 30]! << 16) | (m[off + 31]! << 24);
+      w0 = mv.getInt32(off + 16, true);
+      w1 = mv.getInt32(off + 20, true);
+      w2 = mv.getInt32(off + 24, true);
+      w3 = mv.getInt32(off + 28, true);
       const a0 = w0 & MASK22, a1 = ((w0 >>> 22) | (w1 << 10)) & MASK22, a2 = ((w1 >>> 12) | (w2 << 20)) & MASK22;
       const a3 = (w2 >>> 2) & MASK22, a4 = ((w2 >>> 24) | (w3 << 8)) & MASK22, a5 = (w3 >>> 14) | top;
       // b = m3
-      w0 = m[off + 32]! | (m[off + 33]! << 8) | (m[off + 34]! << 16) | (m[off + 35]! << 24);
-      w1 = m[off + 36]! | (m[off + 37]! << 8) | (m[off + 38]! << 16) | (m[off + 39]! << 24);
-      w2 = m[off + 40]! | (m[off + 41]! << 8) | (m[off + 42]! << 16) | (m[off + 43]! << 24);
-      w3 = m[off + 44]! | (m[off + 45]! << 8) | (m[off + 46]! << 16) | (m[off + 47]! << 24);
+      w0 = mv.getInt32(off + 32, true);
+      w1 = mv.getInt32(off + 36, true);
+      w2 = mv.getInt32(off + 40, true);
+      w3 = mv.getInt32(off + 44, true);
       off += 48;
       const b0 = w0 & MASK22, b1 = ((w0 >>> 22) | (w1 << 10)) & MASK22, b2 = ((w1 >>> 12) | (w2 << 20)) & MASK22;
       const b3 = (w2 >>> 2) & MASK22, b4 = ((w2 >>> 24) | (w3 << 8)) & MASK22, b5 = (w3 >>> 14) | top;
