@@ -21,7 +21,7 @@ import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
 import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
 import { boxKey, open, seal } from './box.js';
 import { COOKIE_BYTES } from './cookie.js';
-import { generateSecret, isZmtpKeyError, wipeSecret, type X25519Secret } from './keys.js';
+import { isZmtpKeyError, takeTransientSecret, wipeSecret, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
 import {
   HELLO_PREFIX,
@@ -109,7 +109,7 @@ export class CurveClient implements Mechanism {
   }
 
   private sendHello(): void {
-    this.transient = generateSecret();
+    this.transient = takeTransientSecret();
     this.helloKey = boxKey(this.transient, this.keys.serverKey);
     const body = Buffer.alloc(HELLO_BYTES); // zero-filled: the 72 padding bytes stay zero
     body.set(HELLO_NAME, 0);

@@ -123,12 +123,36 @@ export function secretFromRawWithPublic(raw: Uint8Array, publicKey: Uint8Array):
   return { raw: copy, publicKey: pub, handle };
 }
 
-/** A fresh random secret key (a connection's transient key pair), from the OS CSPRNG. */
+/** A fresh random secret key, from the OS CSPRNG. */
 export function generateSecret(): X25519Secret {
   const raw = new Uint8Array(nodeCrypto.randomBytes(KEY_BYTES));
   const secret = secretFromRaw(raw);
   raw.fill(0);
   return secret;
+}
+
+// Transient key pairs made ahead of time. Making one costs an X25519 base-point multiplication
+// plus an OpenSSL key import (≈80 µs); a handshake needs one on each side before it can answer,
+// on the latency path of every connection. Making the next one in idle time (setImmediate, after
+// the current handshake step has been written) takes that off the path. Each key is still used
+// for exactly one connection and wiped by it; the pool holds at most TRANSIENT_POOL keys.
+const TRANSIENT_POOL = 2;
+const transientPool: X25519Secret[] = [];
+let refillScheduled = false;
+
+function refillTransients(): void {
+  refillScheduled = false;
+  while (transientPool.length < TRANSIENT_POOL) transientPool.push(generateSecret());
+}
+
+/** A connection's transient key pair: one made ahead of time when there is one, else a new one. */
+export function takeTransientSecret(): X25519Secret {
+  const s = transientPool.pop() ?? generateSecret();
+  if (!refillScheduled) {
+    refillScheduled = true;
+    setImmediate(refillTransients);
+  }
+  return s;
 }
 
 /** Wipes what can be wiped of a prepared secret and drops its handle. */

@@ -22,7 +22,7 @@ import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';
-import { equalBytes, generateSecret, secretFromRawWithPublic, wipeSecret, type X25519Secret } from './keys.js';
+import { equalBytes, takeTransientSecret, secretFromRawWithPublic, wipeSecret, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
 import {
   HELLO_PREFIX,
@@ -118,7 +118,7 @@ export class CurveServer implements Mechanism {
   }
 
   private sendWelcome(helloKey: Uint8Array): void {
-    const transient = generateSecret();
+    const transient = takeTransientSecret();
     try {
       this.serverTransient = transient.publicKey;
       this.cookieKey = newCookieKey();
