@@ -93,6 +93,8 @@ let nextConnectionSerial = 1;
 
 /** Frames up to this size are copied into the output batch; larger ones are written by reference. */
 const SMALL_FRAME = 512;
+/** Codec frames up to this size are sealed straight into the output slab. */
+const CODEC_INTO_MAX = 16 * 1024;
 /** Write the batch to the socket once it holds this much, so backpressure is seen early. */
 const BATCH_BYTES = 16 * 1024;
 /** Size of the output slab shared by all connections. */
@@ -469,11 +471,12 @@ export class ZmtpConnection implements MechanismHost {
   }
 
   /**
-   * Encodes a frame through the mechanism's codec: small frames straight into the batch buffer
-   * when the codec can (no allocation), others into a frame of their own written by reference.
+   * Encodes a frame through the mechanism's codec. The codec writes every byte of the wire frame
+   * anyway (a box is new bytes, not the caller's), so frames up to CODEC_INTO_MAX are sealed
+   * straight into the batch slab: no allocation and no copy. Larger ones get a frame of their own.
    */
   private appendCodecFrame(codec: FrameCodec, flags: number, body: Uint8Array): void {
-    if (codec.encodeFrameInto !== undefined && body.length <= SMALL_FRAME) {
+    if (codec.encodeFrameInto !== undefined && body.length <= CODEC_INTO_MAX) {
       this.reserve(9 + (codec.overhead ?? 0) + body.length);
       slabPos = this.outPos += codec.encodeFrameInto(flags, body, this.out, this.outPos);
       return;
