@@ -9,6 +9,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import {
   ManualClock,
+  type DealerOptions,
   ZmtpDealer,
   type ZmtpError,
   ZmtpErrorCode,
@@ -21,6 +22,18 @@ import { Rng } from '../helpers/random.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
 
 const portOf = (ep: string) => Number(ep.split(':').at(-1));
+
+/** A dealer whose handshake with a raw ROUTER-speaking peer has completed. */
+async function readyDealer(opts: DealerOptions = {}): Promise<{ d: ZmtpDealer; peer: RawPeer; srv: Awaited<ReturnType<typeof rawServer>> }> {
+  const srv = await rawServer();
+  const d = new ZmtpDealer(opts);
+  d.connect(`tcp://127.0.0.1:${srv.port}`);
+  const peer = await srv.peer;
+  peer.sendGreeting();
+  peer.sendReady('ROUTER');
+  await once(d, 'connect');
+  return { d, peer, srv };
+}
 
 describe('zmtp/roles: DEALER', () => {
   it('sends its whole greeting at once, READY after the peer greeting, and data only after the peer READY (fixture S1)', async () => {
@@ -98,14 +111,8 @@ describe('zmtp/roles: DEALER', () => {
 
   it('PINGs every interval and drops a silent peer after the heartbeat timeout (manual clock)', async () => {
     const clock = new ManualClock();
-    const srv = await rawServer();
-    const d = new ZmtpDealer({ clock, heartbeatInterval: 15_000, heartbeatTimeout: 30_000 });
+    const { d, peer, srv } = await readyDealer({ clock, heartbeatInterval: 15_000, heartbeatTimeout: 30_000 });
     try {
-      d.connect(`tcp://127.0.0.1:${srv.port}`);
-      const peer = await srv.peer;
-      peer.sendGreeting();
-      peer.sendReady('ROUTER');
-      await once(d, 'connect');
       clock.advance(15_000);
       await peer.until(() => peer.commands().includes('PING'), 'our PING');
       expect(peer.frames.at(-1)!.body).to.deep.equal(encodePing(0));
@@ -121,14 +128,8 @@ describe('zmtp/roles: DEALER', () => {
 
   it('a peer that answers keeps the connection alive across many intervals', async () => {
     const clock = new ManualClock();
-    const srv = await rawServer();
-    const d = new ZmtpDealer({ clock, heartbeatInterval: 100, heartbeatTimeout: 250 });
+    const { d, peer, srv } = await readyDealer({ clock, heartbeatInterval: 100, heartbeatTimeout: 250 });
     try {
-      d.connect(`tcp://127.0.0.1:${srv.port}`);
-      const peer = await srv.peer;
-      peer.sendGreeting();
-      peer.sendReady('ROUTER');
-      await once(d, 'connect');
       for (let i = 1; i <= 10; i++) {
         clock.advance(100);
         await peer.until(() => peer.commands().filter((c) => c === 'PING').length === i, `PING ${i}`);
@@ -143,14 +144,8 @@ describe('zmtp/roles: DEALER', () => {
   });
 
   it('a peer that stops reading fills the queue to QUEUE_FULL; once it reads again, drain fires and sends resume', async () => {
-    const srv = await rawServer();
-    const d = new ZmtpDealer({ sendHighWaterMark: 100 });
+    const { d, peer, srv } = await readyDealer({ sendHighWaterMark: 100 });
     try {
-      d.connect(`tcp://127.0.0.1:${srv.port}`);
-      const peer = await srv.peer;
-      peer.sendGreeting();
-      peer.sendReady('ROUTER');
-      await once(d, 'connect');
       peer.socket.pause();
       const big = Buffer.alloc(64 * 1024);
       let sent = 0;
@@ -178,14 +173,8 @@ describe('zmtp/roles: DEALER', () => {
   });
 
   it('close(linger) still writes what was queued, then ends the connection', async () => {
-    const srv = await rawServer();
-    const d = new ZmtpDealer();
+    const { d, peer, srv } = await readyDealer();
     try {
-      d.connect(`tcp://127.0.0.1:${srv.port}`);
-      const peer = await srv.peer;
-      peer.sendGreeting();
-      peer.sendReady('ROUTER');
-      await once(d, 'connect');
       // Small frames sit in the output batch, large ones are written by reference: both must go.
       for (let i = 0; i < 200; i++) d.send([`m${i}`, Buffer.alloc(i % 2 ? 1000 : 10)]);
       const closed = d.close(5000);
