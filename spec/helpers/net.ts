@@ -4,7 +4,7 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decoder, commandName } from '../../zmtp/index.js';
+import { Decoder, type ZmtpConnection, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
 
 /** A relay between a client and `target`, recording both directions as they pass. */
 export class Relay extends EventEmitter {
@@ -127,4 +127,19 @@ export async function freePort(): Promise<number> {
   const port = (s.address() as net.AddressInfo).port;
   await new Promise<void>((res) => s.close(() => res()));
   return port;
+}
+
+/** Resolves with the dealer's next message (copied). */
+export function nextMessage(d: ZmtpDealer): Promise<Buffer[]> {
+  return new Promise((res) => (d.onMessage = (f) => res(f.map((b) => Buffer.from(b)))));
+}
+
+/** Resolves with the router's next message (copied), its route and the peer connection. */
+export function nextRouted(r: ZmtpRouter): Promise<{ frames: Buffer[]; route: Buffer; peer: ZmtpConnection }> {
+  return new Promise((res) => (r.onMessage = (frames, route, peer) => res({ frames: frames.map((b) => Buffer.from(b)), route: Buffer.from(route), peer })));
+}
+
+/** An endpoint for a fresh listener on `transport` (ipc paths in a new temporary directory). */
+export function listenEndpoint(transport: 'tcp' | 'ipc', name: string): string {
+  return transport === 'tcp' ? 'tcp://127.0.0.1:0' : `ipc://${join(tmpIpcDir(), name)}`;
 }

@@ -5,11 +5,10 @@
  * overhead, as libzmq does), heartbeats inside MESSAGE, ZAP denial both ways, wrong server key.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { curveClient, curveServer, generateKeypair, z85Decode, z85Encode } from '../../curve/index.js';
 import { ZmtpDealer, type ZmtpConnection, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
-import { Relay, commandsIn, messageBoxesIn, once, tmpIpcDir, waitFor } from '../helpers/net.js';
+import { Relay, commandsIn, messageBoxesIn, once, waitFor, listenEndpoint, nextMessage, nextRouted } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 
 const rng = new Rng(2024);
@@ -17,15 +16,9 @@ const MIB = 1024 * 1024;
 const SIZES = [0, 1, 255, 256, 65_536, MIB - 33];
 const PAYLOADS = SIZES.map((n) => rng.bytes(n));
 
-function nextMessage(d: ZmtpDealer): Promise<Buffer[]> {
-  return new Promise((res) => (d.onMessage = (f) => res(f.map((b) => Buffer.from(b)))));
-}
-function nextRouted(r: ZmtpRouter): Promise<{ frames: Buffer[]; route: Buffer; peer: ZmtpConnection }> {
-  return new Promise((res) => (r.onMessage = (frames, route, peer) => res({ frames: frames.map((b) => Buffer.from(b)), route: Buffer.from(route), peer })));
-}
 
 for (const transport of ['tcp', 'ipc'] as const) {
-  const endpoint = (name: string) => (transport === 'tcp' ? 'tcp://127.0.0.1:0' : `ipc://${join(tmpIpcDir(), name)}`);
+  const endpoint = (name: string) => listenEndpoint(transport, name);
 
   describe(`interop/libzmq CURVE over ${transport}`, () => {
     it('our client ↔ libzmq CURVE server: multipart, empty frames, sizes up to 1 MiB − 33, both ways', async () => {

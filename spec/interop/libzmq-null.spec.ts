@@ -5,25 +5,18 @@
  * reconnection with queued messages delivered.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import * as zmq from 'zeromq';
 import { ZmtpDealer, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
-import { Relay, commandsIn, freePort, once, tmpIpcDir, waitFor } from '../helpers/net.js';
+import { Relay, commandsIn, freePort, once, waitFor, listenEndpoint, nextMessage, nextRouted } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 
 const rng = new Rng(99);
 const SIZES = [0, 1, 255, 256, 65_536, 1024 * 1024];
 const PAYLOADS = SIZES.map((n) => rng.bytes(n));
 
-function nextMessage(d: ZmtpDealer): Promise<Buffer[]> {
-  return new Promise((res) => (d.onMessage = (f) => res(f.map((b) => Buffer.from(b)))));
-}
-function nextRouted(r: ZmtpRouter): Promise<{ frames: Buffer[]; route: Buffer }> {
-  return new Promise((res) => (r.onMessage = (frames, route) => res({ frames: frames.map((b) => Buffer.from(b)), route: Buffer.from(route) })));
-}
 
 for (const transport of ['tcp', 'ipc'] as const) {
-  const endpoint = (name: string) => (transport === 'tcp' ? 'tcp://127.0.0.1:0' : `ipc://${join(tmpIpcDir(), name)}`);
+  const endpoint = (name: string) => listenEndpoint(transport, name);
 
   describe(`interop/libzmq NULL over ${transport}`, () => {
     it('our DEALER ↔ libzmq ROUTER: identity, multipart with empty frames, sizes 0..1 MiB, both ways', async () => {
