@@ -88,6 +88,44 @@ describe('zmtp/roles: DEALER', () => {
     }
   });
 
+  it('after failed attempts grew the delay, a good connection resets the back-off to 250 ms (manual clock)', async () => {
+    const clock = new ManualClock();
+    const port = await freePort();
+    const d = new ZmtpDealer({ clock });
+    let server: net.Server | undefined;
+    try {
+      d.connect(`tcp://127.0.0.1:${port}`);
+      for (const expected of [250, 500, 1000]) {
+        const [, retryIn] = await once<[ZmtpError, number]>(d, 'connect-failed');
+        expect(retryIn).to.equal(expected);
+        if (expected < 1000) clock.advance(retryIn);
+      }
+      // Now a peer appears; the next attempt (after 1000 ms) completes its handshake.
+      const accepted = new Promise<RawPeer>((res) => {
+        server = net.createServer((sock) => res(new RawPeer(sock)));
+      });
+      await new Promise<void>((res) => server!.listen(port, '127.0.0.1', res));
+      clock.advance(1000);
+      const peer = await accepted;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await once(d, 'connect');
+      // It drops, and nothing listens any more: the first retry comes 250 ms later, not 2000.
+      const gone = once(d, 'disconnect');
+      const closed = new Promise<void>((res) => server!.close(() => res()));
+      peer.destroy();
+      await Promise.all([gone, closed]);
+      const failed = once<[ZmtpError, number]>(d, 'connect-failed');
+      clock.advance(249);
+      expect(d.state).to.equal('waiting');
+      clock.advance(1);
+      expect((await failed)[1]).to.equal(500);
+    } finally {
+      await d.close();
+      if (server?.listening) server.close();
+    }
+  });
+
   it('a handshake that does not finish in 10 s fails with ERR_ZMTP_HANDSHAKE_TIMEOUT and is retried', async () => {
     const clock = new ManualClock();
     const srv = await rawServer();
