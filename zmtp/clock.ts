@@ -10,17 +10,20 @@ export type TimerHandle = unknown;
 export interface Clock {
   /** Milliseconds on a monotonic scale. */
   now(): number;
-  /** Calls `fn` once after `ms` milliseconds; the timer must not keep the process alive. */
-  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /**
+   * Calls `fn` once after `ms` milliseconds. The timer does not keep the process alive unless
+   * `keepAlive` is set (for pending work with no socket open, such as a reconnect back-off).
+   */
+  setTimeout(fn: () => void, ms: number, keepAlive?: boolean): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
 /** The real clock: `performance.now()` and unref'ed Node timers. */
 export const systemClock: Clock = {
   now: () => performance.now(),
-  setTimeout(fn, ms) {
+  setTimeout(fn, ms, keepAlive = false) {
     const t = setTimeout(fn, ms);
-    t.unref();
+    if (!keepAlive) t.unref();
     return t;
   },
   clearTimeout(handle) {

@@ -93,6 +93,8 @@ let nextConnectionSerial = 1;
 
 /** Frames up to this size are copied into the output batch; larger ones are written by reference. */
 const SMALL_FRAME = 512;
+/** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
+const PONG_BACKLOG_LIMIT = 64 * 1024;
 /** Codec frames up to this size are sealed straight into the output slab. */
 const CODEC_INTO_MAX = 16 * 1024;
 /** Write the batch to the socket once it holds this much, so backpressure is seen early. */
@@ -143,6 +145,7 @@ export class ZmtpConnection implements MechanismHost {
   private outStart = 0;
   private outPos = 0;
   private partial: Buffer[] = [];
+  private partialBytes = 0;
   private closeError: ZmtpError | null = null;
   private wasReady = false;
 
@@ -355,6 +358,12 @@ export class ZmtpConnection implements MechanismHost {
       }
       const parts = this.partial;
       parts.push(body);
+      this.partialBytes += body.length;
+      const maxBytes = this.options.maxMultipartSize;
+      if (maxBytes >= 0 && this.partialBytes > maxBytes) {
+        // The per-frame limit alone would let one unfinished message hold frames × 1 MiB.
+        throw new ZmtpError(ZmtpErrorCode.MESSAGE_TOO_LARGE, `message exceeds maxMultipartSize (${maxBytes} bytes)`);
+      }
       if (flags & FLAG_MORE) {
         if (parts.length >= this.options.maxFramesPerMessage) {
           throw new ZmtpError(ZmtpErrorCode.TOO_MANY_FRAMES, `message has more than ${this.options.maxFramesPerMessage} frames`);
@@ -362,6 +371,7 @@ export class ZmtpConnection implements MechanismHost {
         return;
       }
       this.partial = [];
+      this.partialBytes = 0;
       this.deliver(parts);
       return;
     }
@@ -392,7 +402,8 @@ export class ZmtpConnection implements MechanismHost {
 
   private onReadyCommand(body: Buffer): void {
     if (isCommand(body, 'PING')) {
-      (this.heartbeat ??= this.newHeartbeat()).onPing(commandData(body));
+      const backedUp = this.blocked || this.socket.writableLength > PONG_BACKLOG_LIMIT;
+      (this.heartbeat ??= this.newHeartbeat()).onPing(commandData(body), !backedUp);
     } else if (isCommand(body, 'PONG')) {
       // Any traffic already counted as a sign of life.
     } else {
@@ -578,6 +589,7 @@ export class ZmtpConnection implements MechanismHost {
     this.lingerTimer = null;
     this.mechanism.destroy();
     this.partial = [];
+    this.partialBytes = 0;
     this.owner.connClose(this, this.closeError, this.wasReady);
   };
 }

@@ -234,9 +234,16 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     const delay = this.retryDelay;
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.reconnectIntervalMax);
     if (attemptError !== null) this.emit('connect-failed', attemptError, delay);
-    this.retryTimer = this.options.clock.setTimeout(() => {
-      this.retryTimer = null;
-      if (this._state === 'waiting') this.attempt();
-    }, delay);
+    // This timer is the dealer's only pending work while no socket is open: it must keep the
+    // process alive (as libzmq's context does), or a pending connect or queued request would
+    // vanish when the event loop runs dry. close() clears it.
+    this.retryTimer = this.options.clock.setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (this._state === 'waiting') this.attempt();
+      },
+      delay,
+      true,
+    );
   }
 }

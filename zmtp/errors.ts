@@ -19,6 +19,8 @@ export const ZmtpErrorCode = {
   COMMAND_MORE: 'ERR_ZMTP_COMMAND_MORE',
   /** A frame is larger than `maxMessageSize` (or than 2^53 − 1). */
   FRAME_TOO_LARGE: 'ERR_ZMTP_FRAME_TOO_LARGE',
+  /** A multipart message totals more bytes than `maxMultipartSize`. */
+  MESSAGE_TOO_LARGE: 'ERR_ZMTP_MESSAGE_TOO_LARGE',
   /** A multipart message has more frames than `maxFramesPerMessage`. */
   TOO_MANY_FRAMES: 'ERR_ZMTP_TOO_MANY_FRAMES',
   /** A command frame is malformed (name length, property list, PING body). */

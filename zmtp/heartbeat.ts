@@ -67,10 +67,14 @@ export class Heartbeat {
     this.receivedSinceTtl = true;
   }
 
-  /** A PING from the peer: answer with PONG, and honour its TTL. */
-  onPing(data: Buffer): void {
+  /**
+   * A PING from the peer: answer with PONG (unless `answer` is false: the connection's output is
+   * backed up, and a peer flooding PINGs without reading must not grow our write buffer — any
+   * traffic from us already proves we are alive), and honour its TTL.
+   */
+  onPing(data: Buffer, answer = true): void {
     const { ttlMs, context } = decodePing(data);
-    this.host.sendCommand(encodePong(context));
+    if (answer) this.host.sendCommand(encodePong(context));
     if (ttlMs > 0 && this.ttlTimer === null) {
       this.receivedSinceTtl = false;
       this.ttlTimer = this.clock.setTimeout(this.onTtl, ttlMs);

@@ -18,6 +18,13 @@ export interface ZmtpOptions {
   maxMessageSize?: number;
   /** Most frames one incoming multipart message may have. Default 10 000. */
   maxFramesPerMessage?: number;
+  /**
+   * Most bytes one incoming multipart message may total (frame bodies as received, so under
+   * CURVE including the 33-byte MESSAGE overhead), −1 for no limit. Default 64 MiB: libzmq has
+   * no such limit, but without one a peer could make a single unfinished message hold
+   * maxFramesPerMessage × maxMessageSize (10 GiB with the defaults).
+   */
+  maxMultipartSize?: number;
   /** Greeting plus security handshake must finish within this many ms. Default 10 000. */
   handshakeTimeout?: number;
   /** Send a PING every this many ms; 0 disables heartbeats. Default 15 000. */
@@ -48,6 +55,7 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
   const r: ResolvedZmtpOptions = {
     maxMessageSize: o.maxMessageSize ?? 1024 * 1024,
     maxFramesPerMessage: o.maxFramesPerMessage ?? 10_000,
+    maxMultipartSize: o.maxMultipartSize ?? 64 * 1024 * 1024,
     handshakeTimeout: o.handshakeTimeout ?? 10_000,
     heartbeatInterval: o.heartbeatInterval ?? 15_000,
     heartbeatTimeout: o.heartbeatTimeout ?? 30_000,
@@ -72,8 +80,9 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     const v = r[k];
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number`);
   }
-  if (!(r.maxMessageSize === -1 || (Number.isSafeInteger(r.maxMessageSize) && r.maxMessageSize >= 0))) {
-    throw new RangeError('maxMessageSize must be -1 or a non-negative integer');
+  for (const k of ['maxMessageSize', 'maxMultipartSize'] as const) {
+    const v = r[k];
+    if (!(v === -1 || (Number.isSafeInteger(v) && v >= 0))) throw new RangeError(`${k} must be -1 or a non-negative integer`);
   }
   if (r.heartbeatTtl > 6_553_500) throw new RangeError('heartbeatTtl must fit in 16 bits of deciseconds');
   return r;

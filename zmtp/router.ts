@@ -100,6 +100,12 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
         resolve();
       });
     });
+    if (this.closed) {
+      // close() ran while we were binding: it cannot have seen this server, so stop it here.
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (ep.transport === 'ipc') unlinkQuietly(ep.path);
+      throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router was closed while binding');
+    }
     server.on('error', (err) => this.options.logger.error?.(`zmtp: listener ${endpoint} failed`, err));
     let bound: Endpoint = ep;
     if (ep.transport === 'tcp') {
@@ -135,13 +141,7 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
       (s) =>
         new Promise<void>((resolve) => {
           s.server.close(() => resolve());
-          if (s.ipcPath) {
-            try {
-              unlinkSync(s.ipcPath);
-            } catch {
-              // already gone
-            }
-          }
+          if (s.ipcPath) unlinkQuietly(s.ipcPath);
         }),
     );
     const waits: Promise<void>[] = [];
@@ -222,6 +222,14 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
 /** Map key for a route: latin1 keeps every byte value distinct without a hex conversion. */
 function routeKey(route: Uint8Array): string {
   return Buffer.from(route.buffer, route.byteOffset, route.length).toString('latin1');
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
 }
 
 /**

@@ -459,3 +459,60 @@ describe('zmtp/roles: IPv6', () => {
     }
   });
 });
+
+describe('zmtp/roles: hostile peers and races', () => {
+  it('a PING flood from a peer that never reads does not grow our write buffer', async () => {
+    const router = new ZmtpRouter({ heartbeatInterval: 0 });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const connected = once<[ZmtpConnection]>(router, 'connect');
+    const p = await RawPeer.connect(port);
+    try {
+      p.sendGreeting();
+      p.sendReady('DEALER');
+      const [conn] = await connected;
+      p.socket.pause(); // never read our PONGs
+      const pings = Buffer.alloc(9 * 100_000);
+      for (let i = 0; i < 100_000; i++) pings.set([0x04, 0x07, 0x04, 0x50, 0x49, 0x4e, 0x47, 0, 0], i * 9);
+      const processed = new Promise<void>((res) => (router.onMessage = () => res()));
+      for (let i = 0; i < 20; i++) p.write(pings); // 18 MB of PINGs, then one message
+      p.sendMessage('done');
+      await processed;
+      expect(conn.ready).to.equal(true);
+      // Unanswered PONGs would be ~14 MB here; the kernel takes some, the rest must not pile up.
+      expect(conn.socket.writableLength).to.be.below(1024 * 1024);
+    } finally {
+      p.destroy();
+      await router.close();
+    }
+  });
+
+  it('an unfinished multipart message over maxMultipartSize ends the connection (ERR_ZMTP_MESSAGE_TOO_LARGE)', async () => {
+    const router = new ZmtpRouter({ maxMultipartSize: 1024 * 1024 });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await RawPeer.connect(port);
+    try {
+      p.sendGreeting();
+      p.sendReady('DEALER');
+      await p.until(() => p.commands().includes('READY'), 'READY');
+      const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+      const part = Buffer.alloc(400 * 1024);
+      for (let i = 0; i < 3; i++) p.write(Buffer.from([0x03, 0, 0, 0, 0, 0, 0x06, 0x40, 0x00]), part); // MORE|LONG, 400 KiB
+      expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.MESSAGE_TOO_LARGE);
+    } finally {
+      p.destroy();
+      await router.close();
+    }
+  });
+
+  it('close() while a bind is under way stops that listener too (the bind rejects with ERR_ZMTP_CLOSED)', async () => {
+    const router = new ZmtpRouter();
+    const bound = router.bind('tcp://127.0.0.1:0');
+    await router.close();
+    const err = await bound.then(
+      () => undefined,
+      (e: ZmtpError) => e,
+    );
+    expect(err?.code).to.equal(ZmtpErrorCode.CLOSED);
+    expect(router.endpoints).to.deep.equal([]);
+  });
+});
