@@ -680,15 +680,24 @@ export class OxenMQ {
     });
     router.onMessage = (frames, route, peer) => this.#onListenerMessage(l, frames, route, peer);
     router.on('handshake-failed', (err, address) => this.logger.info?.(`handshake with ${address} failed: ${err.message}`));
+    // An SN's incoming route dies with its connection: forget it, or sends would keep trying it.
+    router.on('disconnect', (peer) => {
+      if (peer.route.length > 0 && peer.peerPublicKey?.length === 32) {
+        this.#removeSnRecord(latin1(peer.peerPublicKey), (r) => r.listener === l && r.route.equals(peer.route));
+      }
+    });
+    // Visible to close() while the bind is under way: close() then closes it, and the bind fails.
+    l.router = router;
     try {
       l.endpoint = await router.bind(l.bind);
     } catch (err) {
+      l.router = undefined;
       this.#listeners.splice(this.#listeners.indexOf(l), 1);
       this.#listenerById.delete(l.id);
       await router.close();
+      if (this.#closed) throw new OmqError(OmqErrorCode.CLOSED, 'instance closed while binding', { cause: err });
       throw new OmqError(OmqErrorCode.INVALID_STATE, `cannot listen on ${l.bind}`, { cause: err });
     }
-    l.router = router;
     return l.endpoint;
   }
 
@@ -913,7 +922,10 @@ export class OxenMQ {
     if (cid === undefined) throw new TypeError('send target must be a ConnectionID or a 32-byte service node pubkey');
     if (this.#closed) return this.#notSent(opts, command, new OmqError(OmqErrorCode.CLOSED, 'instance is closed'));
     if (cid.isSn) {
-      for (let attempt = 0; attempt < 2; attempt++) {
+      // Each failed attempt drops one stale record, so this ends: at most every record, then one
+      // fresh connection.
+      const attempts = (this.#snPeers.get(latin1(cid.pubkey))?.length ?? 0) + 1;
+      for (let attempt = 0; attempt < attempts; attempt++) {
         const rec = this.#snTarget(cid.pubkey, {
           hint: opts.hint,
           keepAlive: opts.keepAlive !== undefined && opts.keepAlive >= 0 ? opts.keepAlive : this.defaultSendKeepAlive,

@@ -4,6 +4,7 @@
  * ids of failed connects, sends to our own pubkey over the built-in in-process listener.
  */
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { generateKeypair } from '../../curve/index.js';
 import { AuthLevel } from '../../lib/auth.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
@@ -146,5 +147,67 @@ describe('lib/oxenmq: a service node that refuses us', function () {
     clock.advance(5000);
     a.send(b.omq.pubkey, 'x.third');
     await waitFor(() => allowCalls === 2, 'a new attempt after reconnectIntervalMax');
+  });
+});
+
+describe('lib/oxenmq: races and stale state', function () {
+  const h = new Harness();
+  afterEach(() => h.closeAll());
+
+  it('close() during start() stops the listener being bound; its listen promise rejects', async () => {
+    const o = h.omq();
+    const listening = o.listenPlain('tcp://127.0.0.1:0');
+    const started = o.start().catch((e: unknown) => e);
+    await o.close(0);
+    const err = await rejection(listening);
+    expect(err.code).to.equal(OmqErrorCode.CLOSED);
+    await started;
+  });
+
+  it("a service node's dead incoming routes are forgotten: a send with `incoming` uses the live one", async () => {
+    const kS = generateKeypair();
+    const kC = generateKeypair();
+    const s = await h.server('curve', () => {}, { pubkey: kS.publicKey, privkey: kS.secretKey, serviceNode: true });
+    s.omq.setActiveSns([kC.publicKey]);
+    const got: string[] = [];
+    const c = await h.client({ pubkey: kC.publicKey, privkey: kC.secretKey, serviceNode: true }, (o) =>
+      o.addCategory('c', AuthLevel.none).addCommand('note', (m) => void got.push(m.data[0]!.toString())),
+    );
+    // One lasting connection and two short-lived ones (own routing ids), each used once.
+    const live = await c.connectRemote(s.address);
+    c.send(live, 'x.hello');
+    const eph = [];
+    for (let i = 0; i < 2; i++) {
+      const id = await c.connectRemote(s.address, { ephemeralRoutingId: true });
+      c.send(id, 'x.hello');
+      eph.push(id);
+    }
+    await sleep(50); // let the three messages create the SN's incoming records
+    for (const id of eph) c.disconnect(id, 0);
+    await sleep(50);
+    const failures: OmqError[] = [];
+    s.omq.send(kC.publicKey, 'c.note', 'over the live route', { incoming: true, queueFailure: (e) => failures.push(e) });
+    await waitFor(() => got.length === 1 || failures.length > 0, 'the note or a failure');
+    expect(failures).to.deep.equal([]);
+    expect(got).to.deep.equal(['over the live route']);
+  });
+
+  it('a pending connectRemote keeps the process alive until it settles (no silent exit while retrying)', async () => {
+    const port = await freePort();
+    const script = `
+      const { OxenMQ } = await import(${JSON.stringify(new URL('../../lib/index.js', import.meta.url).href)});
+      const omq = new OxenMQ();
+      await omq.start();
+      try { await omq.connectRemote('tcp://127.0.0.1:${port}', { timeout: 400 }); console.log('connected?'); }
+      catch (e) { console.log('rejected: ' + e.message); }
+      await omq.close(0);`;
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('exit', (c) => resolve({ stdout: out, code: c }));
+    });
+    expect(code).to.equal(0);
+    expect(stdout.trim()).to.equal('rejected: connection attempt timed out');
   });
 });
