@@ -587,6 +587,9 @@ export class OxenMQ {
    * parts (Uint8Array/string), `dataParts(...)`, option objects ({@link SendOptions}) and unset
    * optionals (undefined). A message that cannot be sent is dropped and reported through the
    * `queueFailure`/`queueFull` callbacks (and the log).
+   * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
+   * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
+   * first if you must reuse it.
    */
   send(to: ConnectionID | Uint8Array, command: string, ...args: SendArg[]): void {
     const { frames, opts } = collectArgs([command], args);

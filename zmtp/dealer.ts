@@ -106,6 +106,9 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   /**
    * Sends (or queues, while connecting) one multipart message. Throws QUEUE_FULL at the
    * high-water mark, CLOSED after close() or after the peer refused us (cause: its error).
+   * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
+   * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
+   * first if you must reuse it.
    */
   send(msg: OutgoingMessage): void {
     if (this._state === 'closed') throw new ZmtpError(ZmtpErrorCode.CLOSED, 'dealer is closed');

@@ -124,6 +124,9 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
   /**
    * Sends a message to the peer at `route`. Throws HOST_UNREACHABLE when no live connection has
    * that route (ROUTER_MANDATORY), QUEUE_FULL at the high-water mark, CLOSED after close().
+   * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
+   * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
+   * first if you must reuse it.
    */
   send(route: Uint8Array, msg: OutgoingMessage): void {
     const conn = this.routes.get(routeKey(route));

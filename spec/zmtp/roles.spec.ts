@@ -61,7 +61,7 @@ describe('zmtp/roles: DEALER', () => {
   });
 
   it('queues up to the high-water mark while connecting, then ERR_ZMTP_QUEUE_FULL', async () => {
-    const d = new ZmtpDealer({ sendHighWaterMark: 1000, clock: new ManualClock() });
+    const d = new ZmtpDealer({ clock: new ManualClock() }); // the default high-water mark: 1000
     d.connect(`tcp://127.0.0.1:${await freePort()}`);
     for (let i = 0; i < 1000; i++) d.send(['m']);
     expect(() => d.send(['one too many'])).to.throw().with.property('code', ZmtpErrorCode.QUEUE_FULL);
@@ -380,23 +380,39 @@ describe('zmtp/roles: ROUTER', () => {
     expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.HEARTBEAT_TIMEOUT);
   });
 
-  it('property: random garbage from 50 clients never throws out of the listener; a good client keeps working', async () => {
+  it('property: 50 clients sending random garbage at every stage each fail alone; a good client keeps working', async () => {
     router = new ZmtpRouter();
     const port = portOf(await router.bind('tcp://127.0.0.1:0'));
     router.onMessage = (frames, route) => router.send(route, frames);
     const good = await handshaken(port);
     const rng = new Rng(5);
+    const failures: string[] = [];
+    router.on('handshake-failed', (err) => failures.push(err.code));
+    router.on('disconnect', (_peer, err) => failures.push(err?.code ?? 'clean close'));
     const peers: RawPeer[] = [];
     for (let i = 0; i < 50; i++) {
       const p = await RawPeer.connect(port);
-      if (i % 2) p.sendGreeting();
-      if (i % 4 === 1) p.sendReady('DEALER');
-      p.write(rng.bytes(1 + rng.int(200)));
+      const junk = rng.bytes(1 + rng.int(200));
+      // Random bytes, shaped so each stage is certain to be violated rather than merely waited on.
+      if (i % 3 === 0) {
+        junk[0] = junk[0] === 0xff ? 0 : junk[0]!; // in place of the greeting
+      } else {
+        p.sendGreeting();
+        if (i % 3 === 2) {
+          p.sendReady('DEALER');
+          await p.until(() => p.commands().includes('READY'), 'READY'); // after the handshake
+        }
+        junk[0] = junk[0]! | 0x08; // a frame header with a reserved bit set
+      }
+      p.write(junk);
       peers.push(p);
     }
+    await good.until(() => failures.length === 50, 'all 50 bad connections to fail');
+    expect([...new Set(failures)].sort()).to.deep.equal([ZmtpErrorCode.GREETING_SIGNATURE, ZmtpErrorCode.RESERVED_FLAGS].sort());
     good.sendMessage('ping');
     await good.until(() => good.frames.length === 2, 'echo');
     expect(good.frames[1]!.body.toString()).to.equal('ping');
+    expect(router.size).to.equal(1);
     for (const p of peers) p.destroy();
     good.destroy();
   });
