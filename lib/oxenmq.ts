@@ -1034,32 +1034,34 @@ export class OxenMQ {
 
   #onListenerMessage(l: Listener, frames: Buffer[], route: Buffer, peer: PeerInfo): void {
     if (frames.length === 0) return;
-    const first = frames[0]!;
-    const reply = (msg: (Uint8Array | string)[]) => {
-      try {
-        if (l.inproc) l.inproc.send(route, msg);
-        else l.router!.send(route, msg);
-      } catch {
-        // the peer is gone or its queue is full: a failed error reply is ignored (§4.3)
-      }
-    };
-    const b = this.#builtin(first, frames, false);
-    if (b === 'HI') return reply(['HELLO']);
+    const b = this.#builtin(frames[0]!, frames, false);
+    if (b === 'HI') return this.#replyOn(l, route, ['HELLO']);
     if (b !== undefined) return;
     const isSelf = l === this.#selfListener;
     const pubkey = isSelf ? this.pubkey : l.curve && peer.peerPublicKey ? peer.peerPublicKey : EMPTY;
     const auth = (peer.authData as { auth?: AuthLevel } | undefined)?.auth ?? AuthLevel.none;
-    const sn = pubkey.length === 32 && this.#activeSns.has(latin1(pubkey));
+    const key = pubkey.length === 32 ? latin1(pubkey) : undefined;
+    const sn = key !== undefined && this.#activeSns.has(key);
     let conn: ConnectionID;
     if (sn) {
       conn = ConnectionID.sn(pubkey);
-      const key = latin1(pubkey);
       const list = this.#snPeers.get(key);
       if (!list?.some((r) => r.listener === l && r.route.equals(route))) this.#addSnRecord(key, { listener: l, route: Buffer.from(route) });
     } else {
       conn = new ConnectionID(l.id, pubkey, route);
     }
-    this.#dispatch(frames, conn, auth, sn, peer.remoteAddress, reply, undefined);
+    this.#dispatch(frames, conn, auth, sn, peer.remoteAddress, l, route, undefined);
+  }
+
+  /** Sends on the connection a message came in on; a failure (peer gone, queue full) is ignored (§4.3). */
+  #replyOn(l: Listener | undefined, route: Buffer | undefined, msg: (Uint8Array | string)[], out?: Outgoing): void {
+    try {
+      if (out) out.link.send(msg);
+      else if (l!.inproc) l!.inproc.send(route!, msg);
+      else l!.router!.send(route!, msg);
+    } catch {
+      // ignored, as C++
+    }
   }
 
   #onOutgoingMessage(out: Outgoing, frames: Buffer[], remote = '(unknown)'): void {
@@ -1080,14 +1082,7 @@ export class OxenMQ {
     }
     if (b !== undefined) return;
     const conn = out.isSn ? ConnectionID.sn(out.pubkey) : new ConnectionID(out.id, out.pubkey);
-    const reply = (msg: (Uint8Array | string)[]) => {
-      try {
-        out.link.send(msg);
-      } catch {
-        // ignored, as C++
-      }
-    };
-    this.#dispatch(frames, conn, out.authLevel, out.isSn, remote, reply, out);
+    this.#dispatch(frames, conn, out.authLevel, out.isSn, remote, undefined, undefined, out);
   }
 
   /**
@@ -1141,14 +1136,19 @@ export class OxenMQ {
     }
   }
 
-  /** Command lookup and the checks of §4.3, then admission to the scheduler (§6.2). */
+  /**
+   * Command lookup and the checks of §4.3, then admission to the scheduler (§6.2). The message
+   * came in on listener `l` at `route`, or on outgoing connection `out`; error replies go back
+   * the same way.
+   */
   #dispatch(
     frames: Buffer[],
     conn: ConnectionID,
     auth: AuthLevel,
     remoteSn: boolean,
     remote: string,
-    reply: (msg: (Uint8Array | string)[]) => void,
+    l: Listener | undefined,
+    route: Buffer | undefined,
     out: Outgoing | undefined,
   ): void {
     const raw = frames[0]!;
@@ -1158,31 +1158,32 @@ export class OxenMQ {
       if (this.#aliases.size > 0) name = this.#aliases.get(name) ?? name;
       found = this.#commandIndex.get(name);
     }
-    const hasData = frames.length > 1;
-    const fail = (err: string) => {
-      if (found && found.cmd.isRequest && hasData) reply([err, 'REPLY', frames[1]!]);
-      else reply([err, raw]);
-    };
+    let err: string;
     if (found === undefined) {
-      this.logger.warn(`invalid command ${safeName(raw.toString('latin1'))} from ${conn.toString()}`);
-      return fail('UNKNOWNCOMMAND');
+      this.logger.warn(`invalid command ${name === undefined ? '(over-long command)' : safeName(raw.toString('latin1'))} from ${conn.toString()}`);
+      err = 'UNKNOWNCOMMAND';
+    } else {
+      const { cat, cmd } = found;
+      if (auth < cat.access.auth) {
+        this.logger.info?.(`access denied to ${safeName(name!)} for ${conn.toString()} (${authLevelName(auth)})`);
+        err = 'FORBIDDEN';
+      } else if (cat.access.localSn && !this.serviceNode) err = 'NOT_A_SERVICE_NODE';
+      else if (cat.access.remoteSn && !remoteSn) err = 'FORBIDDEN_SN';
+      else if (cmd.isRequest && frames.length < 2) err = 'NO_REPLY_TAG';
+      else {
+        const tag = cmd.isRequest ? frames[1] : undefined;
+        const data = frames.slice(cmd.isRequest ? 2 : 1);
+        const msg = new Message(this, data, conn, { auth, remoteSn, localSn: this.serviceNode }, remote, tag);
+        const handler = cmd.handler;
+        // A drop (full category queue, §6.2) is logged once, by the scheduler; no reply goes back.
+        const r = this.scheduler.submitCommand(cat.key, () => handler(msg), name);
+        if (r === 'started' && out) out.lastActivity = this.#clock.now();
+        return;
+      }
     }
-    const { cat, cmd } = found;
-    if (auth < cat.access.auth) {
-      this.logger.info?.(`access denied to ${safeName(name!)} for ${conn.toString()} (${authLevelName(auth)})`);
-      return fail('FORBIDDEN');
-    }
-    if (cat.access.localSn && !this.serviceNode) return fail('NOT_A_SERVICE_NODE');
-    if (cat.access.remoteSn && !remoteSn) return fail('FORBIDDEN_SN');
-    if (cmd.isRequest && !hasData) return fail('NO_REPLY_TAG');
-    const tag = cmd.isRequest ? frames[1] : undefined;
-    const data = frames.slice(cmd.isRequest ? 2 : 1);
-    const access: Access = { auth, remoteSn, localSn: this.serviceNode };
-    const msg = new Message(this, data, conn, access, remote, tag);
-    const handler = cmd.handler;
-    // A drop (full category queue, §6.2) is logged once, by the scheduler; no reply goes back.
-    const r = this.scheduler.submitCommand(cat.key, () => handler(msg), name);
-    if (r === 'started' && out) out.lastActivity = this.#clock.now();
+    // The two error shapes of §4.3: the REPLY form only for a found request command with a tag.
+    const reply = found !== undefined && found.cmd.isRequest && frames.length > 1 ? [err, 'REPLY', frames[1]!] : [err, raw];
+    this.#replyOn(l, route, reply, out);
   }
 
   // ---- internals: the cleanup tick (§5.5) ---------------------------------------------------

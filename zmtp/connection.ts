@@ -458,8 +458,17 @@ export class ZmtpConnection implements MechanismHost {
     const codec = this.codec;
     for (let i = 0; i <= last; i++) {
       const p = msg[i]!;
-      const body = typeof p === 'string' ? Buffer.from(p) : p;
       const flags = i < last ? FLAG_MORE : 0;
+      if (typeof p === 'string' && codec === null && p.length <= SMALL_FRAME / 3) {
+        // Short strings (command names, "REPLY") go straight into the batch as UTF-8: no
+        // intermediate Buffer. (SMALL_FRAME / 3 UTF-16 units encode to at most SMALL_FRAME bytes.)
+        const len = Buffer.byteLength(p);
+        this.reserve((len > 255 ? 9 : 2) + len);
+        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
+        slabPos = this.outPos += this.out.write(p, this.outPos);
+        continue;
+      }
+      const body = typeof p === 'string' ? Buffer.from(p) : p;
       if (codec !== null) {
         this.appendCodecFrame(codec, flags, body);
         continue;

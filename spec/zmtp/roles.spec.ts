@@ -60,6 +60,22 @@ describe('zmtp/roles: DEALER', () => {
     }
   });
 
+  it('string parts go out as UTF-8, short and long, multi-byte and over 255 bytes', async () => {
+    const router = new ZmtpRouter();
+    const ep = await router.bind('tcp://127.0.0.1:0');
+    const d = new ZmtpDealer();
+    try {
+      const got = new Promise<string[]>((res) => (router.onMessage = (f) => res(f.map((b) => b.toString('utf8')))));
+      d.connect(ep);
+      const parts = ['a', 'é'.repeat(170), '𝄞'.repeat(85), 'x'.repeat(600), ''];
+      d.send(parts);
+      expect(await got).to.deep.equal(parts);
+    } finally {
+      await d.close();
+      await router.close();
+    }
+  });
+
   it('queues up to the high-water mark while connecting, then ERR_ZMTP_QUEUE_FULL', async () => {
     const d = new ZmtpDealer({ clock: new ManualClock() }); // the default high-water mark: 1000
     d.connect(`tcp://127.0.0.1:${await freePort()}`);
