@@ -11,7 +11,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { curveClient, curveServer } from '../curve/index.js';
 import { generateKeypair, publicKeyFromSecret } from '../curve/keys.js';
 import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import type { AuthDecision, AuthRequest, ZmtpConnection } from '../zmtp/connection.js';
+import type { AuthDecision, AuthRequest } from '../zmtp/connection.js';
 import { ZmtpDealer } from '../zmtp/dealer.js';
 import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
 import type { MechanismFactory } from '../zmtp/mechanism.js';
