@@ -3,6 +3,7 @@
  * libzmq-compatible ROUTER (listener) and DEALER (outgoing) roles. Knows nothing of OxenMQ.
  */
 export * from './errors.js';
+export * from './bytes.js';
 export * from './clock.js';
 export * from './frame.js';
 export * from './command.js';
