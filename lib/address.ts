@@ -16,7 +16,7 @@
  * `out_of_range` instead, PROTOCOL-NOTES item 20).
  */
 import { OmqError, OmqErrorCode } from './errors.js';
-import { fromBase32z, fromBase64, fromHex, isBase32z, isBase64, isHex, toBase32z, toBase64, toHex } from './encoding.js';
+import { fromBase32z, fromBase64, fromHex, isBase32z, isBase64, isHex, toBase32z, toBase64, toHex } from './oxenc/index.js';
 
 /** Transport of an address: TCP or a Unix-domain ("ipc") socket. */
 export type AddressProtocol = 'tcp' | 'ipc';

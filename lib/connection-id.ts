@@ -15,7 +15,7 @@
  * of a `connect_remote` id that `on_connect` receives (which carries the remote pubkey) equals
  * the one `connect_remote` returned.
  */
-import { toHex } from './encoding.js';
+import { toHex } from './oxenc/index.js';
 
 const EMPTY = new Uint8Array(0);
 

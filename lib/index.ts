@@ -8,8 +8,7 @@ export * from './errors.js';
 export * from './auth.js';
 export * from './address.js';
 export * from './connection-id.js';
-export * from './encoding.js';
-export * from './bt.js';
+export * from './oxenc/index.js';
 export * from './pubsub.js';
 export * from './logger.js';
 export * from './message.js';
@@ -35,8 +34,8 @@ export {
   type SubmitResult,
   type TaggedThreadID,
   type TimerID,
-} from './scheduler.js';
-export { WorkerJobError, WorkerJobFailure, type WorkerJobSpec } from './worker-pool.js';
+} from './jobs/index.js';
+export type { WorkerJobSpec } from './jobs/index.js';
 export * as zmtp from '../zmtp/index.js';
 export * as curve from '../curve/index.js';
 export { ZmtpError, ZmtpErrorCode, isZmtpError } from '../zmtp/errors.js';

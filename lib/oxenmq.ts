@@ -20,12 +20,12 @@ import { ZmtpRouter } from '../zmtp/router.js';
 import { Address } from './address.js';
 import { type Access, AuthLevel, authLevelName, isAuthLevel, toAccess, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
-import { parsePubkey, toHex } from './encoding.js';
+import { parsePubkey, toHex } from './oxenc/index.js';
 import { OmqError, OmqErrorCode, RequestError, type RequestErrorCode } from './errors.js';
 import { InprocHub } from './inproc.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Message } from './message.js';
-import { Batch, RUN_IN_PROXY, Scheduler, type SchedulerStats, type TaggedThreadID, type TimerID } from './scheduler.js';
+import { Batch, RUN_IN_PROXY, Scheduler, type SchedulerStats, type TaggedThreadID, type TimerID } from './jobs/index.js';
 import { type RequestOptions, type SendArg, type SendOptions, collectArgs } from './send.js';
 
 /** Log levels, most severe first; the instance logs at and above its level (default warn). */

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { WorkerPool } from '../../lib/worker-pool.js';
+import { WorkerPool } from '../../lib/jobs/index.js';
 import { spin } from '../jobs.js';
 import { type CaseResult, type Row } from '../report.js';
 import { ratioText, spread } from '../stats.js';

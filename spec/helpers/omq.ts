@@ -5,7 +5,7 @@
  */
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
 import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
-import { toHex } from '../../lib/encoding.js';
+import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
 import { waitFor } from './net.js';

@@ -18,7 +18,7 @@ import {
   btList,
   btNumber,
   btString,
-} from '../../lib/bt.js';
+} from '../../lib/oxenc/index.js';
 import { OmqError, OmqErrorCode } from '../../lib/errors.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

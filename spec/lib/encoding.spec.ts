@@ -14,7 +14,7 @@ import {
   toBase32z,
   toBase64,
   toHex,
-} from '../../lib/encoding.js';
+} from '../../lib/oxenc/index.js';
 import { OmqError, OmqErrorCode } from '../../lib/errors.js';
 
 const PK_HEX = 'f16ba5591039f089b42a834175093094074d0d937a79e53e5ce730f946e14b88';

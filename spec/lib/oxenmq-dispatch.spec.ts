@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { generateKeypair } from '../../curve/index.js';
 import { AuthLevel } from '../../lib/auth.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
-import { toHex } from '../../lib/encoding.js';
+import { toHex } from '../../lib/oxenc/index.js';
 import { OmqErrorCode } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
 import type { OxenMQ } from '../../lib/oxenmq.js';

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { type CurveKeypair, generateKeypair } from '../../curve/index.js';
 import { AuthLevel } from '../../lib/auth.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
-import { toHex } from '../../lib/encoding.js';
+import { toHex } from '../../lib/oxenc/index.js';
 import type { OmqError } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
 import type { OxenMQ, OxenMQOptions } from '../../lib/oxenmq.js';

@@ -8,7 +8,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { generateKeypair } from '../../curve/index.js';
 import { AuthLevel } from '../../lib/auth.js';
 import { ConnectionID } from '../../lib/connection-id.js';
-import { toHex } from '../../lib/encoding.js';
+import { toHex } from '../../lib/oxenc/index.js';
 import type { Message } from '../../lib/message.js';
 import { type OxenMQ } from '../../lib/oxenmq.js';
 import { ManualClock, type ZmtpError, ZmtpErrorCode, encodeCommand } from '../../zmtp/index.js';

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import { AuthLevel } from '../../lib/auth.js';
-import { toHex } from '../../lib/encoding.js';
+import { toHex } from '../../lib/oxenc/index.js';
 import { RequestError } from '../../lib/errors.js';
 import { OxenMQ } from '../../lib/oxenmq.js';
 import { ManualClock } from '../../zmtp/clock.js';

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { ManualClock } from '../../zmtp/clock.js';
 import { OmqError, OmqErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
-import { Batch, type JobErrorInfo, type JobResult, RUN_IN_PROXY, Scheduler, type SchedulerOptions } from '../../lib/scheduler.js';
+import { Batch, type JobErrorInfo, type JobResult, RUN_IN_PROXY, Scheduler, type SchedulerOptions } from '../../lib/jobs/index.js';
 
 /** Lets every queued microtask and promise callback run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,6 +1,6 @@
 /**
  * Key and text encodings of oxen-encoding (oxenc), as used by OxenMQ for public keys in
- * addresses and logs — PROTOCOL.md §7.3.
+ * addresses and logs (`oxenc/hex.h`, `oxenc/base32z.h`, `oxenc/base64.h`).
  *
  * - hex: lower-case out, either case in, even length only.
  * - base32z: alphabet `ybndrfg8ejkmcpqxot1uwisza345h769`, most significant bits first in 5-bit
@@ -18,7 +18,8 @@
  * accepts URL-safe base64 and whitespace), so every decoder validates first and throws
  * {@link OmqError} with code `ERR_OMQ_BAD_ENCODING` on anything malformed.
  */
-import { OmqError, OmqErrorCode } from './errors.js';
+import { asBuffer } from '../../zmtp/index.js';
+import { OmqError, OmqErrorCode } from '../errors.js';
 
 const B32Z_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
 const B64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -49,10 +50,6 @@ function assertBytes(b: unknown, what: string): asserts b is Uint8Array {
   if (!(b instanceof Uint8Array)) throw new TypeError(`${what} must be a Uint8Array`);
 }
 
-/** A Buffer view over the same memory, so Node's native encoders can be used without a copy. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 // ---------------------------------------------------------------------------------------------
 // hex

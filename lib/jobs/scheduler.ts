@@ -1,11 +1,14 @@
 /**
- * The job scheduler: PROTOCOL.md §6 (pools and limits §6.1, admission §6.2, draining order §6.3,
- * queues §6.4, batches §6.6, tagged threads §6.7, timers §6.8, inject_task §6.9).
+ * The job scheduler: C++ oxenmq's worker pool and its limits (upstream `oxenmq/worker.cpp` for
+ * admission and draining, `oxenmq/jobs.cpp` for batches, timers and reply jobs), kept exactly so
+ * the README's four examples give the same concurrency as upstream.
  *
  * C++ OxenMQ runs callbacks on worker threads; here a "worker" is a *slot*: a job holds one from
  * the moment it is admitted until it returns or, if it returns a promise, until that promise
- * settles. The counters of §6.1 (`active`, `a_c`, `q_c`, `a_B`, `a_R`) and the rules that move
- * them are kept exactly, so the README's four examples give the same concurrency as upstream.
+ * settles. Upstream's counters are kept by name: `G` general slots, `B`/`R` slots reserved for
+ * batch and reply jobs, `r_c` reserved per category, `M = G + B + R + Σ r_c` slots in all,
+ * `active` busy slots, `a_c`/`q_c` running/queued commands per category, `a_B`/`a_R` running
+ * batch/reply jobs.
  *
  * Re-entrancy: admission is decided synchronously (so `submitCommand` can report
  * started/queued/dropped and the counters are exact when the next command arrives), but a job's
@@ -18,28 +21,18 @@
  * hold their batch slot until the worker's result arrives.
  */
 import * as os from 'node:os';
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import { RingQueue } from '../zmtp/queue.js';
-import { OmqError, OmqErrorCode } from './errors.js';
-import { type Logger, silentLogger } from './logger.js';
+import { type Clock, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
+import { OmqError, OmqErrorCode } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { Batch, type BatchPlan, JobResult, RUN_IN_PROXY, SEAL, type TaggedThreadID, checkJobThread } from './batch.js';
 import { WorkerPool, type WorkerJobSpec } from './worker-pool.js';
 
-declare const taggedThreadBrand: unique symbol;
 declare const timerBrand: unique symbol;
-
-/** Identifies a tagged thread (1..N), or {@link RUN_IN_PROXY} (−1). */
-export type TaggedThreadID = number & { readonly [taggedThreadBrand]: true };
 
 /** Identifies a timer created by {@link Scheduler.addTimer}. */
 export type TimerID = number & { readonly [timerBrand]: true };
 
-/**
- * The pseudo-thread "the proxy loop itself": a batch completion or timer sent here runs directly
- * when it becomes due, holding no slot. It must be trivial (it delays everything else).
- */
-export const RUN_IN_PROXY = -1 as TaggedThreadID;
-
-/** Outcome of admitting a command or injected task (§6.2). */
+/** Outcome of admitting a command or injected task. */
 export type SubmitResult = 'started' | 'queued' | 'dropped';
 
 /** What kind of job failed, for {@link SchedulerOptions.onError}. */
@@ -84,7 +77,7 @@ export interface CategoryStats {
   maxQueue: number;
 }
 
-/** A snapshot of the scheduler's counters (§6.1 symbols in brackets). */
+/** A snapshot of the scheduler's counters (upstream's symbols in brackets). */
 export interface SchedulerStats {
   started: boolean;
   /** `G`, `B`, `R` as configured (defaults resolved). */
@@ -110,139 +103,6 @@ export interface SchedulerStats {
   dropped: number;
   perCategory: Record<string, CategoryStats>;
   tagged: Record<string, { busy: boolean; queued: number }>;
-}
-
-/** The captured outcome of one batch job (C++ `job_result<R>`). */
-export class JobResult<R> {
-  readonly #ok: boolean;
-  readonly #value: unknown;
-
-  /** @internal */
-  constructor(ok: boolean, valueOrError: unknown) {
-    this.#ok = ok;
-    this.#value = valueOrError;
-  }
-
-  /** True if the job returned (or resolved) normally. */
-  get ok(): boolean {
-    return this.#ok;
-  }
-
-  /** The job's value, or undefined if it failed. */
-  get value(): R | undefined {
-    return this.#ok ? (this.#value as R) : undefined;
-  }
-
-  /** What the job threw or rejected with, or undefined if it succeeded. */
-  get error(): unknown {
-    return this.#ok ? undefined : this.#value;
-  }
-
-  /** Returns the job's value, or rethrows what the job threw. */
-  get(): R {
-    if (!this.#ok) throw this.#value;
-    return this.#value as R;
-  }
-}
-
-type BatchEntry<R> =
-  | { fn: () => R | Promise<R>; worker?: undefined; thread: TaggedThreadID | undefined }
-  | { fn?: undefined; worker: WorkerJobSpec; thread: TaggedThreadID | undefined };
-
-/** What {@link Scheduler.batch} takes out of a {@link Batch} when it seals it. */
-interface BatchPlan<R> {
-  entries: BatchEntry<R>[];
-  completion: ((results: JobResult<R>[]) => unknown) | undefined;
-  completionThread: TaggedThreadID | undefined;
-  /** A `job()`: no completion, and errors are logged instead of captured. */
-  single: boolean;
-}
-
-const SEAL = Symbol('Batch.seal');
-
-function checkJobThread(thread: TaggedThreadID | undefined): void {
-  if (thread === undefined) return;
-  if (thread === RUN_IN_PROXY) {
-    throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'batch jobs cannot run in the proxy; only a completion can');
-  }
-  if (!Number.isInteger(thread) || thread < 1) throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'invalid tagged thread id');
-}
-
-/**
- * A set of jobs whose results are collected, in the order added, for one optional completion
- * that runs after the last job finishes (§6.6). Jobs run in any order, possibly in parallel.
- */
-export class Batch<R = unknown> {
-  #entries: BatchEntry<R>[] = [];
-  #completion: ((results: JobResult<R>[]) => unknown) | undefined;
-  #completionThread: TaggedThreadID | undefined;
-  #completionSet = false;
-  #sealed = false;
-
-  /** Number of jobs added so far. */
-  get size(): number {
-    return this.#entries.length;
-  }
-
-  /** Capacity hint, kept for parity with C++ `reserve()`; JS arrays grow on their own. */
-  reserve(n: number): this {
-    if (!Number.isInteger(n) || n < 0) throw new RangeError('reserve: n must be a non-negative integer');
-    return this;
-  }
-
-  /** Adds an in-process job; `thread` sends it to a tagged thread (not {@link RUN_IN_PROXY}). */
-  addJob(fn: () => R | Promise<R>, thread?: TaggedThreadID): this {
-    this.#checkOpen();
-    if (typeof fn !== 'function') throw new TypeError('addJob: fn must be a function');
-    checkJobThread(thread);
-    this.#entries.push({ fn, thread });
-    return this;
-  }
-
-  /**
-   * Adds a CPU-bound job run on the scheduler's worker pool:
-   * `(await import(spec.module))[spec.export](...spec.args)`. Its result (or a
-   * `WorkerJobError`) is captured like an in-process job's.
-   */
-  addWorkerJob(spec: WorkerJobSpec): this {
-    this.#checkOpen();
-    if (typeof spec !== 'object' || spec === null) throw new TypeError('addWorkerJob: spec must be an object');
-    this.#entries.push({ worker: { ...spec }, thread: undefined });
-    return this;
-  }
-
-  /**
-   * Sets the callback that receives all results once the last job finished. It runs on the
-   * batch queue, on `thread` if a tagged thread is named, or directly in the proxy for
-   * {@link RUN_IN_PROXY}. Can be set once, before submission.
-   */
-  completion(fn: (results: JobResult<R>[]) => unknown, thread?: TaggedThreadID): this {
-    this.#checkOpen();
-    if (this.#completionSet) throw new OmqError(OmqErrorCode.INVALID_STATE, 'batch completion already set');
-    if (typeof fn !== 'function') throw new TypeError('completion: fn must be a function');
-    if (thread !== undefined && thread !== RUN_IN_PROXY) checkJobThread(thread);
-    this.#completion = fn;
-    this.#completionThread = thread;
-    this.#completionSet = true;
-    return this;
-  }
-
-  /** @internal Marks the batch submitted and hands its contents to the scheduler. */
-  [SEAL](single: boolean, checkThread: (thread: TaggedThreadID | undefined) => void): BatchPlan<R> {
-    this.#checkOpen();
-    if (this.#entries.length === 0) throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'cannot submit a batch with no jobs');
-    // Validate before sealing, so a batch naming an unknown thread can be fixed and resubmitted.
-    for (const e of this.#entries) checkThread(e.thread);
-    checkThread(this.#completionThread);
-    this.#sealed = true;
-    const plan = { entries: this.#entries, completion: this.#completion, completionThread: this.#completionThread, single };
-    this.#entries = [];
-    return plan;
-  }
-
-  #checkOpen(): void {
-    if (this.#sealed) throw new OmqError(OmqErrorCode.INVALID_STATE, 'batch already submitted');
-  }
 }
 
 /** One unit of work on some queue. */
@@ -282,8 +142,23 @@ interface Timer {
   running: boolean;
   handle: TimerHandle | undefined;
   cancelled: boolean;
-  /** Fired before start(): processed on start (§6.8 "fires on the first iteration"). */
+  /** Fired before start(): processed on start (upstream fires it on the proxy's first iteration). */
   due: boolean;
+}
+
+/** The batch or the reply queue with the slots reserved for it and its running jobs. */
+interface ReservedQueue {
+  readonly queue: RingQueue<Task>;
+  /** `B` or `R` as set; undefined until start() for the default. */
+  reserved: number | undefined;
+  /** `a_B` or `a_R`. */
+  active: number;
+  /** The default reservation is ⌈G / defaultDivisor⌉. */
+  readonly defaultDivisor: number;
+}
+
+function newReservedQueue(defaultDivisor: number): ReservedQueue {
+  return { queue: new RingQueue(), reserved: undefined, active: 0, defaultDivisor };
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -295,7 +170,7 @@ function checkCount(what: string, n: number, min: number): void {
 }
 
 /**
- * Admits, queues and runs jobs under the limits of PROTOCOL.md §6: incoming commands and
+ * Admits, queues and runs jobs under C++ oxenmq's limits: incoming commands and
  * injected tasks per category, reply callbacks, batch jobs, tagged threads and timers.
  */
 export class Scheduler {
@@ -308,8 +183,9 @@ export class Scheduler {
   private pool: WorkerPool | undefined;
 
   private general: number;
-  private batchReserved: number | undefined;
-  private replyReserved: number | undefined;
+  /** Batch jobs (`B` reserved, `a_B` running) and reply jobs (`R`, `a_R`). */
+  private readonly batchJobs = newReservedQueue(2);
+  private readonly replyJobs = newReservedQueue(8);
   /** `M`, fixed at start(). */
   private max = 0;
 
@@ -319,8 +195,6 @@ export class Scheduler {
 
   private active = 0;
   private maxActive = 0;
-  private batchActive = 0;
-  private replyActive = 0;
   private commandsQueued = 0;
   private droppedTotal = 0;
   private seq = 0;
@@ -328,8 +202,6 @@ export class Scheduler {
   private readonly categories = new Map<string, Category>();
   /** The same categories as an array, for the allocation-free pending-command walk. */
   private readonly categoryList: Category[] = [];
-  private readonly batchQueue = new RingQueue<Task>();
-  private readonly replyQueue = new RingQueue<Task>();
   /** Commands submitted before start(), admitted in order when it runs. */
   private readonly preStart = new RingQueue<{ category: Category; task: Task }>();
   private readonly threads: TaggedThread[] = [];
@@ -360,14 +232,14 @@ export class Scheduler {
   setBatchThreads(n: number): void {
     this.checkNotStarted('setBatchThreads');
     checkCount('batch threads', n, 0);
-    this.batchReserved = n;
+    this.batchJobs.reserved = n;
   }
 
   /** Sets `R` (≥ 0), the slots reserved for reply callbacks. Before `start()` only. */
   setReplyThreads(n: number): void {
     this.checkNotStarted('setReplyThreads');
     checkCount('reply threads', n, 0);
-    this.replyReserved = n;
+    this.replyJobs.reserved = n;
   }
 
   /**
@@ -387,7 +259,7 @@ export class Scheduler {
 
   /**
    * Adds a tagged thread: a named serial queue that runs only jobs sent to it, in order, one at a
-   * time, outside the `G`/`M` accounting (§6.7). `start` runs on it once `start()` was called.
+   * time, outside the `G`/`M` accounting. `start` runs on it once `start()` was called.
    * Before `start()` only.
    */
   addTaggedThread(name: string, start?: () => unknown): TaggedThreadID {
@@ -417,11 +289,9 @@ export class Scheduler {
   start(): void {
     if (this.closed) throw new OmqError(OmqErrorCode.CLOSED, 'scheduler is closed');
     if (this.started) throw new OmqError(OmqErrorCode.INVALID_STATE, 'scheduler already started');
-    this.batchReserved ??= Math.ceil(this.general / 2);
-    this.replyReserved ??= Math.ceil(this.general / 8);
-    let m = this.general + this.batchReserved + this.replyReserved;
-    for (const c of this.categoryList) m += c.reserved;
-    this.max = m;
+    this.batchJobs.reserved = this.reservedFor(this.batchJobs);
+    this.replyJobs.reserved = this.reservedFor(this.replyJobs);
+    this.max = this.slotTotal();
     this.started = true;
     for (let p = this.preStart.shift(); p; p = this.preStart.shift()) this.admit(p.category, p.task);
     for (const t of this.timers.values()) {
@@ -446,8 +316,8 @@ export class Scheduler {
       if (t.handle !== undefined) this.clock.clearTimeout(t.handle);
     }
     this.timers.clear();
-    this.batchQueue.clear();
-    this.replyQueue.clear();
+    this.batchJobs.queue.clear();
+    this.replyJobs.queue.clear();
     this.preStart.clear();
     for (const c of this.categoryList) c.queue.clear();
     this.commandsQueued = 0;
@@ -463,7 +333,7 @@ export class Scheduler {
   // ---- submission -------------------------------------------------------------------------
 
   /**
-   * Admits a command of `category` (§6.2): started at once if the category is under its
+   * Admits a command of `category`: started at once if the category is under its
    * reservation or fewer than `G` slots are busy, else queued, or dropped (logged, nothing
    * else) when the category's queue is full. Before `start()` it is held and admitted at start.
    * The job runs from a microtask, never inside this call.
@@ -485,7 +355,7 @@ export class Scheduler {
   }
 
   /**
-   * `inject_task` (§6.9): runs `fn` as if it were a command of `category`, with the same
+   * `inject_task`: runs `fn` as if it were a command of `category`, with the same
    * admission, reservation and max-queue rules. `command`/`remote` only label logs. An unknown
    * category throws; a null `fn` is ignored (reported as `'dropped'`).
    */
@@ -495,18 +365,18 @@ export class Scheduler {
     return this.submitCommand(category, fn, `${command} (injected from ${remote})`);
   }
 
-  /** Queues a job on the reply queue (request callbacks on REPLY, connect successes; §6.4). */
+  /** Queues a job on the reply queue (request callbacks on REPLY, connect successes). */
   submitReply(job: () => unknown, label = 'reply'): void {
-    this.enqueue(this.replyQueue, { run: job, settle: undefined, kind: 'reply', label });
+    this.enqueue(this.replyJobs.queue, { run: job, settle: undefined, kind: 'reply', label });
   }
 
-  /** Queues a raw job on the batch queue (request TIMEOUTs, send failures; §6.4). */
+  /** Queues a raw job on the batch queue (request TIMEOUTs, send failures, as upstream). */
   submitBatchJob(job: () => unknown, label = 'batch job'): void {
-    this.enqueue(this.batchQueue, { run: job, settle: undefined, kind: 'batch', label });
+    this.enqueue(this.batchJobs.queue, { run: job, settle: undefined, kind: 'batch', label });
   }
 
   /**
-   * Submits a batch (§6.6): each job goes to the batch queue or its tagged thread; the
+   * Submits a batch: each job goes to the batch queue or its tagged thread; the
    * completion, if any, is queued when the last job finished. Zero jobs, resubmission or an
    * unknown tagged thread throws.
    */
@@ -536,7 +406,7 @@ export class Scheduler {
   // ---- timers -----------------------------------------------------------------------------
 
   /**
-   * Calls `fn` every `intervalMs` (§6.8): first `intervalMs` after this call, then `intervalMs`
+   * Calls `fn` every `intervalMs`: first `intervalMs` after this call, then `intervalMs`
    * after each firing was processed (no catch-up). With `squelch` (default) a firing is skipped
    * while the previous run is still queued or running. Runs as a batch job, on `thread`, or
    * directly in the proxy for {@link RUN_IN_PROXY}. Works before `start()` (due firings then
@@ -590,25 +460,23 @@ export class Scheduler {
     }
     const tagged: Record<string, { busy: boolean; queued: number }> = {};
     for (const t of this.threads) tagged[t.name] = { busy: t.busy, queued: t.queue.length + (t.startTask ? 1 : 0) };
-    const batchReserved = this.batchReserved ?? Math.ceil(this.general / 2);
-    const replyReserved = this.replyReserved ?? Math.ceil(this.general / 8);
-    let m = this.general + batchReserved + replyReserved;
-    for (const c of this.categoryList) m += c.reserved;
     const preStartQueued = this.preStart.length;
+    const batchQueued = this.batchJobs.queue.length;
+    const replyQueued = this.replyJobs.queue.length;
     return {
       started: this.started,
       generalThreads: this.general,
-      batchThreads: batchReserved,
-      replyThreads: replyReserved,
-      maxThreads: this.started ? this.max : m,
+      batchThreads: this.reservedFor(this.batchJobs),
+      replyThreads: this.reservedFor(this.replyJobs),
+      maxThreads: this.started ? this.max : this.slotTotal(),
       active: this.active,
       maxActive: this.maxActive,
-      batchActive: this.batchActive,
-      replyActive: this.replyActive,
-      batchQueued: this.batchQueue.length,
-      replyQueued: this.replyQueue.length,
+      batchActive: this.batchJobs.active,
+      replyActive: this.replyJobs.active,
+      batchQueued,
+      replyQueued,
       commandsQueued: this.commandsQueued + preStartQueued,
-      queued: this.batchQueue.length + this.replyQueue.length + this.commandsQueued + preStartQueued,
+      queued: batchQueued + replyQueued + this.commandsQueued + preStartQueued,
       dropped: this.droppedTotal,
       perCategory,
       tagged,
@@ -620,7 +488,7 @@ export class Scheduler {
     this.maxActive = this.active;
   }
 
-  // ---- admission and draining (§6.2, §6.3) ------------------------------------------------
+  // ---- admission and draining (upstream `oxenmq/worker.cpp`) ------------------------------
 
   private admit(c: Category, task: Task): SubmitResult {
     if (c.active < c.reserved || this.active < this.general) {
@@ -647,7 +515,7 @@ export class Scheduler {
     this.drain();
   }
 
-  /** §6.3, in order: tagged threads, batch FIFO, reply FIFO, then the pending-command walk. */
+  /** Upstream's order: tagged threads, batch FIFO, reply FIFO, then the pending-command walk. */
   private drain(): void {
     if (!this.started || this.closed) return;
 
@@ -662,26 +530,10 @@ export class Scheduler {
       });
     }
 
+    this.drainReserved(this.batchJobs);
+    this.drainReserved(this.replyJobs);
     const g = this.general;
     const m = this.max;
-    const b = this.batchReserved!;
-    const r = this.replyReserved!;
-    while (this.batchQueue.length > 0 && this.active < m && (this.batchActive < b || this.active < g)) {
-      this.take();
-      this.batchActive++;
-      this.invoke(this.batchQueue.shift()!, () => {
-        this.batchActive--;
-        this.active--;
-      });
-    }
-    while (this.replyQueue.length > 0 && this.active < m && (this.replyActive < r || this.active < g)) {
-      this.take();
-      this.replyActive++;
-      this.invoke(this.replyQueue.shift()!, () => {
-        this.replyActive--;
-        this.active--;
-      });
-    }
 
     // The pending-command FIFO is kept per category, each entry stamped with its global arrival
     // order. Within one walk `active` and every `a_c` only grow, so once a category's head is
@@ -704,6 +556,31 @@ export class Scheduler {
       this.commandsQueued--;
       this.startCommand(best, entry.task);
     }
+  }
+
+  /** Starts queued batch or reply jobs while a slot is free: under their reservation, or under `G`. */
+  private drainReserved(q: ReservedQueue): void {
+    const reserved = q.reserved!;
+    while (q.queue.length > 0 && this.active < this.max && (q.active < reserved || this.active < this.general)) {
+      this.take();
+      q.active++;
+      this.invoke(q.queue.shift()!, () => {
+        q.active--;
+        this.active--;
+      });
+    }
+  }
+
+  /** `B` or `R`: as set, or the default share of `G` (⌈G/2⌉, ⌈G/8⌉). */
+  private reservedFor(q: ReservedQueue): number {
+    return q.reserved ?? Math.ceil(this.general / q.defaultDivisor);
+  }
+
+  /** `M = G + B + R + Σ r_c`: every slot there is. */
+  private slotTotal(): number {
+    let m = this.general + this.reservedFor(this.batchJobs) + this.reservedFor(this.replyJobs);
+    for (const c of this.categoryList) m += c.reserved;
+    return m;
   }
 
   private startCommand(c: Category, task: Task): void {
@@ -786,7 +663,7 @@ export class Scheduler {
     const onJobDone = (i: number, ok: boolean, v: unknown) => {
       results[i] = new JobResult<R>(ok, v);
       // Without a completion nobody will look at the JobResult (job() is the common case:
-      // §6.6 "exceptions are swallowed"), so the error is logged and reported instead.
+      // upstream swallows its exceptions), so the error is logged and reported instead.
       if (!ok && !plan.completion) this.report(v, plan.single ? 'job' : 'batch', plan.single ? 'job' : 'batch job');
       if (--remaining === 0 && plan.completion) this.runCompletion(plan, results as JobResult<R>[]);
     };
@@ -809,7 +686,7 @@ export class Scheduler {
   /** Sends a task to its tagged thread or the batch queue. */
   private route(task: Task, thread: TaggedThreadID | undefined): void {
     if (thread === undefined) {
-      this.enqueue(this.batchQueue, task);
+      this.enqueue(this.batchJobs.queue, task);
     } else {
       this.enqueue(this.threads[thread - 1]!.queue, task);
     }

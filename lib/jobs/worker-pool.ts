@@ -1,5 +1,5 @@
 /**
- * A `worker_threads` pool for CPU-bound batch jobs (PROTOCOL.md §6.6: batch jobs "run in any
+ * A `worker_threads` pool for CPU-bound batch jobs (upstream's batch jobs "run in any
  * order, possibly in parallel"). In-process jobs share the one event loop, so a job that computes
  * for 50 ms stalls every socket for 50 ms; a job named by module and export instead runs on a
  * real thread while the scheduler's batch slot waits for its result.
@@ -13,10 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import { RingQueue } from '../zmtp/queue.js';
-import { OmqError, OmqErrorCode } from './errors.js';
-import { type Logger, silentLogger } from './logger.js';
+import { type Clock, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
+import { OmqErrorCode, WorkerJobError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
 
 /** A CPU-bound job for the worker pool: `(await import(module))[export](...args)`. */
 export interface WorkerJobSpec {
@@ -32,48 +31,6 @@ export interface WorkerJobSpec {
   args?: readonly unknown[];
   /** Give up after this many ms, terminating and replacing the worker. 0 / absent: the pool default. */
   timeoutMs?: number;
-}
-
-/** Why a worker job failed (finer than the error `code`). */
-export const WorkerJobFailure = {
-  /** The job threw or rejected inside the worker (code `ERR_OMQ_JOB_FAILED`). */
-  THREW: 'threw',
-  /** The job ran past its timeout; its worker was terminated (code `ERR_OMQ_JOB_TIMEOUT`). */
-  TIMEOUT: 'timeout',
-  /** An argument (code `ERR_OMQ_INVALID_ARGUMENT`) or the result (`ERR_OMQ_JOB_FAILED`) cannot be structured-cloned. */
-  NOT_CLONEABLE: 'not-cloneable',
-  /** The module cannot be loaded (code `ERR_OMQ_INVALID_ARGUMENT`). */
-  MISSING_MODULE: 'missing-module',
-  /** The module has no such exported function (code `ERR_OMQ_INVALID_ARGUMENT`). */
-  MISSING_EXPORT: 'missing-export',
-  /** The worker died while running the job (code `ERR_OMQ_JOB_FAILED`). */
-  WORKER_EXITED: 'worker-exited',
-  /** The pool was closed before the job finished (code `ERR_OMQ_CLOSED`). */
-  CLOSED: 'closed',
-} as const;
-
-export type WorkerJobFailure = (typeof WorkerJobFailure)[keyof typeof WorkerJobFailure];
-
-/**
- * A failed worker job. `code` is the stable OxenMQ code; `reason` says which failure; for a job
- * that threw, `cause` is an `Error` carrying the original `name`, `message` and worker stack.
- */
-export class WorkerJobError extends OmqError {
-  override readonly name: string = 'WorkerJobError';
-  readonly reason: WorkerJobFailure;
-  /** The `name` of the error the job threw in the worker (e.g. `'RangeError'`), when it threw one. */
-  readonly originalName: string | undefined;
-
-  constructor(
-    code: OmqErrorCode,
-    reason: WorkerJobFailure,
-    message: string,
-    options?: { cause?: unknown; originalName?: string },
-  ) {
-    super(code, message, options);
-    this.reason = reason;
-    this.originalName = options?.originalName;
-  }
 }
 
 /** Options of a {@link WorkerPool}. */
@@ -139,7 +96,7 @@ interface Slot {
 function entryUrl(): URL {
   const base = import.meta.url as string | undefined;
   if (base) return new URL('./worker-pool-entry.js', base);
-  return pathToFileURL(path.join(__dirname, '..', 'lib', 'worker-pool-entry.js'));
+  return pathToFileURL(path.join(__dirname, '..', 'lib', 'jobs', 'worker-pool-entry.js'));
 }
 
 /** Normalises a job's module to a URL string the worker can `import()`. */
@@ -151,8 +108,7 @@ function moduleHref(module: string | URL): string {
   if (/^(file|data|node):/.test(module)) return module;
   if (path.isAbsolute(module)) return pathToFileURL(module).href;
   throw new WorkerJobError(
-    OmqErrorCode.INVALID_ARGUMENT,
-    WorkerJobFailure.MISSING_MODULE,
+    OmqErrorCode.JOB_MISSING_MODULE,
     'worker job: module must be a URL or an absolute path (use new URL(rel, import.meta.url))',
   );
 }
@@ -192,7 +148,7 @@ export class WorkerPool {
   run<R = unknown>(spec: WorkerJobSpec): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (this.closed) {
-        reject(new WorkerJobError(OmqErrorCode.CLOSED, WorkerJobFailure.CLOSED, 'worker pool is closed'));
+        reject(new WorkerJobError(OmqErrorCode.CLOSED, 'worker pool is closed'));
         return;
       }
       const exportName = spec.export ?? 'default';
@@ -223,7 +179,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const closedError = () => new WorkerJobError(OmqErrorCode.CLOSED, WorkerJobFailure.CLOSED, 'worker pool closed');
+    const closedError = () => new WorkerJobError(OmqErrorCode.CLOSED, 'worker pool closed');
     for (let t = this.waiting.shift(); t; t = this.waiting.shift()) t.reject(closedError());
     const exits: Promise<unknown>[] = [];
     for (const slot of this.slots.splice(0)) {
@@ -266,8 +222,7 @@ export class WorkerPool {
       task.reject(
         isDataCloneError(err)
           ? new WorkerJobError(
-              OmqErrorCode.INVALID_ARGUMENT,
-              WorkerJobFailure.NOT_CLONEABLE,
+              OmqErrorCode.JOB_NOT_CLONEABLE,
               `worker job ${task.request.export}: an argument cannot be structured-cloned`,
               { cause: err },
             )
@@ -313,27 +268,23 @@ export class WorkerPool {
         if (msg.stack) cause.stack = msg.stack;
         return new WorkerJobError(
           OmqErrorCode.JOB_FAILED,
-          WorkerJobFailure.THREW,
           `${what} threw ${msg.name ?? 'a non-Error value'}: ${msg.message}`,
           { cause, originalName: msg.name },
         );
       }
       case 'not-cloneable':
         return new WorkerJobError(
-          OmqErrorCode.JOB_FAILED,
-          WorkerJobFailure.NOT_CLONEABLE,
+          OmqErrorCode.JOB_NOT_CLONEABLE,
           `${what}: its result cannot be structured-cloned (${msg.message})`,
         );
       case 'missing-module':
         return new WorkerJobError(
-          OmqErrorCode.INVALID_ARGUMENT,
-          WorkerJobFailure.MISSING_MODULE,
+          OmqErrorCode.JOB_MISSING_MODULE,
           `${what}: cannot load module (${msg.message})`,
         );
       case 'missing-export':
         return new WorkerJobError(
-          OmqErrorCode.INVALID_ARGUMENT,
-          WorkerJobFailure.MISSING_EXPORT,
+          OmqErrorCode.JOB_MISSING_EXPORT,
           `${what}: the module exports no function named ${JSON.stringify(req.export)}`,
         );
     }
@@ -347,7 +298,6 @@ export class WorkerPool {
     task.reject(
       new WorkerJobError(
         OmqErrorCode.JOB_TIMEOUT,
-        WorkerJobFailure.TIMEOUT,
         `worker job ${task.request.export} ran past its ${task.timeoutMs} ms timeout`,
       ),
     );
@@ -359,7 +309,7 @@ export class WorkerPool {
     this.logger.warn('worker pool: a worker died', err);
     const task = this.retire(slot);
     task?.reject(
-      new WorkerJobError(OmqErrorCode.JOB_FAILED, WorkerJobFailure.WORKER_EXITED, 'worker pool: the worker running this job died', {
+      new WorkerJobError(OmqErrorCode.JOB_WORKER_EXITED, 'worker pool: the worker running this job died', {
         cause: err,
       }),
     );
