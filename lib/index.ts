@@ -1,41 +1,46 @@
 /**
  * oxenmq-ts: a pure-TypeScript OxenMQ, wire-compatible with C++ oxenmq and libzmq.
  *
- * The OxenMQ layer is the main API; the ZMTP and CurveZMQ layers are exported too for programs
- * that want plain ZeroMQ ROUTER/DEALER sockets without the OxenMQ conventions.
+ * This entry is the OxenMQ API. The wire layers for plain ZeroMQ use are separate entries:
+ * `oxenmq-ts/zmtp` (ROUTER and DEALER sockets, the NULL mechanism), `oxenmq-ts/curve` (the
+ * CurveZMQ mechanisms and keys) and `oxenmq-ts/oxenc` (bt-encoding and the key encodings).
  */
-export * from './errors.js';
-export * from './auth.js';
-export * from './address.js';
-export * from './connection-id.js';
-export * from './oxenc/index.js';
-export * from './pubsub.js';
-export * from './logger.js';
-export * from './message.js';
-export * from './send.js';
+export { OxenMQ, CategoryHelper, type ConnectRemoteOptions, type ConnectSnOptions, type RequestCallback } from './oxenmq.js';
+export { DEFAULTS, type OxenMQOptions, type OxenMQSettings } from './options.js';
+export type { AllowFunc } from './listeners.js';
+export type { CommandHandler } from './registry.js';
+export { Message, DeferredSend } from './message.js';
+export { ConnectionID } from './connection-id.js';
+export { Address, type AddressKeyEncoding, type AddressProtocol } from './address.js';
+export { AuthLevel, type Access } from './auth.js';
 export {
-  OxenMQ,
-  CategoryHelper,
-  type OxenMQOptions,
-  type AllowFunc,
-  type CommandHandler,
-  type ConnectRemoteOptions,
-  type ConnectSnOptions,
-  type LogLevel,
-  type RequestCallback,
-} from './oxenmq.js';
+  OmqError,
+  OmqErrorCode,
+  RequestError,
+  WorkerJobError,
+  isOmqError,
+  type OmqCode,
+  type RequestErrorCode,
+  type WorkerJobErrorCode,
+} from './errors.js';
+export { ZmtpError, ZmtpErrorCode, isZmtpError, type Clock } from '../zmtp/index.js';
 export {
   Batch,
   JobResult,
   RUN_IN_PROXY,
-  Scheduler,
-  type SchedulerOptions,
+  type CategoryStats,
   type SchedulerStats,
-  type SubmitResult,
   type TaggedThreadID,
   type TimerID,
+  type WorkerJobSpec,
 } from './jobs/index.js';
-export type { WorkerJobSpec } from './jobs/index.js';
-export * as zmtp from '../zmtp/index.js';
-export * as curve from '../curve/index.js';
-export { ZmtpError, ZmtpErrorCode, isZmtpError } from '../zmtp/errors.js';
+export {
+  Subscription,
+  DEFAULT_SUBSCRIPTION_DURATION_MS,
+  type PublishCallback,
+  type SubscriptionClock,
+  type SubscriptionOptions,
+  type Unsubscribed,
+} from './pubsub.js';
+export { dataParts, type DataParts, type RequestOptions, type SendArg, type SendOptions } from './send.js';
+export type { Logger, LogLevel } from './logger.js';

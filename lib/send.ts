@@ -1,9 +1,20 @@
 /**
- * Send arguments and options (PROTOCOL.md §5.6): C++ mixes option objects with message parts in
- * one argument list; here any plain object in the list is an option set, `dataParts(...)` splices
- * a range of parts in place, and `undefined`/`null` are skipped (C++ `std::optional` unset).
+ * Sending: the arguments and options of `send()` and `request()`, and the delivery of a message
+ * to its connection.
+ *
+ * C++ mixes option objects with message parts in one argument list (upstream `oxenmq/oxenmq.h`
+ * `send_option`); here any plain object in the list is an option set, `dataParts(...)` splices a
+ * range of parts in place, and `undefined`/`null` are skipped (C++ `std::optional` unset).
  */
-import type { OmqError } from './errors.js';
+import { ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
+import { ConnectionID } from './connection-id.js';
+import { safeName } from './dispatch.js';
+import { OmqError, OmqErrorCode } from './errors.js';
+import type { Scheduler } from './jobs/index.js';
+import type { Listeners } from './listeners.js';
+import type { Logger } from './logger.js';
+import type { OxenMQSettings } from './options.js';
+import type { Outgoing, Peers } from './peers.js';
 
 /** Options of `send()` (and `request()`). All SN-only options are ignored for non-SN targets, as in C++. */
 export interface SendOptions {
@@ -62,3 +73,105 @@ export function collectArgs(head: (Uint8Array | string)[], args: readonly SendAr
 }
 
 const EMPTY_OPTS: SendOptions = Object.freeze({});
+
+/** What delivery needs from its instance. */
+export interface DeliveryContext {
+  readonly settings: OxenMQSettings;
+  readonly logger: Logger;
+  readonly peers: Peers;
+  readonly listeners: Listeners;
+  readonly scheduler: Scheduler;
+  readonly closed: () => boolean;
+}
+
+/**
+ * Takes a message to its connection (C++ `send`): to a service node by pubkey (an existing
+ * record, or a new connection), to a listener's peer by route, or over one of our outgoing
+ * connections. A message that cannot be sent is dropped and reported through the caller's
+ * `queueFailure`/`queueFull` callbacks and the log; `deliver` returns whether it was queued.
+ */
+export class Delivery {
+  readonly #ctx: DeliveryContext;
+
+  constructor(ctx: DeliveryContext) {
+    this.#ctx = ctx;
+  }
+
+  deliver(to: ConnectionID | Uint8Array, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+    const ctx = this.#ctx;
+    const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
+    if (cid === undefined) throw new TypeError('send target must be a ConnectionID or a 32-byte service node pubkey');
+    if (ctx.closed()) return this.notSent(opts, command, new OmqError(OmqErrorCode.CLOSED, 'instance is closed'));
+    if (cid.isSn) return this.#toSn(cid, frames, opts, command);
+    if (cid.route.length > 0) {
+      const l = ctx.listeners.get(cid.id);
+      if (l === undefined) return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'listener no longer exists'));
+      try {
+        l.send(cid.route, frames);
+        return true;
+      } catch (err) {
+        if (isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) ctx.logger.debug?.(`${cid.toString()} has disconnected; dropping ${safeName(command)}`);
+        return this.notSent(opts, command, err);
+      }
+    }
+    const out = ctx.peers.get(cid.id);
+    if (out === undefined) {
+      ctx.logger.warn(`${cid.toString()} is not a valid outgoing connection; dropping ${safeName(command)}`);
+      return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'not a valid outgoing connection'));
+    }
+    return this.#viaOutgoing(out, frames, opts, command);
+  }
+
+  /**
+   * Reports a message that was not sent. C++ calls queue_full for every kind of non-delivery; we
+   * say which: `queueFull` only when the queue was at its limit, `queueFailure` (with the reason)
+   * for everything else, and for a full queue too when no `queueFull` was given. Always false.
+   */
+  notSent(opts: SendOptions, command: string, cause: unknown): false {
+    const ctx = this.#ctx;
+    ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
+    const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
+    if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL) && opts.queueFull) ctx.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
+    else if (opts.queueFailure) ctx.scheduler.submitBatchJob(() => opts.queueFailure!(err), 'send failure callback');
+    return false;
+  }
+
+  #toSn(cid: ConnectionID, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+    const { peers, settings } = this.#ctx;
+    // Each failed attempt drops one stale record, so this ends: at most every record, then one
+    // fresh connection.
+    const attempts = (peers.records(cid.pubkey)?.length ?? 0) + 1;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const rec = peers.snTarget(cid.pubkey, {
+        hint: opts.hint,
+        keepAlive: opts.keepAlive !== undefined && opts.keepAlive >= 0 ? opts.keepAlive : settings.defaultSendKeepAlive,
+        ephemeral: settings.ephemeralRoutingId,
+        optional: !!opts.optional,
+        incoming: !!opts.incoming,
+        outgoing: !!opts.outgoing,
+      });
+      if (rec === undefined) break;
+      if (rec.out) return this.#viaOutgoing(rec.out, frames, opts, command);
+      try {
+        // The record may be on the built-in in-process listener (our own key in the active set).
+        rec.listener.send(rec.route, frames);
+        return true;
+      } catch (err) {
+        if (!isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) return this.notSent(opts, command, err);
+        // The SN's incoming connection is gone: forget it and route again (C++ can spin forever
+        // here when the stale record is not the first one; the intent is to drop it and retry).
+        peers.forgetRecord(cid.pubkey, rec);
+      }
+    }
+    return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, `no connection to ${cid.toString()}`));
+  }
+
+  #viaOutgoing(out: Outgoing, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+    try {
+      out.link.send(frames);
+      return true;
+    } catch (err) {
+      return this.notSent(opts, command, err);
+    }
+  }
+}

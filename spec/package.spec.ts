@@ -28,9 +28,17 @@ describe('package', () => {
     const m = await import('oxenmq-ts');
     const omq = new m.OxenMQ();
     expect(omq.pubkey).to.have.length(32);
-    expect(m.toHex(m.fromHex('00ff'))).to.equal('00ff');
-    expect(typeof m.zmtp.ZmtpRouter).to.equal('function');
-    expect(typeof m.curve.curveServer).to.equal('function');
+    // The main entry is the OxenMQ API only: no engine internals ride along.
+    for (const internal of ['Scheduler', 'collectArgs', 'toAccess', 'silentLogger', 'zmtp', 'curve', 'Decoder', 'RingQueue']) {
+      expect(m, internal).to.not.have.property(internal);
+    }
+    expect(Object.keys(new m.OxenMQ())).to.not.include('scheduler');
+  });
+
+  it('import("oxenmq-ts/oxenc") gives bt-encoding and the key encodings', async () => {
+    const oxenc = await import('oxenmq-ts/oxenc');
+    expect(oxenc.toHex(oxenc.fromHex('00ff'))).to.equal('00ff');
+    expect(oxenc.btDecode(oxenc.btEncode({ a: 1 }))).to.deep.equal(new Map([['a', 1]]));
   });
 
   it('require("oxenmq-ts") loads the CommonJS bundle (which requires the ESM-only noble)', () => {

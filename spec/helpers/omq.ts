@@ -4,7 +4,8 @@
  * frames on the wire, a recording logger, and condition waits with deadlines.
  */
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
-import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
+import { OxenMQ } from '../../lib/oxenmq.js';
+import type { OxenMQOptions } from '../../lib/options.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';

@@ -11,7 +11,7 @@ import type { ConnectionID } from '../../lib/connection-id.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import { OmqErrorCode } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
-import type { OxenMQ } from '../../lib/oxenmq.js';
+import type { OxenMQ } from '../../lib/index.js';
 import { Harness, MODES, type Mode, RecordingLogger, rejection, settle, strs, waitFor } from '../helpers/omq.js';
 
 /** Allow callback handing out `levels` to successive connections. */

@@ -10,7 +10,7 @@ import { AuthLevel } from '../../lib/auth.js';
 import { ConnectionID } from '../../lib/connection-id.js';
 import type { OmqError } from '../../lib/errors.js';
 import type { DeferredSend } from '../../lib/message.js';
-import type { OxenMQ } from '../../lib/oxenmq.js';
+import type { OxenMQ } from '../../lib/index.js';
 import { dataParts } from '../../lib/send.js';
 import { ManualClock } from '../../zmtp/index.js';
 import { freePort } from '../helpers/net.js';

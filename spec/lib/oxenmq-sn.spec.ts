@@ -12,7 +12,7 @@ import type { ConnectionID } from '../../lib/connection-id.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { OmqError } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
-import type { OxenMQ, OxenMQOptions } from '../../lib/oxenmq.js';
+import type { OxenMQ, OxenMQOptions } from '../../lib/index.js';
 import { ManualClock } from '../../zmtp/index.js';
 import { Harness, RecordingLogger, rejection, settle, sleep, strs, waitFor } from '../helpers/omq.js';
 

@@ -10,7 +10,7 @@ import { AuthLevel } from '../../lib/auth.js';
 import { ConnectionID } from '../../lib/connection-id.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { Message } from '../../lib/message.js';
-import { type OxenMQ } from '../../lib/oxenmq.js';
+import { type OxenMQ } from '../../lib/index.js';
 import { ManualClock, type ZmtpError, ZmtpErrorCode, encodeCommand } from '../../zmtp/index.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
 import { Harness, MODES, portOf, rejection, settle, strs, waitFor } from '../helpers/omq.js';

@@ -15,7 +15,7 @@ import net from 'node:net';
 import { AuthLevel } from '../../lib/auth.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import { RequestError } from '../../lib/errors.js';
-import { OxenMQ } from '../../lib/oxenmq.js';
+import { OxenMQ } from '../../lib/index.js';
 import { ManualClock } from '../../zmtp/clock.js';
 import { Decoder } from '../../zmtp/decoder.js';
 

@@ -1,0 +1,120 @@
+/**
+ * Every message that arrives, on a listener or on a connection we opened: who sent it (an SN at
+ * this message?), what it means ({@link dispatch}), and carrying that out — running the handler
+ * through the scheduler, answering on the same connection, completing a request, establishing or
+ * closing a connection. C++ does this in its proxy thread (upstream `oxenmq/proxy.cpp`).
+ */
+import { AuthLevel } from './auth.js';
+import { ConnectionID } from './connection-id.js';
+import { type LogNote, type Origin, type Outcome, dispatch } from './dispatch.js';
+import type { Scheduler } from './jobs/index.js';
+import type { Listener, ListenerPeer } from './listeners.js';
+import { Message, type MessageSender } from './message.js';
+import type { InstanceContext } from './options.js';
+import type { Outgoing, Peers } from './peers.js';
+import type { Registry } from './registry.js';
+import type { Requests } from './requests.js';
+
+const EMPTY = new Uint8Array(0);
+
+/** What inbound handling needs from its instance. */
+export interface InboundContext extends InstanceContext {
+  readonly registry: Registry;
+  readonly requests: Requests;
+  readonly peers: Peers;
+  readonly scheduler: Scheduler;
+  /** What handlers answer through (the instance). */
+  readonly sender: MessageSender;
+  /** This instance runs as a service node. */
+  readonly localSn: boolean;
+}
+
+/** The inbound side of one instance. */
+export class Inbound {
+  readonly #ctx: InboundContext;
+
+  constructor(ctx: InboundContext) {
+    this.#ctx = ctx;
+  }
+
+  /** A message on listener `l` from the peer at `route`; `self` marks our own in-process listener. */
+  fromListener(l: Listener, frames: Buffer[], route: Buffer, peer: ListenerPeer, self: boolean): void {
+    const { peers } = this.#ctx;
+    const pubkey = self ? this.#ctx.publicKey : l.curve && peer.peerPublicKey ? peer.peerPublicKey : EMPTY;
+    const auth = (peer.authData as { auth?: AuthLevel } | undefined)?.auth ?? AuthLevel.none;
+    // SN status is decided per message, against the active set as it is now.
+    const sn = peers.isActive(pubkey);
+    if (sn) peers.noteIncoming(pubkey, l, route);
+    const origin: Origin = {
+      outgoing: false,
+      conn: sn ? ConnectionID.sn(pubkey) : new ConnectionID(l.id, pubkey, route),
+      auth,
+      remoteSn: sn,
+      remote: peer.remoteAddress,
+    };
+    this.#apply(this.#dispatch(frames, origin), origin, (reply) => l.send(route, reply), undefined);
+  }
+
+  /** A message on connection `out`, which we opened. */
+  fromOutgoing(out: Outgoing, frames: Buffer[], remote: string): void {
+    if (out.closed) return;
+    const origin: Origin = {
+      outgoing: true,
+      conn: out.isSn ? ConnectionID.sn(out.pubkey) : new ConnectionID(out.id, out.pubkey),
+      auth: out.authLevel,
+      remoteSn: out.isSn,
+      remote,
+    };
+    this.#apply(this.#dispatch(frames, origin), origin, (reply) => out.link.send(reply), out);
+  }
+
+  #dispatch(frames: Buffer[], origin: Origin): Outcome {
+    return dispatch(frames, origin, this.#ctx.registry, this.#ctx.localSn);
+  }
+
+  /** Carries out what dispatch decided; `answer` sends on the connection the message came in on. */
+  #apply(o: Outcome, origin: Origin, answer: (frames: (Uint8Array | string)[]) => void, out: Outgoing | undefined): void {
+    const ctx = this.#ctx;
+    switch (o.kind) {
+      case 'run': {
+        const msg = new Message(ctx.sender, o.data, origin.conn, o.access, origin.remote, o.tag);
+        const handler = o.resolved.command.handler;
+        // A drop (full category queue) is logged once, by the scheduler; no reply goes back.
+        const r = ctx.scheduler.submitCommand(o.resolved.category.name, () => handler(msg), o.resolved.name);
+        // As C++: only a command that starts at once counts as activity on an outgoing connection.
+        if (r === 'started' && out) out.lastActivity = ctx.clock.now();
+        return;
+      }
+      case 'answer':
+        if (o.note) this.#note(o.note);
+        try {
+          answer(o.frames);
+        } catch {
+          // The peer is gone or its queue is full: ignored, as C++.
+        }
+        return;
+      case 'reply':
+        if (!ctx.requests.resolve(o.tag, o.data)) ctx.logger.debug?.('received REPLY with an unknown or expired tag');
+        return;
+      case 'request-failed':
+        if (!ctx.requests.reject(o.tag, o.code)) ctx.logger.warn(`received ${o.code} for an unknown request tag`);
+        return;
+      case 'hello':
+        if (out) ctx.peers.established(out);
+        return;
+      case 'bye':
+        // C++ 1.2 closes the socket but keeps a dangling record; BYE is treated as disconnect(linger 0).
+        if (out) ctx.peers.close(out, 0, 'peer said BYE');
+        return;
+      case 'ignore':
+        if (o.note) this.#note(o.note);
+        return;
+    }
+  }
+
+  #note(n: LogNote): void {
+    const log = this.#ctx.logger;
+    if (n.level === 'warn') log.warn(n.text);
+    else log[n.level]?.(n.text);
+  }
+}
