@@ -1,5 +1,5 @@
 /**
- * OxenMQ address strings — PROTOCOL.md §7.2 (C++ `oxenmq::address`).
+ * OxenMQ address strings (C++ `oxenmq::address`, upstream `oxenmq/address.cpp`).
  *
  * Accepted forms (protocol names are case-sensitive):
  *
@@ -13,8 +13,9 @@
  * one `=`. Parsing mirrors upstream exactly, including its leniencies (leading zeros in the port,
  * an empty `ipc+curve` path before the key); the one deliberate difference is that an over-long
  * port is reported as a bad address like any other bad port (upstream's `std::stoi` throws
- * `out_of_range` instead, PROTOCOL-NOTES item 20).
+ * `out_of_range` instead).
  */
+import { bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { fromBase32z, fromBase64, fromHex, isBase32z, isBase64, isHex, toBase32z, toBase64, toHex } from './oxenc/index.js';
 
@@ -57,12 +58,6 @@ function asciiLower(s: string): string {
 
 function asciiUpper(s: string): string {
   return s.replace(/[a-z]+/g, (m) => m.toUpperCase());
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Copies a caller's key so later mutation of their array cannot change this address. */
@@ -193,7 +188,7 @@ export class Address {
   private pk: Uint8Array | undefined;
 
   /**
-   * Parses an address string (§7.2). With `pubkey`, the result is then given that key as by
+   * Parses an address string (the forms above). With `pubkey`, the result is then given that key as by
    * {@link Address.setPubkey} (as C++ `address{str, pubkey}`).
    * @throws {OmqError} `ERR_OMQ_BAD_ADDRESS` if the string is not a valid address.
    */

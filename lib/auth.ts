@@ -1,5 +1,5 @@
 /**
- * Authentication levels and category access rules (PROTOCOL.md §2.1, §2.5, §4.1).
+ * Authentication levels and category access rules (C++ `oxenmq/auth.h`).
  */
 import { OmqError, OmqErrorCode } from './errors.js';
 

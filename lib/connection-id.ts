@@ -1,5 +1,5 @@
 /**
- * ConnectionID — "whom to talk to" — PROTOCOL.md §5.1.
+ * ConnectionID — "whom to talk to" (C++ `oxenmq::ConnectionID`, upstream `oxenmq/connections.h`).
  *
  * | id   | meaning                                                                    |
  * | ---- | -------------------------------------------------------------------------- |
@@ -15,26 +15,13 @@
  * of a `connect_remote` id that `on_connect` receives (which carries the remote pubkey) equals
  * the one `connect_remote` returned.
  */
+import { bytesEqual, latin1Key } from '../zmtp/index.js';
 import { toHex } from './oxenc/index.js';
 
 const EMPTY = new Uint8Array(0);
 
 /** The `id` of the SN form. */
 export const SN_ID = -1;
-
-/** Latin-1 view of bytes: one UTF-16 unit per byte, so distinct byte strings give distinct strings. */
-function latin1(bytes: Uint8Array): string {
-  if (bytes.length === 0) return '';
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return buf.toString('latin1');
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * An immutable identifier of a remote: a service node by pubkey, or a specific connection.
@@ -108,13 +95,13 @@ export class ConnectionID {
   get key(): string {
     let k = this.#key;
     if (k === undefined) {
-      k = this.id === SN_ID ? 's' + latin1(this.pubkey) : 'c' + this.id + ':' + latin1(this.route);
+      k = this.id === SN_ID ? 's' + latin1Key(this.pubkey) : 'c' + this.id + ':' + latin1Key(this.route);
       this.#key = k;
     }
     return k;
   }
 
-  /** Equality per §5.1: SN forms by pubkey; otherwise by id and route (pubkey ignored). */
+  /** Equality as C++'s `operator==`: SN forms by pubkey; otherwise by id and route (pubkey ignored). */
   equals(other: ConnectionID): boolean {
     if (this === other) return true;
     if (!(other instanceof ConnectionID)) return false;

@@ -1,10 +1,9 @@
 /**
- * The built-in in-process listener (`inproc://sn-self`, PROTOCOL.md §5.3): `connectInproc()`
+ * The built-in in-process listener (C++ `inproc://sn-self`): `connectInproc()`
  * connections to this instance's own listener, carried in memory with no socket. Delivery is
  * asynchronous (a microtask) and copies the caller's bytes, as a real socket would.
  */
-import { randomBytes } from 'node:crypto';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode, latin1Key } from '../zmtp/index.js';
 
 type Frames = ReadonlyArray<Uint8Array | string>;
 
@@ -43,15 +42,17 @@ export class InprocHub {
 
   /** Opens a new in-process connection whose incoming messages go to `deliver`. */
   connect(deliver: (frames: Buffer[]) => void): InprocClient {
-    const route = Buffer.concat([Buffer.from('i'), randomBytes(8)]);
+    const route = Buffer.alloc(9);
+    route[0] = 0x69; // 'i'
+    globalThis.crypto.getRandomValues(route.subarray(1));
     const c = new InprocClient(this, route, deliver);
-    this.clients.set(route.toString('latin1'), c);
+    this.clients.set(latin1Key(route), c);
     return c;
   }
 
   /** Sends from the listener to the client at `route`; HOST_UNREACHABLE if it is gone. */
   send(route: Uint8Array, frames: Frames): void {
-    const c = this.clients.get(Buffer.from(route).toString('latin1'));
+    const c = this.clients.get(latin1Key(route));
     if (c === undefined || c.closed) throw new ZmtpError(ZmtpErrorCode.HOST_UNREACHABLE, 'in-process peer is gone');
     const msg = copy(frames);
     queueMicrotask(() => {
@@ -60,6 +61,6 @@ export class InprocHub {
   }
 
   forget(c: InprocClient): void {
-    this.clients.delete(c.route.toString('latin1'));
+    this.clients.delete(latin1Key(c.route));
   }
 }

@@ -1,6 +1,6 @@
 /**
- * What a command handler receives (PROTOCOL.md §4.4) and the deferred-reply helper
- * (`send_later()`, §4.4 / checklist 8.4 #48).
+ * What a command handler receives (C++ `oxenmq::Message`, upstream `oxenmq/message.h`) and the
+ * deferred-reply helper (`send_later()`).
  */
 import type { Access } from './auth.js';
 import type { ConnectionID } from './connection-id.js';

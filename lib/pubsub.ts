@@ -1,5 +1,5 @@
 /**
- * The pub/sub helper `Subscription<UserData = void>` — PROTOCOL.md §7.1 (C++ `pubsub.h`).
+ * The pub/sub helper `Subscription<UserData = void>` (C++ `oxenmq/pubsub.h`).
  *
  * A purely local registry of subscribers with expiry; it defines no wire messages. Applications
  * pair it with their own commands: a request handler calls {@link Subscription.subscribe} with
@@ -9,7 +9,7 @@
  *
  * Time comes from an injectable clock, so expiry is testable without sleeping.
  */
-import { systemClock, type Clock } from '../zmtp/clock.js';
+import { type Clock, systemClock } from '../zmtp/index.js';
 import type { ConnectionID } from './connection-id.js';
 
 /** The only part of a {@link Clock} the registry needs. */
