@@ -36,9 +36,14 @@ export interface Origin {
   readonly remote: string;
 }
 
-/** A log line an outcome asks for: rare, or it would be a debug line. */
+/**
+ * A log line an outcome asks for. A peer can cause these at will, so they are written rate
+ * limited per `kind` and peer.
+ */
 export interface LogNote {
   readonly level: 'warn' | 'info' | 'debug';
+  /** What kind of line this is, for rate limiting (e.g. 'unknown-command'). */
+  readonly kind: string;
   readonly text: string;
 }
 
@@ -96,10 +101,10 @@ function builtIn(name: string, frames: Buffer[], origin: Origin): Outcome | unde
     case 'REPLY':
       return frames.length < 2 ? IGNORE : { kind: 'reply', tag: frames[1]!, data: frames.slice(2) };
     case 'HI':
-      return origin.outgoing ? { kind: 'ignore', note: { level: 'warn', text: 'received HI on an outgoing connection; ignoring' } } : { kind: 'answer', frames: ['HELLO'] };
+      return origin.outgoing ? { kind: 'ignore', note: { level: 'warn', kind: 'misplaced-builtin', text: 'received HI on an outgoing connection; ignoring' } } : { kind: 'answer', frames: ['HELLO'] };
     case 'HELLO':
     case 'BYE':
-      if (!origin.outgoing) return { kind: 'ignore', note: { level: 'warn', text: `received ${name} on a listener; ignoring` } };
+      if (!origin.outgoing) return { kind: 'ignore', note: { level: 'warn', kind: 'misplaced-builtin', text: `received ${name} on a listener; ignoring` } };
       return name === 'HELLO' ? HELLO : BYE;
     default:
       if (!ERROR_REPLIES.has(name)) return undefined;
@@ -110,7 +115,7 @@ function builtIn(name: string, frames: Buffer[], origin: Origin): Outcome | unde
       }
       return {
         kind: 'ignore',
-        note: { level: 'warn', text: `received ${name}${frames.length > 1 ? ` for ${safeName(frames[1]!.toString('latin1'))}` : ''}` },
+        note: { level: 'warn', kind: 'error-reply', text: `received ${name}${frames.length > 1 ? ` for ${safeName(frames[1]!.toString('latin1'))}` : ''}` },
       };
   }
 }
@@ -125,13 +130,13 @@ function command(frames: Buffer[], origin: Origin, registry: Registry, localSn: 
   if (found === undefined) {
     err = 'UNKNOWNCOMMAND';
     const shown = raw.length <= 251 ? safeName(raw.toString('latin1')) : '(over-long command)';
-    note = { level: 'warn', text: `invalid command ${shown} from ${origin.conn.toString()}` };
+    note = { level: 'warn', kind: 'unknown-command', text: `invalid command ${shown} from ${origin.conn.toString()}` };
   } else {
     const { category, command } = found;
     const hasTag = frames.length > 1;
     if (origin.auth < category.access.auth) {
       err = 'FORBIDDEN';
-      note = { level: 'info', text: `access denied to ${safeName(found.name)} for ${origin.conn.toString()} (${authLevelName(origin.auth)})` };
+      note = { level: 'info', kind: 'access-denied', text: `access denied to ${safeName(found.name)} for ${origin.conn.toString()} (${authLevelName(origin.auth)})` };
     } else if (category.access.localSn && !localSn) err = 'NOT_A_SERVICE_NODE';
     else if (category.access.remoteSn && !origin.remoteSn) err = 'FORBIDDEN_SN';
     else if (command.isRequest && !hasTag) err = 'NO_REPLY_TAG';

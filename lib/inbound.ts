@@ -86,7 +86,7 @@ export class Inbound {
         return;
       }
       case 'answer':
-        if (o.note) this.#note(o.note);
+        if (o.note) this.#note(o.note, origin);
         try {
           answer(o.frames);
         } catch {
@@ -97,7 +97,7 @@ export class Inbound {
         if (!ctx.requests.resolve(o.tag, o.data)) ctx.logger.debug?.('received REPLY with an unknown or expired tag');
         return;
       case 'request-failed':
-        if (!ctx.requests.reject(o.tag, o.code)) ctx.logger.warn(`received ${o.code} for an unknown request tag`);
+        if (!ctx.requests.reject(o.tag, o.code)) ctx.throttle.warn('error-reply', origin.remote, `received ${o.code} for an unknown request tag`);
         return;
       case 'hello':
         if (out) ctx.peers.established(out);
@@ -107,14 +107,12 @@ export class Inbound {
         if (out) ctx.peers.close(out, 0, 'peer said BYE');
         return;
       case 'ignore':
-        if (o.note) this.#note(o.note);
+        if (o.note) this.#note(o.note, origin);
         return;
     }
   }
 
-  #note(n: LogNote): void {
-    const log = this.#ctx.logger;
-    if (n.level === 'warn') log.warn(n.text);
-    else log[n.level]?.(n.text);
+  #note(n: LogNote, origin: Origin): void {
+    this.#ctx.throttle[n.level](n.kind, origin.remote, n.text);
   }
 }

@@ -159,7 +159,7 @@ export class Listeners {
       authenticate: (req) => this.#authenticate(l, req),
     });
     router.onMessage = (frames, route, peer) => ctx.events.message(l, frames, route, peer);
-    router.on('handshake-failed', (err, address) => ctx.logger.info?.(`handshake with ${address} failed: ${err.message}`));
+    router.on('handshake-failed', (err, address) => ctx.throttle.info('handshake-failed', address, `handshake with ${address} failed: ${err.message}`));
     // An SN's incoming route dies with its connection: the instance forgets it, or sends would
     // keep trying it.
     router.on('disconnect', (peer) => {
@@ -188,7 +188,7 @@ export class Listeners {
     const sn = l.curve && pubkey.length === 32 && ctx.events.isActiveSn(pubkey);
     const decide = (level: unknown): AuthDecision => {
       if (!isAuthLevel(level) || level === AuthLevel.denied) {
-        ctx.logger.info?.(`denied connection from ${address}`);
+        ctx.throttle.info('denied', address, `denied connection from ${address}`);
         return { allow: false, status: '400' };
       }
       return { allow: true, data: { auth: level } };

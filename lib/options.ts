@@ -4,7 +4,7 @@
  * and the mapping onto the wire layer's options.
  */
 import { generateKeypair, publicKeyFromSecret } from '../curve/index.js';
-import { type Clock, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
+import { type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Logger, LogLevel } from './logger.js';
 import { parsePubkey } from './oxenc/index.js';
@@ -97,6 +97,8 @@ export interface InstanceContext {
   readonly secretKey: Uint8Array;
   /** Allocates the next connection/listener number (ConnectionIDs share one counter). */
   readonly nextId: () => number;
+  /** Lines that peers (or a send loop) can cause at will go through this, rate limited. */
+  readonly throttle: LogThrottle;
 }
 
 /** C++ oxenmq's defaults, in one place. */

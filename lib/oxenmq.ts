@@ -6,7 +6,7 @@
  *
  * One event loop plays the C++ proxy thread; handlers run in the scheduler's worker slots.
  */
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/index.js';
+import { type Clock, LogThrottle, type TimerHandle, systemClock } from '../zmtp/index.js';
 import { Address } from './address.js';
 import { type Access, AuthLevel, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
@@ -91,6 +91,7 @@ export class OxenMQ {
   readonly #peers: Peers;
   readonly #delivery: Delivery;
   readonly #inbound: Inbound;
+  readonly #throttle: LogThrottle;
   #started = false;
   #closed = false;
   #nextId = 1;
@@ -115,6 +116,7 @@ export class OxenMQ {
       clock: this.#clock,
       logger: this.#log,
     });
+    this.#throttle = new LogThrottle(this.#log, this.#clock);
     const common = {
       settings: this as OxenMQSettings,
       clock: this.#clock,
@@ -122,6 +124,7 @@ export class OxenMQ {
       publicKey: this.pubkey,
       secretKey: this.#privkey,
       nextId: () => this.#nextId++,
+      throttle: this.#throttle,
     };
     this.#listeners = new Listeners({
       ...common,
@@ -140,8 +143,7 @@ export class OxenMQ {
       onMessage: (out, frames, remote) => this.#inbound.fromOutgoing(out, frames, remote),
     });
     this.#delivery = new Delivery({
-      settings: this,
-      logger: this.#log,
+      ...common,
       peers: this.#peers,
       listeners: this.#listeners,
       scheduler: this.#scheduler,
@@ -280,6 +282,7 @@ export class OxenMQ {
     if (this.#tick !== null) this.#clock.clearTimeout(this.#tick);
     this.#tick = null;
     this.#requests.failAll((command) => new RequestError('TIMEOUT', command, `request ${command} failed: the instance was closed`));
+    this.#throttle.close();
     await Promise.all([...this.#peers.closeAll(lingerMs), ...this.#listeners.close(lingerMs), this.#scheduler.close()]);
   }
 

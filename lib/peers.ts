@@ -281,24 +281,24 @@ export class Peers {
     }
     const address = o.hint || ctx.snLookup()?.(Uint8Array.from(pk));
     if (!address) {
-      ctx.logger.warn(`no address known for service node ${toHex(pk)}`);
+      ctx.throttle.warn('no-sn-address', key, `no address known for service node ${toHex(pk)}`);
       return undefined;
     }
     let endpoint: string;
     try {
       endpoint = address.includes('curve://') ? Address.parse(address).zmqAddress() : address;
     } catch (err) {
-      ctx.logger.warn(`invalid address for service node ${toHex(pk)}`, err);
+      ctx.throttle.warn('bad-sn-address', key, `invalid address for service node ${toHex(pk)}`, err);
       return undefined;
     }
     if (!ctx.socketAvailable()) {
-      ctx.logger.warn('connect() failed: Too many open files');
+      ctx.throttle.warn('socket-limit', '', 'connect() failed: Too many open files');
       return undefined;
     }
     try {
       return { out: this.#open(ctx.nextId(), 'sn', endpoint, Uint8Array.from(pk), true, AuthLevel.none, o.keepAlive, o.ephemeral) };
     } catch (err) {
-      ctx.logger.warn(`cannot connect to service node ${toHex(pk)}: ${(err as Error).message}`);
+      ctx.throttle.warn('sn-connect', key, `cannot connect to service node ${toHex(pk)}: ${(err as Error).message}`);
       return undefined;
     }
   }
@@ -331,7 +331,7 @@ export class Peers {
     };
     dealer.onMessage = (frames, conn) => ctx.onMessage(out, frames, conn.remoteAddress);
     dealer.on('failed', (err) => {
-      ctx.logger.warn(`connection to ${endpoint} refused: ${err.message}`);
+      ctx.throttle.warn('refused', endpoint, `connection to ${endpoint} refused: ${err.message}`);
       if (out.pending) this.close(out, 0, `connection refused: ${err.message}`, err);
       else if (out.isSn) {
         // libzmq never retries a refused DEALER, and C++ keeps the dead record, so every later

@@ -12,8 +12,7 @@ import { safeName } from './dispatch.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Scheduler } from './jobs/index.js';
 import type { Listeners } from './listeners.js';
-import type { Logger } from './logger.js';
-import type { OxenMQSettings } from './options.js';
+import type { InstanceContext } from './options.js';
 import type { Outgoing, Peers } from './peers.js';
 
 /** Options of `send()` (and `request()`). All SN-only options are ignored for non-SN targets, as in C++. */
@@ -75,9 +74,7 @@ export function collectArgs(head: (Uint8Array | string)[], args: readonly SendAr
 const EMPTY_OPTS: SendOptions = Object.freeze({});
 
 /** What delivery needs from its instance. */
-export interface DeliveryContext {
-  readonly settings: OxenMQSettings;
-  readonly logger: Logger;
+export interface DeliveryContext extends InstanceContext {
   readonly peers: Peers;
   readonly listeners: Listeners;
   readonly scheduler: Scheduler;
@@ -116,7 +113,7 @@ export class Delivery {
     }
     const out = ctx.peers.get(cid.id);
     if (out === undefined) {
-      ctx.logger.warn(`${cid.toString()} is not a valid outgoing connection; dropping ${safeName(command)}`);
+      ctx.throttle.warn('not-outgoing', cid.toString(), `${cid.toString()} is not a valid outgoing connection; dropping ${safeName(command)}`);
       return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'not a valid outgoing connection'));
     }
     return this.#viaOutgoing(out, frames, opts, command);

@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './bytes.js';
 export * from './clock.js';
+export * from './throttle.js';
 export * from './frame.js';
 export * from './command.js';
 export * from './metadata.js';

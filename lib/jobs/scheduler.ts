@@ -21,7 +21,7 @@
  * hold their batch slot until the worker's result arrives.
  */
 import * as os from 'node:os';
-import { type Clock, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
+import { type Clock, LogThrottle, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
 import { OmqError, OmqErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Batch, type BatchPlan, JobResult, RUN_IN_PROXY, SEAL, type TaggedThreadID, checkJobThread } from './batch.js';
@@ -179,6 +179,8 @@ export class Scheduler {
 
   private readonly clock: Clock;
   private readonly logger: Logger;
+  /** Drops under a command flood are logged rate limited, per category. */
+  private readonly throttle: LogThrottle;
   private readonly workerOptions: { size?: number; defaultTimeoutMs?: number };
   private pool: WorkerPool | undefined;
 
@@ -211,6 +213,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.throttle = new LogThrottle(this.logger, this.clock);
     this.onError = options.onError;
     this.workerOptions = { size: options.workerThreads, defaultTimeoutMs: options.workerTimeoutMs };
     this.general = Math.max(1, os.availableParallelism());
@@ -325,6 +328,7 @@ export class Scheduler {
       t.queue.clear();
       t.startTask = undefined;
     }
+    this.throttle.close();
     const pool = this.pool;
     this.closing = pool ? pool.close() : Promise.resolve();
     return this.closing;
@@ -498,7 +502,7 @@ export class Scheduler {
     if (c.maxQueue >= 0 && c.queue.length >= c.maxQueue) {
       c.dropped++;
       this.droppedTotal++;
-      this.logger.warn(`scheduler: dropping ${task.label}: category ${c.name} queue is full (${c.maxQueue})`);
+      this.throttle.warn('queue-full', c.name, `scheduler: dropping ${task.label}: category ${c.name} queue is full (${c.maxQueue})`);
       return 'dropped';
     }
     c.queue.push({ seq: this.seq++, task });
