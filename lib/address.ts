@@ -93,6 +93,7 @@ function decodeTrailingKey(s: string, qr: boolean): Uint8Array {
     throw badAddress('no valid pubkey found after the port');
   }
   if (used !== s.length) throw badAddress('unexpected trailing data after the pubkey');
+  if (key.length !== KEY_BYTES) throw badAddress(`the pubkey must be ${KEY_BYTES} bytes`);
   return key;
 }
 
@@ -154,6 +155,14 @@ function parseTcp(s: string, qr: boolean, expectKey: boolean): TcpParts {
 
 /** Splits `PATH/PUBKEY`, taking the key from the end (hex, then base32z, then base64). */
 function parseIpcCurve(s: string): { socket: string; pubkey: Uint8Array } {
+  const parts = splitIpcCurve(s);
+  // A curve address carries exactly a 32-byte key: anything else would have to be refused or,
+  // worse, be taken as "no key" and connect in plaintext.
+  if (parts.pubkey.length !== KEY_BYTES) throw badAddress(`ipc+curve:// key must be ${KEY_BYTES} bytes`);
+  return parts;
+}
+
+function splitIpcCurve(s: string): { socket: string; pubkey: Uint8Array } {
   const n = s.length;
   if (n > HEX_LEN && s.charCodeAt(n - HEX_LEN - 1) === 0x2f && isHex(s.slice(n - HEX_LEN))) {
     return { socket: s.slice(0, n - HEX_LEN - 1), pubkey: fromHex(s.slice(n - HEX_LEN)) };
@@ -312,8 +321,11 @@ export class Address {
 
   private static build(protocol: AddressProtocol, host: string, port: number, socket: string, pubkey: Uint8Array | undefined): Address {
     if (typeof host !== 'string' || typeof socket !== 'string') throw new TypeError('host and path must be strings');
-    if (protocol === 'tcp') checkPort(port);
-    // Bypass parsing: build the instance directly from validated parts.
+    if (protocol === 'tcp') {
+      checkPort(port);
+      // An IPv6 literal is written in brackets in every address form.
+      if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
+    }
     const a = Object.create(Address.prototype) as Address;
     const w = a as unknown as { protocol: AddressProtocol; host: string; port: number; socket: string };
     w.protocol = protocol;
@@ -321,6 +333,15 @@ export class Address {
     w.port = port;
     w.socket = socket;
     a.pk = pubkey;
+    // Whatever the parts, the result must be an address that parses back to itself: a host or
+    // path that cannot be written (an empty host, a stray ':' or '/', an empty ipc path) is refused.
+    let back: Address;
+    try {
+      back = new Address(a.fullAddress('hex'));
+    } catch (err) {
+      throw badAddress('host or path cannot be written as an address', err);
+    }
+    if (!back.equals(a)) throw badAddress('host or path cannot be written as an address');
     return a;
   }
 

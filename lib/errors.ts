@@ -25,6 +25,8 @@ export const OmqErrorCode = {
   CONNECT_FAILED: 'ERR_OMQ_CONNECT_FAILED',
   /** A message could not be sent (no connection, queue full); `cause` says more. */
   SEND_FAILED: 'ERR_OMQ_SEND_FAILED',
+  /** A listener could not bind its address; `cause` is the system error (e.g. EADDRINUSE). */
+  BIND_FAILED: 'ERR_OMQ_BIND_FAILED',
   /** The instance is closed. */
   CLOSED: 'ERR_OMQ_CLOSED',
   /** A batch or worker job threw or rejected. */
@@ -44,12 +46,19 @@ export const OmqErrorCode = {
 export type OmqErrorCode = (typeof OmqErrorCode)[keyof typeof OmqErrorCode];
 
 /**
- * Why a request failed. The upper-case codes are the OxenMQ reasons a C++ callback receives as
- * `false, [reason]`: `TIMEOUT` (no reply in time) or the error the remote answered with.
+ * The OxenMQ reasons a request can fail with, as a C++ callback receives them (`false,
+ * [reason]`): `TIMEOUT` (no reply in time) or the error the remote answered with.
  * `UNKNOWNCOMMAND` and `NO_REPLY_TAG` are accepted when a peer sends them in the reply form, but
  * neither C++ oxenmq nor this library ever does: a request to an unknown command times out.
  */
-export type RequestErrorCode = 'TIMEOUT' | 'FORBIDDEN' | 'FORBIDDEN_SN' | 'NOT_A_SERVICE_NODE' | 'UNKNOWNCOMMAND' | 'NO_REPLY_TAG';
+export type RemoteRequestErrorCode = 'TIMEOUT' | 'FORBIDDEN' | 'FORBIDDEN_SN' | 'NOT_A_SERVICE_NODE' | 'UNKNOWNCOMMAND' | 'NO_REPLY_TAG';
+
+/**
+ * Why a request failed: an OxenMQ reason ({@link RemoteRequestErrorCode}), or a local failure —
+ * `ERR_OMQ_SEND_FAILED` (it could not be sent; `cause` says why) or `ERR_OMQ_CLOSED` (the
+ * instance closed while it was pending). C++ reports both local cases as `TIMEOUT`.
+ */
+export type RequestErrorCode = RemoteRequestErrorCode | typeof OmqErrorCode.SEND_FAILED | typeof OmqErrorCode.CLOSED;
 
 /** The codes a {@link WorkerJobError} can carry. */
 export type WorkerJobErrorCode =

@@ -8,7 +8,7 @@
  * does after a ZAP denial (upstream `oxenmq/auth.cpp` `proxy_zap_handler`).
  */
 import { curveServer } from '../curve/index.js';
-import { type AuthDecision, type AuthRequest, type MechanismFactory, ZmtpRouter, nullMechanism } from '../zmtp/index.js';
+import { type AuthDecision, type AuthRequest, type MechanismFactory, ZmtpErrorCode, ZmtpRouter, isZmtpError, nullMechanism } from '../zmtp/index.js';
 import { AuthLevel, isAuthLevel } from './auth.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { InprocHub } from './inproc.js';
@@ -175,7 +175,10 @@ export class Listeners {
       this.#byId.delete(l.id);
       await router.close();
       if (this.#closed) throw new OmqError(OmqErrorCode.CLOSED, 'instance closed while binding', { cause: err });
-      throw new OmqError(OmqErrorCode.INVALID_STATE, `cannot listen on ${l.bind}`, { cause: err });
+      // The system error (EADDRINUSE, EACCES, …) is what the caller needs; the wire layer wraps it.
+      const cause = isZmtpError(err, ZmtpErrorCode.BIND_FAILED) && err.cause !== undefined ? err.cause : err;
+      const code = (cause as { code?: unknown }).code;
+      throw new OmqError(OmqErrorCode.BIND_FAILED, `cannot listen on ${l.bind}${typeof code === 'string' ? `: ${code}` : ''}`, { cause });
     }
     return l.endpoint;
   }

@@ -20,7 +20,7 @@ import { parsePubkey } from './oxenc/index.js';
 import { Peers } from './peers.js';
 import { type CommandHandler, Registry } from './registry.js';
 import { Requests } from './requests.js';
-import { Delivery, type RequestOptions, type SendArg, type SendOptions, collectArgs } from './send.js';
+import { Delivery, type RequestOptions, type SendArg, type SendOptions, checkParts, collectArgs } from './send.js';
 
 /** Options of {@link OxenMQ.connectRemote} and {@link OxenMQ.connectInproc}. */
 export interface ConnectRemoteOptions {
@@ -281,7 +281,7 @@ export class OxenMQ {
     this.#closed = true;
     if (this.#tick !== null) this.#clock.clearTimeout(this.#tick);
     this.#tick = null;
-    this.#requests.failAll((command) => new RequestError('TIMEOUT', command, `request ${command} failed: the instance was closed`));
+    this.#requests.failAll((command) => new RequestError(OmqErrorCode.CLOSED, command, `request ${command} failed: the instance was closed`));
     this.#throttle.close();
     await Promise.all([...this.#peers.closeAll(lingerMs), ...this.#listeners.close(lingerMs), this.#scheduler.close()]);
   }
@@ -383,6 +383,7 @@ export class OxenMQ {
    * first if you must reuse it.
    */
   send(to: ConnectionID | Uint8Array, command: string, ...args: SendArg[]): void {
+    if (typeof command !== 'string') throw new TypeError('send: command must be a string');
     const { frames, opts } = collectArgs([command], args);
     this.#delivery.deliver(to, frames, opts, command);
   }
@@ -444,11 +445,17 @@ export class OxenMQ {
   }
 
   #request(to: ConnectionID | Uint8Array, command: string, parts: ReadonlyArray<Uint8Array | string>, opts: RequestOptions): Promise<Buffer[]> {
+    // Every part is checked before anything is sent: a bad one rejects, and nothing is written.
+    const bad = typeof command === 'string' ? checkParts(parts, `request ${command}`) : new TypeError('request: command must be a string');
+    if (bad !== undefined) return Promise.reject(bad);
     const tag = this.#requests.newTag();
     const frames: (Uint8Array | string)[] = [command, tag];
     for (const p of parts) frames.push(p);
-    if (!this.#delivery.deliver(to, frames, opts, command)) {
-      return Promise.reject(new RequestError('TIMEOUT', command, `request ${command} failed: the message could not be sent`));
+    const failure = this.#delivery.deliver(to, frames, opts, command);
+    if (failure !== undefined) {
+      return Promise.reject(
+        new RequestError(OmqErrorCode.SEND_FAILED, command, `request ${command} failed: the message could not be sent`, { cause: failure }),
+      );
     }
     const timeout = opts.timeout ?? (opts.requestTimeout !== undefined && opts.requestTimeout >= 0 ? opts.requestTimeout : this.defaultRequestTimeout);
     return this.#requests.add(tag, command, this.#clock.now() + timeout);

@@ -42,31 +42,78 @@ export interface RequestOptions extends SendOptions {
 
 /** A range of parts spliced into a send at its position (C++ `send_option::data_parts`). */
 export class DataParts {
-  constructor(readonly parts: Iterable<Uint8Array | string>) {}
+  /** @internal Use {@link dataParts}: it checks every part. */
+  constructor(readonly parts: readonly (Uint8Array | string)[]) {}
 }
 
-/** Splices every element of `parts` into the message, in order, as separate frames. */
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `a ${(v as object).constructor?.name ?? 'object'}` : typeof v;
+}
+
+/** A message part: a string (sent as UTF-8) or bytes. Anything else is a TypeError naming its index. */
+function checkPart(p: unknown, where: string): asserts p is Uint8Array | string {
+  if (typeof p !== 'string' && !(p instanceof Uint8Array)) {
+    throw new TypeError(`${where} is ${describe(p)}: message parts must be strings or Uint8Arrays`);
+  }
+}
+
+/**
+ * Splices every element of `parts` into the message, in order, as separate frames. Every element
+ * is checked here: one that is not a string or Uint8Array throws a TypeError naming its index.
+ */
 export function dataParts(...parts: (Iterable<Uint8Array | string> | Uint8Array | string)[]): DataParts {
   const all: (Uint8Array | string)[] = [];
   for (const p of parts) {
     if (typeof p === 'string' || p instanceof Uint8Array) all.push(p);
-    else for (const x of p) all.push(x);
+    else if (p != null && typeof (p as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      for (const x of p) {
+        checkPart(x, `dataParts: part ${all.length}`);
+        all.push(x);
+      }
+    } else checkPart(p, `dataParts: part ${all.length}`);
   }
   return new DataParts(all);
+}
+
+/**
+ * Checks a request's parts array before anything is sent; returns the first problem as a
+ * TypeError naming its index, or undefined.
+ */
+export function checkParts(parts: ReadonlyArray<unknown>, what: string): TypeError | undefined {
+  if (!Array.isArray(parts)) return new TypeError(`${what}: parts must be an array of strings or Uint8Arrays`);
+  try {
+    for (let i = 0; i < parts.length; i++) checkPart(parts[i], `${what}: part ${i}`);
+  } catch (err) {
+    return err as TypeError;
+  }
+  return undefined;
 }
 
 /** One argument of `send()`: a part, a spliced range, options, or an unset optional. */
 export type SendArg = Uint8Array | string | DataParts | SendOptions | undefined | null;
 
-/** Splits mixed arguments into frames (after `head`) and merged options. */
+function isOptions(a: object): a is SendOptions {
+  const proto = Object.getPrototypeOf(a) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Splits mixed arguments into frames (after `head`) and merged options. Everything is checked
+ * before anything is sent: an argument that is none of the accepted kinds (a number, an array —
+ * use `dataParts()` —, a class instance) throws a TypeError naming its position, so no
+ * half-built message can reach the wire.
+ */
 export function collectArgs(head: (Uint8Array | string)[], args: readonly SendArg[]): { frames: (Uint8Array | string)[]; opts: SendOptions } {
   let opts: SendOptions | undefined;
-  for (const a of args) {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
     if (a === undefined || a === null) continue;
     if (typeof a === 'string' || a instanceof Uint8Array) head.push(a);
     else if (a instanceof DataParts) for (const p of a.parts) head.push(p);
-    else if (typeof a === 'object') opts = opts ? { ...opts, ...a } : a;
-    else throw new TypeError('send arguments must be strings, Uint8Arrays, dataParts() or option objects');
+    else if (typeof a === 'object' && isOptions(a)) opts = opts ? { ...opts, ...a } : a;
+    else {
+      throw new TypeError(`send: argument ${i} is ${describe(a)}: arguments must be strings, Uint8Arrays, dataParts(…), option objects or undefined`);
+    }
   }
   return { frames: head, opts: opts ?? EMPTY_OPTS };
 }
@@ -94,7 +141,7 @@ export class Delivery {
     this.#ctx = ctx;
   }
 
-  deliver(to: ConnectionID | Uint8Array, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+  deliver(to: ConnectionID | Uint8Array, frames: (Uint8Array | string)[], opts: SendOptions, command: string): OmqError | undefined {
     const ctx = this.#ctx;
     const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
     if (cid === undefined) throw new TypeError('send target must be a ConnectionID or a 32-byte service node pubkey');
@@ -105,7 +152,7 @@ export class Delivery {
       if (l === undefined) return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'listener no longer exists'));
       try {
         l.send(cid.route, frames);
-        return true;
+        return undefined;
       } catch (err) {
         if (isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) ctx.logger.debug?.(`${cid.toString()} has disconnected; dropping ${safeName(command)}`);
         return this.notSent(opts, command, err);
@@ -122,18 +169,19 @@ export class Delivery {
   /**
    * Reports a message that was not sent. C++ calls queue_full for every kind of non-delivery; we
    * say which: `queueFull` only when the queue was at its limit, `queueFailure` (with the reason)
-   * for everything else, and for a full queue too when no `queueFull` was given. Always false.
+   * for everything else, and for a full queue too when no `queueFull` was given. Returns the
+   * failure as an OmqError (the wire layer's error as its cause).
    */
-  notSent(opts: SendOptions, command: string, cause: unknown): false {
+  notSent(opts: SendOptions, command: string, cause: unknown): OmqError {
     const ctx = this.#ctx;
     ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
     const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
     if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL) && opts.queueFull) ctx.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
     else if (opts.queueFailure) ctx.scheduler.submitBatchJob(() => opts.queueFailure!(err), 'send failure callback');
-    return false;
+    return err;
   }
 
-  #toSn(cid: ConnectionID, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+  #toSn(cid: ConnectionID, frames: (Uint8Array | string)[], opts: SendOptions, command: string): OmqError | undefined {
     const { peers, settings } = this.#ctx;
     // Each failed attempt drops one stale record, so this ends: at most every record, then one
     // fresh connection.
@@ -152,7 +200,7 @@ export class Delivery {
       try {
         // The record may be on the built-in in-process listener (our own key in the active set).
         rec.listener.send(rec.route, frames);
-        return true;
+        return undefined;
       } catch (err) {
         if (!isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) return this.notSent(opts, command, err);
         // The SN's incoming connection is gone: forget it and route again (C++ can spin forever
@@ -163,10 +211,10 @@ export class Delivery {
     return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, `no connection to ${cid.toString()}`));
   }
 
-  #viaOutgoing(out: Outgoing, frames: (Uint8Array | string)[], opts: SendOptions, command: string): boolean {
+  #viaOutgoing(out: Outgoing, frames: (Uint8Array | string)[], opts: SendOptions, command: string): OmqError | undefined {
     try {
       out.link.send(frames);
-      return true;
+      return undefined;
     } catch (err) {
       return this.notSent(opts, command, err);
     }

@@ -91,7 +91,7 @@ describe('lib/oxenmq §8.4 replies, requests, sends', function () {
   }
 
   for (const mode of MODES) {
-    it(`8.4 #46 [${mode}] a request that cannot be queued (full queue to an absent peer; a refused connection) fails with TIMEOUT at once`, async () => {
+    it(`8.4 #46 [${mode}] a request that cannot be queued (full queue to an absent peer; a refused connection) fails at once with ERR_OMQ_SEND_FAILED and the cause, not TIMEOUT`, async () => {
       const c = await h.client();
       const port = await freePort();
       const key = generateKeypair().publicKey;
@@ -104,8 +104,11 @@ describe('lib/oxenmq §8.4 replies, requests, sends', function () {
       );
       for (let i = 0; i < 999; i++) c.send(id, 'x.fill'); // HI + 999 = the 1000-message high-water mark
       const t0 = Date.now();
-      expect((await rejection(c.request(id, 'x.req', [], { timeout: 5000 }))).code).to.equal('TIMEOUT');
-      expect(await cbRequest(c, id, 'x.req')).to.deep.equal([false, ['TIMEOUT']]);
+      const full = await rejection(c.request(id, 'x.req', [], { timeout: 5000 }));
+      expect(full.code).to.equal('ERR_OMQ_SEND_FAILED');
+      expect((full.cause as { code?: string }).code).to.equal('ERR_OMQ_SEND_FAILED');
+      expect(((full.cause as { cause?: { code?: string } }).cause)?.code).to.equal('ERR_ZMTP_QUEUE_FULL');
+      expect(await cbRequest(c, id, 'x.req')).to.deep.equal([false, ['ERR_OMQ_SEND_FAILED']]);
       expect(Date.now() - t0).to.be.below(100);
       // refused by the listener's Allow: the connection is gone, requests fail at once
       const s = await h.server(mode, () => {}, { allow: () => AuthLevel.denied });
@@ -116,7 +119,7 @@ describe('lib/oxenmq §8.4 replies, requests, sends', function () {
       );
       await sleep(100);
       const t1 = Date.now();
-      expect((await rejection(c.request(refused, 'x.req', [], { timeout: 5000 }))).code).to.equal('TIMEOUT');
+      expect((await rejection(c.request(refused, 'x.req', [], { timeout: 5000 }))).code).to.equal('ERR_OMQ_SEND_FAILED');
       expect(Date.now() - t1).to.be.below(100);
     });
   }

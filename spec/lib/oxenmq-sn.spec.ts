@@ -145,8 +145,10 @@ describe('lib/oxenmq service nodes (§8.4 #53, #55–#58, SN mesh)', function ()
     expect(fulls).to.equal(0);
     expect(a.lookups).to.have.length(0);
     expect(b.got).to.have.length(0);
-    // request with optional: TIMEOUT at once
-    expect((await rejection(a.omq.request(b.pk, 'sn.req', [], { optional: true, timeout: 5000 }))).code).to.equal('TIMEOUT');
+    // request with optional: fails at once, saying it could not be sent (C++ reports TIMEOUT)
+    const unsent = await rejection(a.omq.request(b.pk, 'sn.req', [], { optional: true, timeout: 5000 }));
+    expect(unsent.code).to.equal('ERR_OMQ_SEND_FAILED');
+    expect((unsent.cause as { message: string }).message).to.match(/no connection/);
     // an unknown SN (no address from snLookup) is dropped the same way
     const nowhere = generateKeypair().publicKey;
     a.omq.send(nowhere, 'sn.cmd', { queueFailure: (e) => failures.push(e) });
