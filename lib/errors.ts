@@ -29,6 +29,8 @@ export const OmqErrorCode = {
   BIND_FAILED: 'ERR_OMQ_BIND_FAILED',
   /** The instance is closed. */
   CLOSED: 'ERR_OMQ_CLOSED',
+  /** The caller's AbortSignal fired (Node's code for an AbortError). */
+  ABORTED: 'ABORT_ERR',
   /** A batch or worker job threw or rejected. */
   JOB_FAILED: 'ERR_OMQ_JOB_FAILED',
   /** A worker job ran past its timeout; its worker was terminated. */
@@ -111,6 +113,18 @@ export class WorkerJobError extends OmqError<WorkerJobErrorCode> {
   constructor(code: WorkerJobErrorCode, message: string, options?: { cause?: unknown; originalName?: string }) {
     super(code, message, options);
     this.originalName = options?.originalName;
+  }
+}
+
+/**
+ * An operation given an `AbortSignal` was aborted: `name` is `'AbortError'` and `code` is
+ * `'ABORT_ERR'`, as Node's own; `cause` is `signal.reason`.
+ */
+export class AbortError extends OmqError<typeof OmqErrorCode.ABORTED> {
+  override readonly name: string = 'AbortError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(OmqErrorCode.ABORTED, message, options);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { AuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
+import { channels } from './diagnostics.js';
 import { type LogNote, type Origin, type Outcome, dispatch } from './dispatch.js';
 import type { Scheduler } from './jobs/index.js';
 import type { Listener, ListenerPeer } from './listeners.js';
@@ -81,6 +82,9 @@ export class Inbound {
         const handler = o.resolved.command.handler;
         // A drop (full category queue) is logged once, by the scheduler; no reply goes back.
         const r = ctx.scheduler.submitCommand(o.resolved.category.name, () => handler(msg), o.resolved.name);
+        if (r !== 'dropped' && channels.command.hasSubscribers) {
+          channels.command.publish({ command: o.resolved.name, conn: origin.conn, remote: origin.remote, request: o.tag !== undefined });
+        }
         // As C++: only a command that starts at once counts as activity on an outgoing connection.
         if (r === 'started' && out) out.lastActivity = ctx.clock.now();
         return;

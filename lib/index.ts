@@ -14,6 +14,7 @@ export { ConnectionID } from './connection-id.js';
 export { Address, type AddressKeyEncoding, type AddressProtocol } from './address.js';
 export { AuthLevel, type Access } from './auth.js';
 export {
+  AbortError,
   OmqError,
   OmqErrorCode,
   RequestError,
@@ -44,3 +45,11 @@ export {
 } from './pubsub.js';
 export { dataParts, type DataParts, type RequestOptions, type SendArg, type SendOptions } from './send.js';
 export type { Logger, LogLevel } from './logger.js';
+export type { OxenMQEvents, OxenMQListener } from './events.js';
+export type {
+  CommandMessage,
+  ConnectionCloseMessage,
+  ConnectionOpenMessage,
+  RequestEndMessage,
+  RequestStartMessage,
+} from './diagnostics.js';

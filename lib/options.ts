@@ -74,7 +74,10 @@ export interface OxenMQOptions extends Partial<OxenMQSettings> {
    * address), or undefined when unknown. Used when a send to an SN needs a new connection.
    */
   snLookup?: (pubkey: Uint8Array) => string | undefined;
-  /** Where log lines go. Default: nowhere. */
+  /**
+   * Where log lines go. Default: warnings and errors as process warnings (`OxenMQWarning` on
+   * stderr), so a handler that throws is visible; `{ warn() {}, error() {} }` silences them.
+   */
   logger?: Logger;
   /** Least severe level logged; changeable later through `omq.logLevel`. Default `'warn'`, as C++. */
   logLevel?: LogLevel;

@@ -10,11 +10,11 @@ import { type Clock, LogThrottle, type TimerHandle, systemClock } from '../zmtp/
 import { Address } from './address.js';
 import { type Access, AuthLevel, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
-import { OmqError, OmqErrorCode, RequestError } from './errors.js';
+import { AbortError, OmqError, OmqErrorCode, RequestError } from './errors.js';
 import { type Batch, Scheduler, type SchedulerStats, type TaggedThreadID, type TimerID } from './jobs/index.js';
 import { Inbound } from './inbound.js';
 import { type AllowFunc, type ListenerPeer, Listeners } from './listeners.js';
-import { LevelLogger, type LogLevel, type Logger, isLogLevel, silentLogger } from './logger.js';
+import { LevelLogger, type LogLevel, type Logger, isLogLevel, processWarningLogger } from './logger.js';
 import { type OxenMQOptions, type OxenMQSettings, resolveKeys, resolveSettings, underSocketLimit } from './options.js';
 import { parsePubkey } from './oxenc/index.js';
 import { Peers } from './peers.js';
@@ -30,6 +30,8 @@ export interface ConnectRemoteOptions {
   timeout?: number;
   /** Announce a throw-away routing id on this connection. Default `ephemeralRoutingId`. */
   ephemeralRoutingId?: boolean;
+  /** Gives up when aborted: the pending connection is closed and the promise rejects with an `AbortError` (cause: `signal.reason`). */
+  signal?: AbortSignal;
 }
 
 /** Options of {@link OxenMQ.connectSn}. */
@@ -100,7 +102,7 @@ export class OxenMQ {
   constructor(opts: OxenMQOptions = {}) {
     const level = opts.logLevel ?? 'warn';
     if (!isLogLevel(level)) throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'logLevel must be error, warn, info or debug');
-    this.#log = new LevelLogger(opts.logger ?? silentLogger, level);
+    this.#log = new LevelLogger(opts.logger ?? processWarningLogger, level);
     this.logger = this.#log;
     Object.assign(this, resolveSettings(opts));
     const keys = resolveKeys(opts);
@@ -238,6 +240,11 @@ export class OxenMQ {
     if (c === undefined) throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, `unknown category ${JSON.stringify(category)}`);
     this.#scheduler.injectTask(c.name, command, remote, fn);
   }
+  /** `await using omq = new OxenMQ()` closes the instance at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   /** Scheduler counters, for monitoring and tests; categories keyed by their names as registered. */
   stats(): SchedulerStats {
     return this.#scheduler.stats();
@@ -433,6 +440,9 @@ export class OxenMQ {
       return { id: this.#nextId++, done: Promise.reject(new OmqError(OmqErrorCode.CONNECT_FAILED, 'connect() failed: Too many open files')) };
     }
     const id = this.#nextId++;
+    const signal = options.signal;
+    const aborted = () => new AbortError('connect was aborted', { cause: signal!.reason });
+    if (signal?.aborted) return { id, done: Promise.reject(aborted()) };
     const deadline = this.#clock.now() + (options.timeout ?? this.remoteConnectTimeout);
     const ephemeral = options.ephemeralRoutingId ?? this.ephemeralRoutingId;
     let done: Promise<ConnectionID>;
@@ -441,6 +451,12 @@ export class OxenMQ {
     } catch (err) {
       done = Promise.reject(err);
     }
+    if (signal !== undefined) {
+      const onAbort = () => this.#peers.abandon(id, aborted());
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = () => signal.removeEventListener('abort', onAbort);
+      done.then(off, off);
+    }
     return { id, done };
   }
 
@@ -448,6 +464,7 @@ export class OxenMQ {
     // Every part is checked before anything is sent: a bad one rejects, and nothing is written.
     const bad = typeof command === 'string' ? checkParts(parts, `request ${command}`) : new TypeError('request: command must be a string');
     if (bad !== undefined) return Promise.reject(bad);
+    if (opts.signal?.aborted) return Promise.reject(new AbortError(`request ${command} was aborted`, { cause: opts.signal.reason }));
     const tag = this.#requests.newTag();
     const frames: (Uint8Array | string)[] = [command, tag];
     for (const p of parts) frames.push(p);
@@ -458,7 +475,12 @@ export class OxenMQ {
       );
     }
     const timeout = opts.timeout ?? (opts.requestTimeout !== undefined && opts.requestTimeout >= 0 ? opts.requestTimeout : this.defaultRequestTimeout);
-    return this.#requests.add(tag, command, this.#clock.now() + timeout);
+    const signal = opts.signal;
+    if (signal === undefined) return this.#requests.add(tag, command, to, this.#clock.now() + timeout);
+    const onAbort = () => this.#requests.cancel(tag, new AbortError(`request ${command} was aborted`, { cause: signal.reason }));
+    const p = this.#requests.add(tag, command, to, this.#clock.now() + timeout, () => signal.removeEventListener('abort', onAbort));
+    signal.addEventListener('abort', onAbort, { once: true });
+    return p;
   }
 
   /** The cleanup tick: idle expiry, connect timeouts, request timeouts (upstream `proxy_conn_cleanup`). */

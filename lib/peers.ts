@@ -176,6 +176,16 @@ export class Peers {
     p.resolve(new ConnectionID(out.id, out.pubkey));
   }
 
+  /** Gives up on connection `id` while it is still pending: its connect fails with `err`, and it is closed. */
+  abandon(id: number, err: OmqError): void {
+    const out = this.#outgoing.get(id);
+    if (out?.pending === undefined) return;
+    const p = out.pending;
+    out.pending = undefined;
+    p.reject(err);
+    this.close(out, 0, err.message);
+  }
+
   /** Closes an outgoing connection, forgets its records and fails its pending connect with `reason`. */
   close(out: Outgoing, lingerMs: number, reason: string, cause?: unknown): void {
     if (out.closed) return;

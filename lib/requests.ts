@@ -8,7 +8,9 @@
  * no timer per request.
  */
 import { latin1Key } from '../zmtp/index.js';
-import { RequestError, type RequestErrorCode } from './errors.js';
+import type { ConnectionID } from './connection-id.js';
+import { channels } from './diagnostics.js';
+import { type OmqError, RequestError, type RequestErrorCode } from './errors.js';
 
 /** Bytes in a reply tag (upstream: 15 pseudo-random bytes; ours come from a CSPRNG). */
 export const TAG_BYTES = 15;
@@ -18,8 +20,13 @@ const TAGS_PER_POOL = 256;
 interface Pending {
   readonly deadline: number;
   readonly command: string;
+  readonly conn: ConnectionID | Uint8Array;
+  /** When it started (performance.now()), kept only while someone traces requests; else 0. */
+  readonly started: number;
   readonly resolve: (data: Buffer[]) => void;
-  readonly reject: (err: RequestError) => void;
+  readonly reject: (err: OmqError) => void;
+  /** Undoes the caller's extra wiring (an AbortSignal listener) once the request settles. */
+  cleanup: (() => void) | undefined;
 }
 
 /** The pending requests of one instance. */
@@ -45,25 +52,41 @@ export class Requests {
     return tag;
   }
 
-  /** Registers a request sent with `tag`; it settles on its reply, its error reply, or at `deadline`. */
-  add(tag: Uint8Array, command: string, deadline: number): Promise<Buffer[]> {
+  /**
+   * Registers a request to `conn` sent with `tag`; it settles on its reply, its error reply, at
+   * `deadline`, or when {@link Requests.cancel} is called. `cleanup` runs once it has settled.
+   */
+  add(tag: Uint8Array, command: string, conn: ConnectionID | Uint8Array, deadline: number, cleanup?: () => void): Promise<Buffer[]> {
+    const traced = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers;
+    if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ command, conn });
     return new Promise<Buffer[]>((resolve, reject) => {
-      this.#pending.set(latin1Key(tag), { deadline, command, resolve, reject });
+      this.#pending.set(latin1Key(tag), { deadline, command, conn, started: traced ? performance.now() : 0, resolve, reject, cleanup });
     });
   }
 
   /** A REPLY arrived: resolves its request with `data`. False when no request has that tag (unknown or expired). */
   resolve(tag: Uint8Array, data: Buffer[]): boolean {
     const p = this.#take(tag);
-    p?.resolve(data);
-    return p !== undefined;
+    if (p === undefined) return false;
+    this.#ended(p, 'reply');
+    p.resolve(data);
+    return true;
   }
 
   /** An error reply (`[ERR][REPLY][tag]`) arrived: rejects its request with `code`. False when the tag is unknown. */
   reject(tag: Uint8Array, code: RequestErrorCode): boolean {
     const p = this.#take(tag);
-    p?.reject(new RequestError(code, p.command));
-    return p !== undefined;
+    if (p === undefined) return false;
+    this.#fail(p, new RequestError(code, p.command));
+    return true;
+  }
+
+  /** Gives up on a request (its caller aborted): rejects it with `err` now. False when the tag is unknown. */
+  cancel(tag: Uint8Array, err: OmqError): boolean {
+    const p = this.#take(tag);
+    if (p === undefined) return false;
+    this.#fail(p, err);
+    return true;
   }
 
   /** Fails with `TIMEOUT` every request whose deadline is at or before `now`; returns how many. */
@@ -72,7 +95,7 @@ export class Requests {
     for (const [key, p] of this.#pending) {
       if (now >= p.deadline) {
         this.#pending.delete(key);
-        p.reject(new RequestError('TIMEOUT', p.command));
+        this.#fail(p, new RequestError('TIMEOUT', p.command));
         n++;
       }
     }
@@ -83,7 +106,7 @@ export class Requests {
   failAll(make: (command: string) => RequestError): void {
     const all = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of all) p.reject(make(p.command));
+    for (const p of all) this.#fail(p, make(p.command));
   }
 
   #take(tag: Uint8Array): Pending | undefined {
@@ -91,5 +114,17 @@ export class Requests {
     const p = this.#pending.get(key);
     if (p !== undefined) this.#pending.delete(key);
     return p;
+  }
+
+  #fail(p: Pending, err: OmqError): void {
+    this.#ended(p, err.code);
+    p.reject(err);
+  }
+
+  #ended(p: Pending, outcome: string): void {
+    p.cleanup?.();
+    if (channels.requestEnd.hasSubscribers) {
+      channels.requestEnd.publish({ command: p.command, conn: p.conn, outcome, durationMs: p.started > 0 ? performance.now() - p.started : 0 });
+    }
   }
 }

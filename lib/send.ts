@@ -38,6 +38,8 @@ export interface SendOptions {
 /** Options of `request()`: `timeout` is a synonym of `requestTimeout`. */
 export interface RequestOptions extends SendOptions {
   timeout?: number;
+  /** Gives up on the request when aborted: it rejects with an `AbortError` (cause: `signal.reason`) and is forgotten. */
+  signal?: AbortSignal;
 }
 
 /** A range of parts spliced into a send at its position (C++ `send_option::data_parts`). */

@@ -22,18 +22,23 @@ export const portOf = (ep: string): number => Number(ep.split(':').at(-1));
 
 /** A logger that keeps every line, for assertions on what was (not) logged. */
 export class RecordingLogger implements Logger {
-  readonly lines: { level: string; msg: string }[] = [];
-  warn(msg: string): void {
-    this.lines.push({ level: 'warn', msg });
+  readonly lines: { level: string; msg: string; detail?: unknown }[] = [];
+  /** A line with a detail object arrives as (object, message); a plain one as (message). */
+  #push(level: string, first: unknown, second: unknown): void {
+    if (typeof first === 'string') this.lines.push({ level, msg: first });
+    else this.lines.push({ level, msg: String(second), detail: first });
   }
-  error(msg: string): void {
-    this.lines.push({ level: 'error', msg });
+  warn(first: unknown, second?: unknown): void {
+    this.#push('warn', first, second);
   }
-  info(msg: string): void {
-    this.lines.push({ level: 'info', msg });
+  error(first: unknown, second?: unknown): void {
+    this.#push('error', first, second);
   }
-  debug(msg: string): void {
-    this.lines.push({ level: 'debug', msg });
+  info(first: unknown, second?: unknown): void {
+    this.#push('info', first, second);
+  }
+  debug(first: unknown, second?: unknown): void {
+    this.#push('debug', first, second);
   }
   /** Lines at `level` (or any level) whose text contains `needle`. */
   matching(needle: string, level?: string): string[] {
@@ -124,13 +129,16 @@ export class RawRouter {
   }
 }
 
+const QUIET: Logger = { warn() {}, error() {} };
+
 /** Owns everything a test opens and closes it all in `afterEach`. */
 export class Harness {
   private readonly closers: (() => Promise<unknown>)[] = [];
 
   /** A new (not started) OxenMQ with fast test defaults. */
   omq(opts: OxenMQOptions = {}): OxenMQ {
-    const o = new OxenMQ({ connCheckInterval: 10, generalThreads: 2, ...opts });
+    // Quiet unless a test asks for its logger: the default would print process warnings.
+    const o = new OxenMQ({ connCheckInterval: 10, generalThreads: 2, logger: QUIET, ...opts });
     this.closers.push(() => o.close(0));
     return o;
   }

@@ -102,9 +102,12 @@ async function until(cond: () => boolean, what: string, ms = 3000): Promise<void
 }
 
 /** A TS listener configured like the C++ `omq_peer serve` of the recordings. */
+/** The transcripts include refusals and unknown commands: their warnings are expected here. */
+const QUIET = { warn() {}, error() {} };
+
 async function serve(header: Header, clock: ManualClock): Promise<{ omq: OxenMQ; port: number }> {
   const seckey = Buffer.from(header.server_seckey, 'hex');
-  const omq = new OxenMQ({ privkey: seckey, pubkey: Buffer.from(header.server_pubkey, 'hex'), clock });
+  const omq = new OxenMQ({ privkey: seckey, pubkey: Buffer.from(header.server_pubkey, 'hex'), clock, logger: QUIET });
   const whoami = (m: import('../../lib/message.js').Message) =>
     m.sendReply(['denied', 'none', 'basic', 'admin'][m.access.auth]!, m.conn.pubkey.length ? toHex(m.conn.pubkey) : '', m.access.remoteSn ? '1' : '0', m.remote);
   omq
@@ -261,6 +264,7 @@ describe('replay: our client → C++ listener bytes', () => {
         privkey: Buffer.from(header.client_seckey, 'hex'),
         pubkey: Buffer.from(header.client_pubkey, 'hex'),
         routingIdFormat: 'legacy', // C++ 1.2.16 announces "L"+pubkey, as recorded
+        logger: QUIET,
         connHeartbeat: 0,
         connCheckInterval: 10,
       });

@@ -4,7 +4,10 @@
  */
 import { expect } from 'chai';
 import { RequestError } from '../../lib/errors.js';
+import { ConnectionID } from '../../lib/connection-id.js';
 import { Requests, TAG_BYTES } from '../../lib/requests.js';
+
+const CONN = new ConnectionID(1);
 
 async function outcome(p: Promise<Buffer[]>): Promise<string> {
   try {
@@ -30,7 +33,7 @@ describe('lib/requests', () => {
   it('a reply resolves its request with the data; the tag is then forgotten', async () => {
     const r = new Requests();
     const tag = r.newTag();
-    const p = r.add(tag, 'x.echo', 100);
+    const p = r.add(tag, 'x.echo', CONN, 100);
     expect(r.size).to.equal(1);
     expect(r.resolve(Buffer.from(tag), [Buffer.from('a'), Buffer.from('b')])).to.equal(true);
     expect(await outcome(p)).to.equal('ok:a,b');
@@ -40,7 +43,7 @@ describe('lib/requests', () => {
 
   it('an unknown tag completes nothing', () => {
     const r = new Requests();
-    void r.add(r.newTag(), 'x.echo', 100);
+    void r.add(r.newTag(), 'x.echo', CONN, 100);
     expect(r.resolve(Buffer.from('not a tag'), [])).to.equal(false);
     expect(r.reject(Buffer.from('not a tag'), 'FORBIDDEN')).to.equal(false);
     expect(r.size).to.equal(1);
@@ -49,7 +52,7 @@ describe('lib/requests', () => {
   it('an error reply rejects with its code and the command', async () => {
     const r = new Requests();
     const tag = r.newTag();
-    const p = r.add(tag, 'admin.stats', 100);
+    const p = r.add(tag, 'admin.stats', CONN, 100);
     expect(r.reject(tag, 'FORBIDDEN')).to.equal(true);
     const err = await p.then(
       () => undefined,
@@ -61,8 +64,8 @@ describe('lib/requests', () => {
 
   it('the sweep times out exactly the requests at or past their deadline', async () => {
     const r = new Requests();
-    const early = r.add(r.newTag(), 'a', 100);
-    const late = r.add(r.newTag(), 'b', 200);
+    const early = r.add(r.newTag(), 'a', CONN, 100);
+    const late = r.add(r.newTag(), 'b', CONN, 200);
     expect(r.sweep(99)).to.equal(0);
     expect(r.sweep(100)).to.equal(1);
     expect(await outcome(early)).to.equal('err:TIMEOUT');
@@ -73,7 +76,7 @@ describe('lib/requests', () => {
 
   it('failAll rejects every pending request with the error it is given', async () => {
     const r = new Requests();
-    const ps = [r.add(r.newTag(), 'a', 1e9), r.add(r.newTag(), 'b', 1e9)];
+    const ps = [r.add(r.newTag(), 'a', CONN, 1e9), r.add(r.newTag(), 'b', CONN, 1e9)];
     r.failAll((command) => new RequestError('TIMEOUT', command, 'closed'));
     expect(await Promise.all(ps.map(outcome))).to.deep.equal(['err:TIMEOUT', 'err:TIMEOUT']);
     expect(r.size).to.equal(0);
