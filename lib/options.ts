@@ -87,6 +87,13 @@ export interface OxenMQOptions extends Partial<OxenMQSettings> {
   batchThreads?: number;
   /** `R`: slots reserved for reply callbacks. Default ⌈G/8⌉. */
   replyThreads?: number;
+  /** Threads for `Batch.addWorkerJob` jobs. Default: the number of CPU cores. */
+  workerThreads?: number;
+  /**
+   * The worker threads' entry file. Default: the library's own entry file when it is there,
+   * else the same code started inline (so worker jobs work inside a bundle with no setting).
+   */
+  workerEntry?: string | URL;
   /** Timer source for the cleanup tick, timers and heartbeats; tests inject a `ManualClock`. */
   clock?: Clock;
 }

@@ -115,6 +115,8 @@ export class OxenMQ {
       generalThreads: opts.generalThreads,
       batchThreads: opts.batchThreads,
       replyThreads: opts.replyThreads,
+      workerThreads: opts.workerThreads,
+      workerEntry: opts.workerEntry,
       clock: this.#clock,
       logger: this.#log,
     });

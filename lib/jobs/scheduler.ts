@@ -57,6 +57,8 @@ export interface SchedulerOptions {
   workerThreads?: number;
   /** Timeout for worker jobs that set none; 0 (default) none. */
   workerTimeoutMs?: number;
+  /** The worker threads' entry file, where the default (see WorkerPoolOptions.entry) does not fit. */
+  workerEntry?: string | URL;
   /** Clock for timers and worker-job timeouts. Default the system clock. */
   clock?: Clock;
   /** Where failures and drops are logged. Default silent. */
@@ -181,7 +183,7 @@ export class Scheduler {
   private readonly logger: Logger;
   /** Drops under a command flood are logged rate limited, per category. */
   private readonly throttle: LogThrottle;
-  private readonly workerOptions: { size?: number; defaultTimeoutMs?: number };
+  private readonly workerOptions: { size?: number; defaultTimeoutMs?: number; entry?: string | URL };
   private pool: WorkerPool | undefined;
 
   private general: number;
@@ -215,7 +217,7 @@ export class Scheduler {
     this.logger = options.logger ?? silentLogger;
     this.throttle = new LogThrottle(this.logger, this.clock);
     this.onError = options.onError;
-    this.workerOptions = { size: options.workerThreads, defaultTimeoutMs: options.workerTimeoutMs };
+    this.workerOptions = { size: options.workerThreads, defaultTimeoutMs: options.workerTimeoutMs, entry: options.workerEntry };
     this.general = Math.max(1, os.availableParallelism());
     if (options.generalThreads !== undefined) this.setGeneralThreads(options.generalThreads);
     if (options.batchThreads !== undefined) this.setBatchThreads(options.batchThreads);

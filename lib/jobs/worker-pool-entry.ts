@@ -1,60 +1,9 @@
 /**
- * The script each {@link WorkerPool} thread runs (compiled next to `worker-pool.js`): loads the
- * named module, calls the named export with the cloned arguments, posts the result back. Every
- * failure becomes a tagged response, so the worker itself survives any job but a hang.
+ * The worker-pool thread's entry file (compiled beside `worker-pool.js`): serves jobs on the
+ * parent port.
  */
 import { parentPort } from 'node:worker_threads';
-import type { WorkerRequest, WorkerResponse } from './worker-pool.js';
+import { type WorkerPort, workerMain } from './worker-main.js';
 
-const port = parentPort;
-if (!port) throw new Error('worker-pool-entry must run inside a worker thread');
-
-function errorFields(err: unknown): { name?: string; message: string; stack?: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message, stack: err.stack };
-  if (typeof err === 'object' && err !== null && 'message' in err) {
-    const e = err as { name?: unknown; message?: unknown };
-    return { name: typeof e.name === 'string' ? e.name : undefined, message: String(e.message) };
-  }
-  return { message: String(err) };
-}
-
-async function handle(req: WorkerRequest): Promise<void> {
-  const reply = (r: WorkerResponse) => port!.postMessage(r);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(req.module)) as Record<string, unknown>;
-  } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    // A module that exists but throws while loading is the job's own failure, not a missing module.
-    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'ERR_UNSUPPORTED_ESM_URL_SCHEME' || code === 'ERR_INVALID_URL';
-    reply({ id: req.id, ok: false, reason: missing ? 'missing-module' : 'threw', ...errorFields(err) });
-    return;
-  }
-  const fn = mod[req.export];
-  if (typeof fn !== 'function') {
-    reply({ id: req.id, ok: false, reason: 'missing-export', message: req.export });
-    return;
-  }
-  let value: unknown;
-  try {
-    value = await (fn as (...a: unknown[]) => unknown)(...req.args);
-  } catch (err) {
-    reply({ id: req.id, ok: false, reason: 'threw', ...errorFields(err) });
-    return;
-  }
-  try {
-    reply({ id: req.id, ok: true, value });
-  } catch (err) {
-    // postMessage clones synchronously, so a DataCloneError surfaces here.
-    reply({ id: req.id, ok: false, reason: 'not-cloneable', ...errorFields(err) });
-  }
-}
-
-port.on('message', (req: WorkerRequest) => {
-  void handle(req).catch((err) => {
-    // Only reachable if even the error reply cannot be posted; let the pool see the worker die.
-    setImmediate(() => {
-      throw err;
-    });
-  });
-});
+if (!parentPort) throw new Error('worker-pool-entry must run inside a worker thread');
+workerMain(parentPort as unknown as WorkerPort);

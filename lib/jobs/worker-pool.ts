@@ -11,10 +11,12 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type Clock, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
 import { OmqErrorCode, WorkerJobError } from '../errors.js';
+import { workerScript } from './worker-main.js';
 import { type Logger, silentLogger } from '../logger.js';
 
 /** A CPU-bound job for the worker pool: `(await import(module))[export](...args)`. */
@@ -35,6 +37,12 @@ export interface WorkerJobSpec {
 
 /** Options of a {@link WorkerPool}. */
 export interface WorkerPoolOptions {
+  /**
+   * The worker's entry file (a path or URL), for layouts where neither the library's own entry
+   * file nor an inline script will do. Default: the entry file beside the library, or the same
+   * code inline when that file is missing (a bundle).
+   */
+  entry?: string | URL;
   /** Most worker threads; default `os.availableParallelism()`. */
   size?: number;
   /** Timeout for jobs that set none; 0 (default): no timeout. */
@@ -90,13 +98,18 @@ interface Slot {
 }
 
 /**
- * Where the compiled worker entry lives: next to this file in the ESM build. The CJS bundle
- * (`dist/cjs/index.cjs`) has no `import.meta.url`, so it points at the ESM build beside it.
+ * How a worker thread is started: the entry file beside this module (the library's own dist
+ * layout), or — when that file is not there, as inside a bundle — the same code from its source
+ * text, so worker jobs work from a bundle with no configuration. `entry` overrides both.
  */
-function entryUrl(): URL {
-  const base = import.meta.url as string | undefined;
-  if (base) return new URL('./worker-pool-entry.js', base);
-  return pathToFileURL(path.join(__dirname, '..', 'lib', 'jobs', 'worker-pool-entry.js'));
+function workerSource(entry: string | URL | undefined): { file: URL | string } | { script: string } {
+  if (entry !== undefined) return { file: typeof entry === 'string' && !/^[a-z]+:/i.test(entry) ? pathToFileURL(entry) : entry };
+  const here = import.meta.url as string | undefined;
+  if (here?.startsWith('file:')) {
+    const file = new URL('./worker-pool-entry.js', here);
+    if (existsSync(fileURLToPath(file))) return { file };
+  }
+  return { script: workerScript() };
 }
 
 /** Normalises a job's module to a URL string the worker can `import()`. */
@@ -129,6 +142,8 @@ export class WorkerPool {
   private readonly waiting = new RingQueue<Task>();
   private nextId = 1;
   private closed = false;
+  private readonly entry: string | URL | undefined;
+  private source: { file: URL | string } | { script: string } | undefined;
 
   constructor(options: WorkerPoolOptions = {}) {
     const size = options.size ?? os.availableParallelism();
@@ -139,6 +154,7 @@ export class WorkerPool {
     this.defaultTimeoutMs = t;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.entry = options.entry;
   }
 
   /**
@@ -204,7 +220,8 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(entryUrl());
+    const source = (this.source ??= workerSource(this.entry));
+    const worker = 'file' in source ? new Worker(source.file) : new Worker(source.script, { eval: true });
     const slot: Slot = { worker, task: undefined, timer: undefined, dead: false };
     worker.unref();
     worker.on('message', (msg: WorkerResponse) => this.onMessage(slot, msg));

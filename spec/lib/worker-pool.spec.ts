@@ -117,7 +117,7 @@ describe('WorkerPool', () => {
     expect(failure(result!, OmqErrorCode.JOB_NOT_CLONEABLE).message).to.contain('returnsFunction');
   });
 
-  it('a missing export or module is ERR_OMQ_INVALID_ARGUMENT naming which', async () => {
+  it('a missing export or module is ERR_OMQ_JOB_MISSING_EXPORT or ERR_OMQ_JOB_MISSING_MODULE', async () => {
     const s = scheduler();
     const [noExport, notFunction, noModule, relative] = await runBatch(
       s,
