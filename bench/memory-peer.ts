@@ -15,11 +15,12 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
-import { ZmtpDealer } from '../zmtp/index.js';
+import { type MechanismFactory, ZmtpDealer } from '../zmtp/index.js';
+import { curveClient } from '../curve/index.js';
+import { OxenMQ } from '../lib/index.js';
 import { hexToZ85 } from './keys.js';
-import { loadCurve, loadOxenmq, loadZeromq } from './optional.js';
+import { loadZeromq } from './native.js';
 import type { CurveKeys, PeerResponse } from './protocol.js';
-import { hexBytes } from './transports/common.js';
 
 /** The listener implementations the case compares. */
 export type MemoryImpl = 'oxenmq' | 'zeromq';
@@ -79,20 +80,16 @@ let closer: (() => Promise<void>) | null = null;
 async function listen(impl: MemoryImpl, keys: CurveKeys): Promise<{ endpoint: string; before: MemoryReading }> {
   let endpoint: string;
   if (impl === 'oxenmq') {
-    const m = await loadOxenmq();
-    if (!m.ok) throw new Error(m.reason);
     // Heartbeats off: an idle connection with a PING timer is not idle, and the target is about
     // what a connection costs at rest.
-    const omq = new m.mod.OxenMQ({ pubkey: keys.serverPublic, privkey: keys.serverSecret, connHeartbeat: 0 });
-    const bound = omq.listenCurve('tcp://127.0.0.1:0') as Promise<string>;
-    await omq.start?.();
+    const omq = new OxenMQ({ pubkey: keys.serverPublic, privkey: keys.serverSecret, connHeartbeat: 0 });
+    const bound = omq.listenCurve('tcp://127.0.0.1:0');
+    await omq.start();
     endpoint = await bound;
-    closer = async () => {
-      await omq.close?.();
-    };
+    closer = () => omq.close();
   } else {
     const z = await loadZeromq();
-    if (!z.ok) throw new Error(z.reason);
+    if (!z.ok) throw new Error(`${z.reason}: ${z.detail}`);
     const router = new z.mod.Router({ linger: 0, curveServer: true, curveSecretKey: hexToZ85(keys.serverSecret) });
     await router.bind('tcp://127.0.0.1:*');
     endpoint = router.lastEndpoint!;
@@ -109,20 +106,14 @@ async function listen(impl: MemoryImpl, keys: CurveKeys): Promise<{ endpoint: st
   return { endpoint, before: await measure(100) };
 }
 
-let mechanism: Awaited<ReturnType<typeof clientMechanism>> | null = null;
+let mechanism: MechanismFactory | null = null;
 const dealers: ZmtpDealer[] = [];
 
-async function clientMechanism(keys: CurveKeys) {
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
+/** Imports the client's keys, then takes the client's baseline reading. */
+async function prepare(keys: CurveKeys): Promise<MemoryReading> {
   // One factory for every dealer: the long-term keys are imported once, as a real client's
   // socket would; each connection then pays only for its own handshake state.
-  return c.mod.curveClient({ serverKey: hexBytes(keys.serverPublic), publicKey: hexBytes(keys.clientPublic), secretKey: hexBytes(keys.clientSecret) });
-}
-
-/** Loads the client code and its keys, then takes the client's baseline reading. */
-async function prepare(keys: CurveKeys): Promise<MemoryReading> {
-  mechanism = await clientMechanism(keys);
+  mechanism = curveClient({ serverKey: keys.serverPublic, publicKey: keys.clientPublic, secretKey: keys.clientSecret });
   closer = async () => {
     // A socket destroyed at once is enough: nothing is queued on an idle connection.
     await Promise.all(dealers.map((d) => d.close(0)));

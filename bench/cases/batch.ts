@@ -1,11 +1,12 @@
 /**
  * batch: the worker pool's speed-up on CPU-bound batch jobs. The same jobs run one after another
- * on the main thread (what an in-process job does: every socket waits) and spread over
- * lib/worker-pool's threads; the ratio is the speed-up, bounded by the core count (2 here).
+ * on the main thread (what an in-process job does: every socket waits) and as one Batch of
+ * worker jobs (`Batch.addWorkerJob`) on a Scheduler with a thread per core; the ratio is the
+ * speed-up, bounded by the core count.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { WorkerPool } from '../../lib/worker-pool.js';
+import { Batch, type JobResult, Scheduler } from '../../lib/index.js';
 import { spin } from '../jobs.js';
 import { type CaseResult, type Row } from '../report.js';
 import { ratioText, spread } from '../stats.js';
@@ -32,7 +33,14 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
   const iterations = calibrate(opts.smoke ? 2 : 20);
   const jobs = size * 4;
   const expected = spin(iterations);
-  const pool = new WorkerPool({ size });
+  const scheduler = new Scheduler({ workerThreads: size });
+  scheduler.start();
+  const runBatch = () =>
+    new Promise<JobResult<number>[]>((resolve) => {
+      const b = new Batch<number>();
+      for (let i = 0; i < jobs; i++) b.addWorkerJob({ module: JOBS_URL, export: 'spin', args: [iterations] });
+      scheduler.batch(b.completion(resolve));
+    });
   try {
     const inline = () => {
       const t0 = performance.now();
@@ -41,10 +49,8 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
     };
     const pooled = async () => {
       const t0 = performance.now();
-      const results = await Promise.all(
-        Array.from({ length: jobs }, () => pool.run<number>({ module: JOBS_URL, export: 'spin', args: [iterations] })),
-      );
-      if (results.some((r) => r !== expected)) throw new CaseFailure('batch: a worker job gave a wrong result');
+      const results = await runBatch();
+      if (results.some((r) => !r.ok || r.value !== expected)) throw new CaseFailure('batch: a worker job failed or gave a wrong result');
       return jobs / ((performance.now() - t0) / 1e3);
     };
     report.progress('batch: warm-up (starting workers)');
@@ -76,8 +82,8 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
         note: `speed-up ${ratioText(speedup)}`,
       },
     ];
-    return { name: 'batch', status: 'ok', sources: ['lib/worker-pool.ts'], rows };
+    return { name: 'batch', status: 'ok', rows };
   } finally {
-    await pool.close();
+    await scheduler.close();
   }
 }

@@ -4,7 +4,7 @@
  * time: the latency of a connection) and concurrent (16 at once: what a busy listener sustains).
  * ours and zeromq run interleaved against their own kind of server.
  */
-import { loadCurve, loadZeromq } from '../optional.js';
+import { loadZeromq } from '../native.js';
 import type { ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
@@ -15,22 +15,16 @@ const CONCURRENCY = 16;
 
 export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const curve = await loadCurve();
   const impls: SocketImpl[] = [];
   const sources: string[] = [];
   const notes: string[] = [];
-  if (opts.peers.includes('ours')) {
-    if (curve.ok) {
-      impls.push('ours');
-      sources.push(`CURVE from ${curve.from}`);
-    } else notes.push(`ours: ${curve.reason}`);
-  }
+  if (opts.peers.includes('ours')) impls.push('ours');
   if (opts.peers.includes('zeromq')) {
     const z = await loadZeromq();
     if (z.ok) {
       impls.push('zeromq');
       sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason}`);
+    } else notes.push(`zeromq: ${z.reason} (${z.detail})`);
   }
   if (impls.length === 0) return { name: 'handshake', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
   // A connection costs far more than a message: half the run length keeps the suite near a minute.

@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffGroups, formatDiff, groupSnapshot } from '../heap-summary.js';
 import type { MemoryImpl, MemoryReading, MemoryRequest, OpenResult } from '../memory-peer.js';
-import { loadCurve, loadOxenmq, loadZeromq } from '../optional.js';
+import { loadZeromq } from '../native.js';
 import type { PeerResponse } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { type CaseContext, CaseFailure } from './context.js';
@@ -206,23 +206,13 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   const impls: MemoryImpl[] = [];
   const sources: string[] = [];
   const notes: string[] = [];
-  // Our listener needs OxenMQ; every client (also against zeromq) is our CURVE dealer.
-  const curve = await loadCurve();
-  if (!curve.ok) return { name: 'memory', status: 'skipped', reason: curve.reason, rows: [] };
-  sources.push(`CURVE client from ${curve.from}`);
-  if (opts.peers.includes('ours')) {
-    const omq = await loadOxenmq();
-    if (omq.ok) {
-      impls.push('oxenmq');
-      sources.push(omq.from);
-    } else notes.push(`ours: ${omq.reason}`);
-  }
+  if (opts.peers.includes('ours')) impls.push('oxenmq');
   if (opts.peers.includes('zeromq')) {
     const z = await loadZeromq();
     if (z.ok) {
       impls.push('zeromq');
       sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason}`);
+    } else notes.push(`zeromq: ${z.reason} (${z.detail})`);
   }
   if (impls.length === 0) return { name: 'memory', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
 

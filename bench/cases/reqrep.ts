@@ -3,11 +3,8 @@
  * --inflight requests outstanding. The reference is native zeromq doing a bare echo of the same
  * size and in-flight count (no command dispatch, no reply tags): an upper bound for what the
  * OxenMQ layer could reach over libzmq, not a like-for-like protocol.
- *
- * Skipped until lib/oxenmq.ts exists (see optional.ts for the API shape it is written against).
  */
-import { benchKeys } from '../keys.js';
-import { loadOxenmq, loadZeromq } from '../optional.js';
+import { loadZeromq } from '../native.js';
 import type { Impl, ServeInfo } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
@@ -17,11 +14,9 @@ const ZMQ_REF = 'zeromq (bare echo)';
 
 export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const omq = await loadOxenmq();
-  if (!omq.ok) return { name: 'reqrep', status: 'skipped', reason: omq.reason, rows: [] };
   if (!opts.peers.includes('ours')) return { name: 'reqrep', status: 'skipped', reason: 'needs --peer ours', rows: [] };
   const impls: Impl[] = ['oxenmq'];
-  const sources = [omq.from];
+  const sources: string[] = [];
   if (opts.peers.includes('zeromq')) {
     const z = await loadZeromq();
     if (z.ok) {
@@ -29,7 +24,7 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
       sources.push(z.from);
     }
   }
-  const curve = opts.curve ? benchKeys() : null;
+  const curve = opts.curve ? ctx.keys : null;
   const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
   const servers = new Map<Impl, ServeInfo>();
   const rows: Row[] = [];

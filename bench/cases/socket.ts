@@ -7,7 +7,7 @@
  * follow local_lat/remote_lat (the client times round trips; "average latency" is half the mean
  * round trip, libzmq's convention), with percentiles of the full round trip added.
  */
-import { loadCurve, loadZeromq } from '../optional.js';
+import { loadZeromq } from '../native.js';
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
@@ -16,7 +16,7 @@ import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from '
 type SocketCase = 'thr' | 'lat' | 'rt';
 
 /** Which implementations can run, with notes on the ones that cannot. */
-async function availableImpls(ctx: CaseContext, allowNet: boolean): Promise<{ impls: SocketImpl[]; sources: string[]; notes: string[] }> {
+async function availableImpls(ctx: CaseContext): Promise<{ impls: SocketImpl[]; sources: string[]; notes: string[] }> {
   const impls: SocketImpl[] = [];
   const sources: string[] = [];
   const notes: string[] = [];
@@ -24,20 +24,11 @@ async function availableImpls(ctx: CaseContext, allowNet: boolean): Promise<{ im
     if (p === 'zeromq') {
       const z = await loadZeromq();
       if (!z.ok) {
-        notes.push(`zeromq skipped: ${z.reason}`);
+        notes.push(`zeromq skipped: ${z.reason} (${z.detail})`);
         continue;
       }
       sources.push(z.from);
     }
-    if (p === 'ours' && ctx.opts.curve) {
-      const c = await loadCurve();
-      if (!c.ok) {
-        notes.push(`ours skipped (--curve): ${c.reason}`);
-        continue;
-      }
-      sources.push(`CURVE from ${c.from}`);
-    }
-    if (p === 'net' && !allowNet) continue;
     impls.push(p);
   }
   return { impls, sources, notes };
@@ -108,7 +99,7 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
 /** Runs thr, lat or rt; with --connect only the client side, against that endpoint. */
 export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const { impls, sources, notes } = await availableImpls(ctx, true);
+  const { impls, sources, notes } = await availableImpls(ctx);
   for (const n of notes) report.print(`${name}: ${n}`);
   if (impls.length === 0) return { name, status: 'skipped', reason: notes.join('; ') || 'no peer selected', rows: [] };
   const curve = opts.curve ? ctx.keys : null;

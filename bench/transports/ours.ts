@@ -11,30 +11,20 @@ import {
   ZmtpErrorCode,
   ZmtpRouter,
 } from '../../zmtp/index.js';
-import { loadCurve } from '../optional.js';
+import { curveClient, curveServer } from '../../curve/index.js';
 import { END, makePayload, checkPayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec, SinkReport } from '../protocol.js';
-import { Budget, RttRecorder, type RunningServer, Sink, hexBytes, parseAck, runConcurrent, withTimeout } from './common.js';
+import { Budget, RttRecorder, type RunningServer, Sink, parseAck, runConcurrent, withTimeout } from './common.js';
 
 // Heartbeats off: a PING in the middle of a measurement is noise, and trials are short.
 const BASE = { heartbeatInterval: 0, maxMessageSize: -1 } as const;
 
-async function serverMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
-  if (curve === null) return undefined;
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
-  return c.mod.curveServer({ publicKey: hexBytes(curve.serverPublic), secretKey: hexBytes(curve.serverSecret) });
+function serverMechanism(curve: CurveKeys | null): MechanismFactory | undefined {
+  return curve === null ? undefined : curveServer({ publicKey: curve.serverPublic, secretKey: curve.serverSecret });
 }
 
-async function clientMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
-  if (curve === null) return undefined;
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
-  return c.mod.curveClient({
-    serverKey: hexBytes(curve.serverPublic),
-    publicKey: hexBytes(curve.clientPublic),
-    secretKey: hexBytes(curve.clientSecret),
-  });
+function clientMechanism(curve: CurveKeys | null): MechanismFactory | undefined {
+  return curve === null ? undefined : curveClient({ serverKey: curve.serverPublic, publicKey: curve.clientPublic, secretKey: curve.clientSecret });
 }
 
 function isQueueFull(err: unknown): boolean {
@@ -84,7 +74,7 @@ class OrderedRouterSender {
 
 /** Listens as a ZmtpRouter that sinks (thr) or echoes (lat/rt/handshake). */
 export async function serve(spec: ServeSpec): Promise<RunningServer> {
-  const router = new ZmtpRouter({ ...BASE, mechanism: await serverMechanism(spec.curve) });
+  const router = new ZmtpRouter({ ...BASE, mechanism: serverMechanism(spec.curve) });
   if (spec.mode === 'echo') {
     const sender = new OrderedRouterSender(router);
     router.onMessage = (frames, route) => sender.send(route, frames);
@@ -130,7 +120,7 @@ function connected(dealer: ZmtpDealer, endpoint: string): Promise<void> {
 }
 
 async function thr(spec: ClientSpec): Promise<ClientResult> {
-  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: clientMechanism(spec.curve) });
   let bad = 0;
   const acked = new Promise<SinkReport>((resolve) => {
     dealer.onMessage = (frames) => {
@@ -170,7 +160,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
 }
 
 async function rt(spec: ClientSpec): Promise<ClientResult> {
-  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: clientMechanism(spec.curve) });
   try {
     await connected(dealer, spec.endpoint);
     const { size, inflight } = spec;
@@ -221,7 +211,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
 }
 
 async function handshake(spec: ClientSpec): Promise<ClientResult> {
-  const mechanism = await clientMechanism(spec.curve);
+  const mechanism = clientMechanism(spec.curve);
   const one = async () => {
     const dealer = new ZmtpDealer({ ...BASE, mechanism });
     try {

@@ -5,14 +5,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { hexToZ85 } from '../keys.js';
-import { type Zmq, loadZeromq } from '../optional.js';
+import { type Zmq, loadZeromq } from '../native.js';
 import { END, checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec } from '../protocol.js';
 import { Budget, RttRecorder, type RunningServer, Sink, parseAck, runConcurrent } from './common.js';
 
 async function zmq(): Promise<Zmq> {
   const z = await loadZeromq();
-  if (!z.ok) throw new Error(z.reason);
+  if (!z.ok) throw new Error(`${z.reason}: ${z.detail}`);
   return z.mod;
 }
 

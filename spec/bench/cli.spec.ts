@@ -6,14 +6,13 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // This file runs from dist/spec/bench/; the CLI is dist/bench/cli.js.
 const CLI = fileURLToPath(new URL('../../bench/cli.js', import.meta.url));
-const built = (rel: string) => existsSync(fileURLToPath(new URL(`../../${rel}`, import.meta.url)));
 
 interface Run {
   code: number | null;
@@ -50,8 +49,6 @@ async function zeromqLoads(): Promise<boolean> {
 
 describe('bench/cli (oxenmq-bench)', function () {
   let haveZmq = false;
-  const haveCurve = built('curve/index.js');
-  const haveOmq = built('lib/oxenmq.js');
 
   before(async () => {
     haveZmq = await zeromqLoads();
@@ -94,8 +91,8 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(run.stdout).to.match(row('crypto seal', 'ours'));
       expect(run.stdout).to.match(row('crypto open', 'ours'));
       expect(run.stdout).to.match(row('batch', 'worker pool'));
-      if (haveCurve) expect(run.stdout).to.match(row('handshake', 'ours'));
-      if (haveOmq) expect(run.stdout).to.match(row('reqrep', 'ours'));
+      expect(run.stdout).to.match(row('handshake', 'ours'));
+      expect(run.stdout).to.match(row('reqrep', 'ours'));
       // An ours row compared with zeromq in the same run carries a ratio, not a dash.
       if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| \d+\.\d\d× \(/m);
     });
@@ -137,9 +134,7 @@ describe('bench/cli (oxenmq-bench)', function () {
     it('runs every case that is available, and fails none', () => {
       const status = Object.fromEntries(doc.cases.map((c) => [c.name, c.status]));
       expect(Object.keys(status)).to.deep.equal(['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch']);
-      for (const c of ['thr', 'lat', 'rt', 'crypto', 'batch']) expect(status[c], c).to.equal('ok');
-      expect(status['handshake']).to.equal(haveCurve ? 'ok' : 'skipped');
-      expect(status['reqrep']).to.equal(haveOmq ? 'ok' : 'skipped');
+      for (const c of Object.keys(status)) expect(status[c], c).to.equal('ok');
     });
   });
 
@@ -147,20 +142,17 @@ describe('bench/cli (oxenmq-bench)', function () {
   // smoke run: a small --count, both listeners when zeromq is installed.
   describe('memory --smoke', () => {
     let run: Run;
-    const available = () => haveCurve && haveOmq;
     before(async function () {
       this.timeout(60_000);
       run = await cli(['memory', '--smoke', '--count', '150'], 55_000);
     });
 
-    it('exits 0 with nothing on stderr (skipped until curve/ and lib/oxenmq.ts exist)', () => {
+    it('exits 0 with nothing on stderr', () => {
       expect(run.code, run.stderr + run.stdout).to.equal(0);
       expect(run.stderr).to.equal('');
-      if (!available()) expect(run.stdout).to.include('memory: SKIPPED');
     });
 
     it('prints a perf-tool style block per listener', () => {
-      if (!available()) return;
       expect(run.stdout).to.include('memory · ours (OxenMQ listenCurve) · 150 idle CURVE connections');
       expect(run.stdout).to.include('connection count: 150');
       for (const what of ['heap', 'external', 'rss']) expect(run.stdout).to.match(new RegExp(`^listener ${what} per connection: -?\\d+ \\[B\\]`, 'm'));
@@ -169,7 +161,6 @@ describe('bench/cli (oxenmq-bench)', function () {
     });
 
     it('has per-connection table rows for the listener and the client', () => {
-      if (!available()) return;
       const row = (c: string, peer: string) => new RegExp(`^\\| memory ×150 ${c} \\| ${peer} \\| -?[\\d.]+ k? ?B/conn`, 'm');
       for (const c of ['listener heap', 'listener external', 'listener RSS']) expect(run.stdout).to.match(row(c, 'ours'));
       for (const c of ['client heap', 'client external', 'client RSS']) expect(run.stdout).to.match(row(c, 'ours \\(ZmtpDealer\\)'));
@@ -197,7 +188,6 @@ describe('bench/cli (oxenmq-bench)', function () {
 
     it('writes both snapshots and prints their difference by constructor', () => {
       expect(run.code, run.stderr + run.stdout).to.equal(0);
-      if (!(haveCurve && haveOmq)) return;
       expect(readdirSync(dir).sort()).to.deep.equal(['memory-oxenmq-after.heapsnapshot', 'memory-oxenmq-before.heapsnapshot']);
       expect(run.stdout).to.include('listener heap snapshot difference per connection (shallow sizes):');
       expect(run.stdout).to.match(/^ +[\d.]+ +[\d.]+ +ZmtpConnection \(object\)$/m);
