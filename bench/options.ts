@@ -2,6 +2,7 @@
  * Command-line options of oxenmq-bench. Parsing is a pure function that throws UsageError, so
  * the CLI can map every bad invocation to exit code 2 and the tests can call it directly.
  */
+import { type ParseArgsConfig, parseArgs as parseArgsUtil } from 'node:util';
 
 /** The default suite, in the order it runs. */
 export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch'] as const;
@@ -81,8 +82,46 @@ options:
 
 exit status: 0 success, 1 a case failed (lost or corrupted messages, errors), 2 bad usage`;
 
-const VALUE_OPTS = new Set(['size', 'duration', 'count', 'inflight', 'runs', 'peer', 'bind', 'connect', 'heap-snapshot']);
-const FLAG_OPTS = new Set(['curve', 'json', 'smoke', 'one-process', 'help']);
+function peerList(v: string): PeerName[] {
+  const list = v.split(',');
+  if (list.includes('all')) {
+    if (list.length > 1) throw new UsageError('--peer all cannot be combined with other peers');
+    return [...PEERS];
+  }
+  for (const p of list) {
+    if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`unknown peer ${JSON.stringify(p)} (ours, zeromq, net, all)`);
+  }
+  return PEERS.filter((p) => list.includes(p));
+}
+
+function durationOpt(v: string): number {
+  const s = Number(v);
+  if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
+  return s * 1000;
+}
+
+function endpointOpt(name: string, v: string): string {
+  if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
+  return v;
+}
+
+/** The options, as node:util parseArgs takes them; every value option is parsed further below. */
+const OPTIONS = {
+  size: { type: 'string' },
+  duration: { type: 'string' },
+  count: { type: 'string' },
+  inflight: { type: 'string' },
+  runs: { type: 'string' },
+  peer: { type: 'string' },
+  bind: { type: 'string' },
+  connect: { type: 'string' },
+  'heap-snapshot': { type: 'string' },
+  curve: { type: 'boolean' },
+  json: { type: 'boolean' },
+  smoke: { type: 'boolean' },
+  'one-process': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 function intOpt(name: string, v: string, min: number, max: number): number {
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs an integer, got ${JSON.stringify(v)}`);
@@ -91,100 +130,53 @@ function intOpt(name: string, v: string, min: number, max: number): number {
   return n;
 }
 
+/** node:util's parse, its errors turned into one-line UsageErrors. */
+function parseRaw(argv: readonly string[]) {
+  try {
+    return parseArgsUtil({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw err;
+    const message = (err as Error).message;
+    // Node's unknown-option text goes on about positionals after `--`, which the bench has none of.
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${/'([^']*)'/.exec(message)?.[1] ?? ''}`);
+    throw new UsageError(message.split('\n')[0]!);
+  }
+}
+
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: readonly string[]): BenchOptions {
+  const { values: v, positionals } = parseRaw(argv);
+  const given = new Set<string>();
+  for (const [name, value] of Object.entries(v)) {
+    if (value === '') throw new UsageError(`--${name} needs a value`);
+    if (value !== undefined) given.add(name);
+  }
   const o: BenchOptions = {
     cases: [],
-    size: 64,
-    durationMs: 1000,
-    count: null,
-    inflight: 64,
-    curve: false,
-    runs: 3,
-    peers: [...PEERS],
-    json: false,
-    connect: null,
-    bind: null,
-    smoke: false,
-    oneProcess: false,
-    help: false,
-    heapSnapshot: null,
-    given: new Set(),
+    size: v.size === undefined ? 64 : intOpt('size', v.size, 1, 256 * 1024 * 1024),
+    durationMs: v.duration === undefined ? 1000 : durationOpt(v.duration),
+    count: v.count === undefined ? null : intOpt('count', v.count, 1, 1e9),
+    // Bounded by the send high-water mark (1000): more outstanding than the queue holds would
+    // turn the measurement into a test of the retry path.
+    inflight: v.inflight === undefined ? 64 : intOpt('inflight', v.inflight, 1, 1000),
+    curve: v.curve === true,
+    runs: v.runs === undefined ? 3 : intOpt('runs', v.runs, 1, 100),
+    peers: v.peer === undefined ? [...PEERS] : peerList(v.peer),
+    json: v.json === true,
+    connect: v.connect === undefined ? null : endpointOpt('connect', v.connect),
+    bind: v.bind === undefined ? null : endpointOpt('bind', v.bind),
+    smoke: v.smoke === true,
+    oneProcess: v['one-process'] === true,
+    help: v.help === true,
+    heapSnapshot: v['heap-snapshot'] ?? null,
+    given,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      o.help = true;
-      continue;
+  for (const arg of positionals) {
+    if (!(ALL_CASES as readonly string[]).includes(arg)) {
+      throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${ALL_CASES.join(', ')})`);
     }
-    if (!arg.startsWith('--')) {
-      if (!(ALL_CASES as readonly string[]).includes(arg)) {
-        throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${ALL_CASES.join(', ')})`);
-      }
-      if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (FLAG_OPTS.has(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      o.given.add(name);
-      if (name === 'curve') o.curve = true;
-      else if (name === 'json') o.json = true;
-      else if (name === 'smoke') o.smoke = true;
-      else if (name === 'one-process') o.oneProcess = true;
-      else o.help = true;
-      continue;
-    }
-    if (!VALUE_OPTS.has(name)) throw new UsageError(`unknown option ${arg.slice(0, eq < 0 ? undefined : eq)}`);
-    let v: string | undefined;
-    if (eq >= 0) v = arg.slice(eq + 1);
-    else v = argv[++i];
-    if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-    o.given.add(name);
-    switch (name) {
-      case 'size':
-        o.size = intOpt(name, v, 1, 256 * 1024 * 1024);
-        break;
-      case 'duration': {
-        const s = Number(v);
-        if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
-        o.durationMs = s * 1000;
-        break;
-      }
-      case 'count':
-        o.count = intOpt(name, v, 1, 1e9);
-        break;
-      case 'inflight':
-        // Bounded by the send high-water mark (1000): more outstanding than the queue holds
-        // would turn the measurement into a test of the retry path.
-        o.inflight = intOpt(name, v, 1, 1000);
-        break;
-      case 'runs':
-        o.runs = intOpt(name, v, 1, 100);
-        break;
-      case 'peer': {
-        const list = v.split(',');
-        if (list.includes('all')) {
-          if (list.length > 1) throw new UsageError('--peer all cannot be combined with other peers');
-          o.peers = [...PEERS];
-        } else {
-          for (const p of list) {
-            if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`unknown peer ${JSON.stringify(p)} (ours, zeromq, net, all)`);
-          }
-          o.peers = PEERS.filter((p) => list.includes(p));
-        }
-        break;
-      }
-      case 'heap-snapshot':
-        o.heapSnapshot = v;
-        break;
-      case 'bind':
-      case 'connect':
-        if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
-        o[name] = v;
-        break;
-    }
+    if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
   }
   if (o.given.has('duration') && o.count !== null) throw new UsageError('--duration and --count are exclusive');
   if (o.connect !== null || o.bind !== null) {

@@ -51,13 +51,26 @@ describe('bench checks', () => {
   });
 
   it('parses options and rejects bad ones with UsageError', () => {
-    const o = parseArgs(['thr', '--size=128', '--peer', 'ours,net', '--runs', '5']);
-    expect(o).to.include({ size: 128, runs: 5 });
+    const o = parseArgs(['thr', '--size=128', '--peer', 'ours,net', '--runs', '5', '--one-process', 'thr']);
+    expect(o).to.include({ size: 128, runs: 5, oneProcess: true, curve: false, json: false });
     expect(o.cases).to.deep.equal(['thr']);
     expect(o.peers).to.deep.equal(['ours', 'net']);
+    expect([...o.given].sort()).to.deep.equal(['one-process', 'peer', 'runs', 'size']);
     expect(parseArgs(['--smoke'])).to.include({ durationMs: 50, runs: 1 });
-    for (const bad of [['--size', '0'], ['--duration', '1', '--count', '5'], ['--bind', 'tcp://x:1', 'thr', 'lat'], ['--inflight', '5000'], ['--json=1']]) {
-      expect(() => parseArgs(bad), bad.join(' ')).to.throw(UsageError);
-    }
+    expect(parseArgs(['--smoke', '--duration', '0.2'])).to.include({ durationMs: 200, runs: 1 });
+    expect(parseArgs(['-h']).help).to.equal(true);
+    const bad = [
+      ['--size', '0'],
+      ['--size', '--curve'],
+      ['--size='],
+      ['--duration', '1', '--count', '5'],
+      ['--bind', 'tcp://x:1', 'thr', 'lat'],
+      ['--inflight', '5000'],
+      ['--json=1'],
+      ['-x'],
+      ['--peer', 'all,ours'],
+    ];
+    for (const args of bad) expect(() => parseArgs(args), args.join(' ')).to.throw(UsageError);
+    expect(() => parseArgs(['--bogus'])).to.throw(UsageError, /^unknown option --bogus$/);
   });
 });
