@@ -11,10 +11,10 @@ export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batc
  * Cases that run only when named: `memory` opens 10,000 connections in fresh processes, which
  * takes longer than the rest of the suite together, so it is opt-in.
  */
-export const EXTRA_CASES = ['memory'] as const;
+const EXTRA_CASES = ['memory'] as const;
 
 /** Every case a user may name. */
-export const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
+const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
 export type CaseName = (typeof ALL_CASES)[number];
 
 /** Peers a case may compare. */

@@ -10,7 +10,7 @@ import { Batch, type JobResult, Scheduler } from '../../lib/index.js';
 import { spin } from '../jobs.js';
 import { type CaseResult, type Row } from '../report.js';
 import { ratioText, spread } from '../stats.js';
-import { type CaseContext, CaseFailure } from './context.js';
+import { type CaseContext, CaseFailure, interleave } from './context.js';
 
 const JOBS_URL = new URL('../jobs.js', import.meta.url);
 
@@ -42,27 +42,19 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
       scheduler.batch(b.completion(resolve));
     });
   try {
-    const inline = () => {
+    // A trial is the whole set of jobs, whatever --duration says; the warm-up starts the workers.
+    const runs = await interleave(report, 'batch', ['inline', 'pool'] as const, opts.runs, opts, async (how) => {
       const t0 = performance.now();
-      for (let i = 0; i < jobs; i++) if (spin(iterations) !== expected) throw new CaseFailure('batch: inline job gave a wrong result');
+      if (how === 'inline') {
+        for (let i = 0; i < jobs; i++) if (spin(iterations) !== expected) throw new CaseFailure('batch: inline job gave a wrong result');
+      } else {
+        const results = await runBatch();
+        if (results.some((r) => !r.ok || r.value !== expected)) throw new CaseFailure('batch: a worker job failed or gave a wrong result');
+      }
       return jobs / ((performance.now() - t0) / 1e3);
-    };
-    const pooled = async () => {
-      const t0 = performance.now();
-      const results = await runBatch();
-      if (results.some((r) => !r.ok || r.value !== expected)) throw new CaseFailure('batch: a worker job failed or gave a wrong result');
-      return jobs / ((performance.now() - t0) / 1e3);
-    };
-    report.progress('batch: warm-up (starting workers)');
-    await pooled();
-    inline();
-    const a: number[] = [];
-    const b: number[] = [];
-    for (let run = 0; run < opts.runs; run++) {
-      report.progress(`batch: run ${run + 1}/${opts.runs}`);
-      a.push(inline());
-      b.push(await pooled());
-    }
+    });
+    const a = runs.get('inline')!;
+    const b = runs.get('pool')!;
     const speedup = spread(b.map((x, i) => x / a[i]!));
     report.print(
       `batch · ${jobs} jobs of ~${opts.smoke ? 2 : 20} ms · median of ${opts.runs}\n` +

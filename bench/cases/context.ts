@@ -21,14 +21,49 @@ export class CaseFailure extends Error {
 
 export type CaseFn = (ctx: CaseContext) => Promise<CaseResult>;
 
+/** How long one trial runs: for `durationMs`, or exactly `count` items when non-null. */
+export interface TrialBudget {
+  durationMs: number;
+  count: number | null;
+}
+
 /** The warm-up trial's length: half a run, at most 500 ms; a tenth of --count. */
-export function warmup(durationMs: number, count: number | null): { durationMs: number; count: number | null } {
-  return { durationMs: Math.min(durationMs / 2, 500), count: count === null ? null : Math.max(1, Math.ceil(count / 10)) };
+function warmup(b: TrialBudget): TrialBudget {
+  return { durationMs: Math.min(b.durationMs / 2, 500), count: b.count === null ? null : Math.max(1, Math.ceil(b.count / 10)) };
+}
+
+/**
+ * The loop every comparison shares: one warm-up trial per contender, then `runs` rounds in which
+ * each contender runs once, back to back, so a slow stretch of the machine hits all of them alike
+ * and run i of one contender pairs with run i of the others. Returns each contender's measured
+ * results in run order (warm-up results are dropped; a trial that throws fails the case).
+ */
+export async function interleave<K, R>(
+  report: Report,
+  label: string,
+  contenders: readonly K[],
+  runs: number,
+  budget: TrialBudget,
+  trial: (who: K, budget: TrialBudget) => Promise<R>,
+): Promise<Map<K, R[]>> {
+  const out = new Map<K, R[]>(contenders.map((k) => [k, []]));
+  const w = warmup(budget);
+  for (const k of contenders) {
+    report.progress(`${label}: ${String(k)} warm-up`);
+    await trial(k, w);
+  }
+  for (let run = 0; run < runs; run++) {
+    for (const k of contenders) {
+      report.progress(`${label}: ${String(k)} run ${run + 1}/${runs}`);
+      out.get(k)!.push(await trial(k, budget));
+    }
+  }
+  return out;
 }
 
 /** How long the orchestrator waits for one trial before declaring the peer wedged. */
-export function trialTimeout(durationMs: number, count: number | null): number {
-  return count === null ? durationMs + 60_000 : 600_000;
+export function trialTimeout(b: TrialBudget): number {
+  return b.count === null ? b.durationMs + 60_000 : 600_000;
 }
 
 /** "64 B", "4 KiB", "64 KiB". */

@@ -15,7 +15,7 @@ import { bytesEqual as equal } from '../../zmtp/index.js';
 import { type SodiumWasm, loadSodiumWasm } from '../native.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, sizeLabel, warmup } from './context.js';
+import { type CaseContext, CaseFailure, interleave, sizeLabel } from './context.js';
 
 /** Ops per clock read: keeps performance.now() (~50 ns) well under 5% of a small box (~1 µs). */
 function stride(size: number): number {
@@ -98,20 +98,13 @@ export async function cryptoCase(ctx: CaseContext): Promise<CaseResult> {
     }
     for (const op of ['seal', 'open'] as const) {
       const label = `crypto ${op} ${sizeLabel(size)}`;
-      const runs = new Map<string, number[]>(impls.map((i) => [i.peer, []]));
-      const w = warmup(durationMs, opts.count);
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl.peer} warm-up`);
-        measure(impl[op], size, w.durationMs, w.count);
-      }
-      for (let run = 0; run < opts.runs; run++) {
-        for (const impl of impls) {
-          report.progress(`${label}: ${impl.peer} run ${run + 1}/${opts.runs}`);
-          runs.get(impl.peer)!.push(measure(impl[op], size, durationMs, opts.count));
-        }
+      const byPeer = new Map(impls.map((i) => [i.peer, i]));
+      const runs = await interleave(report, label, [...byPeer.keys()], opts.runs, { durationMs, count: opts.count }, async (peer, budget) => {
+        const ops = measure(byPeer.get(peer)![op], size, budget.durationMs, budget.count);
         // Yield so the progress line paints and timers run between runs.
         await new Promise((r) => setImmediate(r));
-      }
+        return ops;
+      });
       const variant: Row[] = impls.map((impl) => {
         const r = runs.get(impl.peer)!;
         const ops = median(r);

@@ -8,7 +8,7 @@ import { loadZeromq } from '../native.js';
 import type { ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, trialTimeout, warmup } from './context.js';
+import { type CaseContext, CaseFailure, interleave, trialTimeout } from './context.js';
 
 /** Connections kept in flight by the concurrent variant. */
 const CONCURRENCY = 16;
@@ -45,26 +45,14 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
       [`×${CONCURRENCY}`, CONCURRENCY],
     ] as const) {
       const label = `handshake ${variant}`;
-      const runs = new Map<SocketImpl, { rate: number; n: number }[]>(impls.map((i) => [i, []]));
-      const trial = async (impl: SocketImpl, d: number, count: number | null) => {
+      const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
         const r = await ctx.client().run(
-          { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, durationMs: d, count, curve: ctx.keys },
-          trialTimeout(d, count),
+          { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, ...budget, curve: ctx.keys },
+          trialTimeout(budget),
         );
         if (r.completed !== r.sent || r.completed === 0) throw new CaseFailure(`${label} ${impl}: ${r.completed} of ${r.sent} connections completed`);
         return { rate: r.completed / (r.elapsedNs / 1e9), n: r.completed };
-      };
-      const w = warmup(durationMs, opts.count);
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl} warm-up`);
-        await trial(impl, w.durationMs, w.count);
-      }
-      for (let run = 0; run < opts.runs; run++) {
-        for (const impl of impls) {
-          report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
-          runs.get(impl)!.push(await trial(impl, durationMs, opts.count));
-        }
-      }
+      });
       const variantRows: Row[] = impls.map((impl) => {
         const r = runs.get(impl)!;
         report.print(

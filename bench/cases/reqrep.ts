@@ -8,7 +8,7 @@ import { loadZeromq } from '../native.js';
 import type { Impl, ServeInfo } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from './context.js';
+import { type CaseContext, CaseFailure, interleave, sizeLabel, trialTimeout } from './context.js';
 
 const ZMQ_REF = 'zeromq (bare echo)';
 
@@ -34,27 +34,15 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
     }
     for (const inflight of [...new Set([1, opts.inflight])]) {
       const label = `reqrep ${sizeLabel(opts.size)}${curve ? ' CURVE' : ''} ×${inflight}`;
-      const runs = new Map<Impl, { rate: number; p50: number; p99: number }[]>(impls.map((i) => [i, []]));
-      const trial = async (impl: Impl, d: number, count: number | null) => {
+      const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
         const r = await ctx.client().run(
-          { impl, mode: 'rt', endpoint: servers.get(impl)!.endpoint, size: opts.size, inflight, durationMs: d, count, curve },
-          trialTimeout(d, count),
+          { impl, mode: 'rt', endpoint: servers.get(impl)!.endpoint, size: opts.size, inflight, ...budget, curve },
+          trialTimeout(budget),
         );
         if (r.bad > 0) throw new CaseFailure(`${label} ${impl}: ${r.bad} wrong replies`);
         if (r.completed !== r.sent || r.completed === 0) throw new CaseFailure(`${label} ${impl}: ${r.completed} of ${r.sent} requests answered`);
         return { rate: r.completed / (r.elapsedNs / 1e9), p50: r.rtt!.p50 / 1e3, p99: r.rtt!.p99 / 1e3 };
-      };
-      const w = warmup(durationMs, opts.count);
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl} warm-up`);
-        await trial(impl, w.durationMs, w.count);
-      }
-      for (let run = 0; run < opts.runs; run++) {
-        for (const impl of impls) {
-          report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
-          runs.get(impl)!.push(await trial(impl, durationMs, opts.count));
-        }
-      }
+      });
       const variant: Row[] = impls.map((impl) => {
         const r = runs.get(impl)!;
         const peer = impl === 'oxenmq' ? 'ours' : ZMQ_REF;

@@ -11,7 +11,7 @@ import { loadZeromq } from '../native.js';
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type Row, fillRatios } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from './context.js';
+import { type CaseContext, CaseFailure, type TrialBudget, interleave, sizeLabel, trialTimeout } from './context.js';
 
 type SocketCase = 'thr' | 'lat' | 'rt';
 
@@ -105,20 +105,19 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
   const curve = opts.curve ? ctx.keys : null;
   const inflight = name === 'rt' ? opts.inflight : 1;
   const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}`;
-  const spec = (impl: SocketImpl, endpoint: string, durationMs: number, count: number | null): ClientSpec => ({
+  const spec = (impl: SocketImpl, endpoint: string, budget: TrialBudget): ClientSpec => ({
     impl,
     mode: name === 'thr' ? 'thr' : 'rt',
     endpoint,
     size: opts.size,
     inflight,
-    durationMs,
-    count,
+    ...budget,
     // net has no security layer: under --curve it still runs in the clear, as the ceiling.
     curve: impl === 'net' ? null : curve,
   });
 
   const servers = new Map<SocketImpl, ServeInfo>();
-  const figs = new Map<SocketImpl, Figures[]>(impls.map((i) => [i, []]));
+  let figs: Map<SocketImpl, Figures[]>;
   try {
     for (const impl of impls) {
       if (opts.connect !== null) {
@@ -137,19 +136,11 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
         }),
       );
     }
-    const w = warmup(opts.durationMs, opts.count);
-    for (const impl of impls) {
-      report.progress(`${label}: ${impl} warm-up`);
-      validate(name, impl, await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, w.durationMs, w.count), trialTimeout(w.durationMs, w.count)));
-    }
-    for (let run = 0; run < opts.runs; run++) {
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
-        const r = await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, opts.durationMs, opts.count), trialTimeout(opts.durationMs, opts.count));
-        validate(name, impl, r);
-        figs.get(impl)!.push(figures(name, opts.size, r));
-      }
-    }
+    figs = await interleave(report, label, impls, opts.runs, opts, async (impl, budget) => {
+      const r = await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, budget), trialTimeout(budget));
+      validate(name, impl, r);
+      return figures(name, opts.size, r);
+    });
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
   }

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { ACK, END, checkPayload } from '../payload.js';
 import type { SinkReport } from '../protocol.js';
+import { percentileSorted } from '../stats.js';
 
 /** A listening bench server. */
 export interface RunningServer {
@@ -115,8 +116,7 @@ export class RttRecorder {
     const s = this.samples.subarray(0, this.n).sort();
     let sum = 0;
     for (let i = 0; i < s.length; i++) sum += s[i]!;
-    const at = (p: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!);
-    return { p50: at(50), p99: at(99), mean: s.length ? sum / s.length : 0 };
+    return { p50: percentileSorted(s, 50), p99: percentileSorted(s, 99), mean: s.length ? sum / s.length : NaN };
   }
 }
 
