@@ -1,7 +1,10 @@
 /**
- * Everything the CLI prints: libzmq perf-tool style blocks as cases finish (`message size: 64
- * [B]`, `mean throughput: N [msg/s]`, …), a progress line on a terminal, and the final Markdown
- * table with the command and date; or, with --json, one JSON document and nothing else.
+ * Everything the CLI prints. On stdout only the report: libzmq perf-tool style blocks as cases
+ * finish (`message size: 64 [B]`, `mean throughput: N [msg/s]`, …) and the final Markdown table
+ * with the command and date; or, with --json, one JSON document and nothing else, so the output
+ * of `node dist/bench/cli.js … --json` (or `npm run -s bench -- … --json`) parses as it is. On
+ * stderr: the progress line (when stderr is a terminal) and notes (a reference that did not load,
+ * a case that failed).
  */
 import os from 'node:os';
 import { type Spread, ratioText, si, sig, spread } from './stats.js';
@@ -59,8 +62,8 @@ export class Report {
     readonly command: string,
     readonly date = new Date(),
   ) {
-    // A progress line only when a person is watching: both streams on a terminal.
-    this.tty = process.stdout.isTTY === true && process.stderr.isTTY === true;
+    // A progress line only when a person is watching stderr, whether or not stdout is piped.
+    this.tty = process.stderr.isTTY === true;
   }
 
   /** Shows `text` as the one-line progress indicator (terminal only). */
@@ -75,17 +78,23 @@ export class Report {
     this.progressShown = false;
   }
 
-  /** Prints text output (not in --json mode). */
+  /** Prints part of the text report on stdout (nothing in --json mode: the document has it all). */
   print(text: string): void {
     if (this.json) return;
     this.clearProgress();
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Prints a note for the person running the bench on stderr, in either mode. */
+  note(text: string): void {
+    this.clearProgress();
+    process.stderr.write(`oxenmq-bench: ${text}\n`);
+  }
+
   /** Records a finished case. */
   add(result: CaseResult): void {
     this.cases.push(result);
-    if (result.status !== 'ok') this.print(`${result.name}: ${result.status.toUpperCase()}: ${result.reason ?? ''}\n`);
+    if (result.status !== 'ok') this.note(`${result.name}: ${result.status}: ${result.reason ?? ''}`);
   }
 
   get ok(): boolean {

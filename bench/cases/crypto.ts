@@ -72,7 +72,7 @@ export async function cryptoCase(ctx: CaseContext): Promise<CaseResult> {
   const sod = opts.peers.includes('zeromq') ? await loadSodiumWasm() : null;
   const sources: string[] = [];
   if (sod?.ok) sources.push(sod.from);
-  else if (sod) report.print(`crypto: libsodium reference skipped: ${sod.reason} (${sod.detail})`);
+  else if (sod) report.note(`crypto: libsodium reference skipped: ${sod.reason} (${sod.detail})`);
 
   const serverPublic = Buffer.from(ctx.keys.serverPublic, 'hex');
   const clientSecret = Buffer.from(ctx.keys.clientSecret, 'hex');

@@ -67,6 +67,6 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
   }
-  for (const n of notes) report.print(`handshake: ${n}`);
+  for (const n of notes) report.note(`handshake: ${n}`);
   return { name: 'handshake', status: 'ok', sources, rows };
 }

@@ -257,6 +257,6 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   }));
   fillRatios(rateRows, 'ours', { zeromq: 'zeromq' });
   rows.push(...rateRows);
-  for (const n of notes) report.print(`memory: ${n}`);
+  for (const n of notes) report.note(`memory: ${n}`);
   return { name: 'memory', status: 'ok', sources, rows };
 }

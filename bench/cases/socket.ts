@@ -100,7 +100,7 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
 export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
   const { opts, report } = ctx;
   const { impls, sources, notes } = await availableImpls(ctx);
-  for (const n of notes) report.print(`${name}: ${n}`);
+  for (const n of notes) report.note(`${name}: ${n}`);
   if (impls.length === 0) return { name, status: 'skipped', reason: notes.join('; ') || 'no peer selected', rows: [] };
   const curve = opts.curve ? ctx.keys : null;
   const inflight = name === 'rt' ? opts.inflight : 1;

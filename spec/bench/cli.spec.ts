@@ -11,8 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// This file runs from dist/spec/bench/; the CLI is dist/bench/cli.js.
+// This file runs from dist/spec/bench/; the CLI is dist/bench/cli.js, the package root above dist/.
 const CLI = fileURLToPath(new URL('../../bench/cli.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 interface Run {
   code: number | null;
@@ -21,15 +22,19 @@ interface Run {
 }
 
 function cli(args: string[], timeoutMs = 25_000): Promise<Run> {
+  return spawnRun(process.execPath, [CLI, ...args], timeoutMs);
+}
+
+function spawnRun(command: string, args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`oxenmq-bench ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+      reject(new Error(`${command} ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -115,7 +120,7 @@ describe('bench/cli (oxenmq-bench)', function () {
       doc = JSON.parse(run.stdout) as typeof doc;
     });
 
-    it('exits 0 and prints exactly one JSON document', () => {
+    it('exits 0, and stdout is exactly one JSON document (it parsed)', () => {
       expect(run.code, run.stderr).to.equal(0);
       expect(doc).to.be.an('object');
     });
@@ -136,6 +141,17 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(Object.keys(status)).to.deep.equal(['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch']);
       for (const c of Object.keys(status)) expect(status[c], c).to.equal('ok');
     });
+  });
+
+  it('npm run -s bench -- … --json prints only the JSON document on stdout', async function () {
+    // The README's form: -s keeps npm's own banner (and the prebench build's) off stdout.
+    this.timeout(90_000);
+    const r = await spawnRun('npm', ['run', '-s', 'bench', '--', 'thr', '--smoke', '--json', '--peer', 'ours'], 85_000);
+    expect(r.code, r.stderr).to.equal(0);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; command: string; cases: { name: string; status: string }[] };
+    expect(doc.ok).to.equal(true);
+    expect(doc.command).to.equal('npm run bench -- thr --smoke --json --peer ours');
+    expect(doc.cases.map((c) => [c.name, c.status])).to.deep.equal([['thr', 'ok']]);
   });
 
   // memory is not in the default suite (10,000 connections take too long), so it gets its own
