@@ -1,6 +1,7 @@
-/** What every case gets from the CLI, and how a case reports failure. */
+/** What every case gets from the CLI, and the helpers the cases share. */
 import type { PeerHost } from '../host.js';
-import type { BenchOptions } from '../options.js';
+import { loadZeromq } from '../native.js';
+import type { BenchOptions, PeerName } from '../options.js';
 import type { CurveKeys } from '../protocol.js';
 import type { CaseResult, Report } from '../report.js';
 
@@ -20,6 +21,39 @@ export class CaseFailure extends Error {
 }
 
 export type CaseFn = (ctx: CaseContext) => Promise<CaseResult>;
+
+/** A selected peer that cannot run, and why: the case shows it as a skip row. */
+export interface Skip {
+  peer: PeerName;
+  reason: string;
+}
+
+/**
+ * The peers --peer selects among `allowed`, in order, with zeromq left out (and returned as a
+ * skip, with a note) when it is not installed or does not load.
+ */
+export async function selectPeers(
+  ctx: CaseContext,
+  allowed: readonly PeerName[],
+): Promise<{ peers: PeerName[]; skips: Skip[]; sources: string[] }> {
+  const peers: PeerName[] = [];
+  const skips: Skip[] = [];
+  const sources: string[] = [];
+  for (const p of ctx.opts.peers) {
+    if (!allowed.includes(p)) continue;
+    if (p === 'zeromq') {
+      const z = await loadZeromq();
+      if (!z.ok) {
+        ctx.report.note(`${z.reason} (${z.detail})`);
+        skips.push({ peer: p, reason: z.reason });
+        continue;
+      }
+      sources.push(z.from);
+    }
+    peers.push(p);
+  }
+  return { peers, skips, sources };
+}
 
 /** How long one trial runs: for `durationMs`, or exactly `count` items when non-null. */
 export interface TrialBudget {

@@ -4,29 +4,20 @@
  * time: the latency of a connection) and concurrent (16 at once: what a busy listener sustains).
  * ours and zeromq run interleaved against their own kind of server.
  */
-import { loadZeromq } from '../native.js';
 import type { ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, interleave, trialTimeout } from './context.js';
+import { type CaseContext, CaseFailure, interleave, selectPeers, trialTimeout } from './context.js';
 
 /** Connections kept in flight by the concurrent variant. */
 const CONCURRENCY = 16;
 
 export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const impls: SocketImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  if (opts.peers.includes('ours')) impls.push('ours');
-  if (opts.peers.includes('zeromq')) {
-    const z = await loadZeromq();
-    if (z.ok) {
-      impls.push('zeromq');
-      sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason} (${z.detail})`);
+  const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);
+  if (impls.length === 0) {
+    return { name: 'handshake', status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'needs --peer ours or zeromq', rows: [] };
   }
-  if (impls.length === 0) return { name: 'handshake', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
   // A connection costs far more than a message: half the run length keeps the suite near a minute.
   const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
   const servers = new Map<SocketImpl, ServeInfo>();
@@ -61,12 +52,12 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
         );
         return { case: label, peer: impl, runs: r.map((x) => x.rate), unit: 'conn/s', higherIsBetter: true, extra: [], ratios: {} };
       });
-      fillRatios(variantRows, 'ours', { zeromq: 'zeromq' });
+      for (const k of skips) variantRows.push(skippedRow(label, k.peer, k.reason));
+      fillRatios(variantRows, 'ours', ['zeromq']);
       rows.push(...variantRows);
     }
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
   }
-  for (const n of notes) report.note(`handshake: ${n}`);
   return { name: 'handshake', status: 'ok', sources, rows };
 }

@@ -21,10 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffGroups, formatDiff, groupSnapshot } from '../heap-summary.js';
 import type { MemoryImpl, MemoryReading, MemoryRequest, OpenResult } from '../memory-peer.js';
-import { loadZeromq } from '../native.js';
 import type { PeerResponse } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
-import { type CaseContext, CaseFailure } from './context.js';
+import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
+import { type CaseContext, CaseFailure, selectPeers } from './context.js';
 
 /** Connections opened by default: the target's figure. */
 const DEFAULT_COUNT = 10_000;
@@ -198,23 +197,14 @@ function block(m: Measured, snapshotTaken: boolean): string {
 }
 
 function row(label: string, peer: string, bytes: number): Row {
-  return { case: label, peer, runs: [bytes], unit: 'B/conn', higherIsBetter: false, extra: [], ratios: {}, note: kib(bytes) };
+  return { case: label, peer, runs: [bytes], unit: 'B/conn', higherIsBetter: false, extra: [], ratios: {} };
 }
 
 export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const impls: MemoryImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  if (opts.peers.includes('ours')) impls.push('oxenmq');
-  if (opts.peers.includes('zeromq')) {
-    const z = await loadZeromq();
-    if (z.ok) {
-      impls.push('zeromq');
-      sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason} (${z.detail})`);
-  }
-  if (impls.length === 0) return { name: 'memory', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
+  const { peers, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);
+  const impls = peers.map<MemoryImpl>((p) => (p === 'ours' ? 'oxenmq' : 'zeromq'));
+  if (impls.length === 0) return { name: 'memory', status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'needs --peer ours or zeromq', rows: [] };
 
   const count = opts.count ?? (opts.smoke ? SMOKE_COUNT : DEFAULT_COUNT);
   const concurrency = opts.given.has('inflight') ? opts.inflight : DEFAULT_CONCURRENCY;
@@ -235,7 +225,8 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   }
   // RSS is the one figure both listeners have; ours/zeromq pairs up as in every other case.
   const rssRows = measured.map((m) => row(label('listener RSS'), peerOf(m.impl), perConn(m.listener.before, m.listener.after, count).rss));
-  fillRatios(rssRows, 'ours', { zeromq: 'zeromq' });
+  for (const k of skips) rssRows.push(skippedRow(label('listener RSS'), k.peer, k.reason));
+  fillRatios(rssRows, 'ours', ['zeromq']);
   rows.push(...rssRows);
   if (ours !== undefined) {
     const c = perConn(ours.client.before, ours.client.after, count);
@@ -255,8 +246,7 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
     extra: [],
     ratios: {},
   }));
-  fillRatios(rateRows, 'ours', { zeromq: 'zeromq' });
+  fillRatios(rateRows, 'ours', ['zeromq']);
   rows.push(...rateRows);
-  for (const n of notes) report.note(`memory: ${n}`);
   return { name: 'memory', status: 'ok', sources, rows };
 }

@@ -4,26 +4,18 @@
  * size and in-flight count (no command dispatch, no reply tags): an upper bound for what the
  * OxenMQ layer could reach over libzmq, not a like-for-like protocol.
  */
-import { loadZeromq } from '../native.js';
 import type { Impl, ServeInfo } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, interleave, sizeLabel, trialTimeout } from './context.js';
+import { type CaseContext, CaseFailure, interleave, selectPeers, sizeLabel, trialTimeout } from './context.js';
 
 const ZMQ_REF = 'zeromq (bare echo)';
 
 export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   if (!opts.peers.includes('ours')) return { name: 'reqrep', status: 'skipped', reason: 'needs --peer ours', rows: [] };
-  const impls: Impl[] = ['oxenmq'];
-  const sources: string[] = [];
-  if (opts.peers.includes('zeromq')) {
-    const z = await loadZeromq();
-    if (z.ok) {
-      impls.push('zeromq');
-      sources.push(z.from);
-    }
-  }
+  const { peers, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);
+  const impls = peers.map<Impl>((p) => (p === 'ours' ? 'oxenmq' : 'zeromq'));
   const curve = opts.curve ? ctx.keys : null;
   const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
   const servers = new Map<Impl, ServeInfo>();
@@ -58,13 +50,14 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
           unit: 'req/s',
           higherIsBetter: true,
           extra: [
-            { label: 'p50', unit: 'us', runs: r.map((x) => x.p50) },
-            { label: 'p99', unit: 'us', runs: r.map((x) => x.p99) },
+            { label: 'RTT p50', unit: 'us', runs: r.map((x) => x.p50) },
+            { label: 'RTT p99', unit: 'us', runs: r.map((x) => x.p99) },
           ],
           ratios: {},
         };
       });
-      fillRatios(variant, 'ours', { zeromq: ZMQ_REF });
+      for (const k of skips) variant.push(skippedRow(label, ZMQ_REF, k.reason));
+      fillRatios(variant, 'ours', [ZMQ_REF]);
       rows.push(...variant);
     }
   } finally {

@@ -7,32 +7,12 @@
  * follow local_lat/remote_lat (the client times round trips; "average latency" is half the mean
  * round trip, libzmq's convention), with percentiles of the full round trip added.
  */
-import { loadZeromq } from '../native.js';
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, type TrialBudget, interleave, sizeLabel, trialTimeout } from './context.js';
+import { type CaseContext, CaseFailure, type TrialBudget, interleave, selectPeers, sizeLabel, trialTimeout } from './context.js';
 
 type SocketCase = 'thr' | 'lat' | 'rt';
-
-/** Which implementations can run, with notes on the ones that cannot. */
-async function availableImpls(ctx: CaseContext): Promise<{ impls: SocketImpl[]; sources: string[]; notes: string[] }> {
-  const impls: SocketImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  for (const p of ctx.opts.peers) {
-    if (p === 'zeromq') {
-      const z = await loadZeromq();
-      if (!z.ok) {
-        notes.push(`zeromq skipped: ${z.reason} (${z.detail})`);
-        continue;
-      }
-      sources.push(z.from);
-    }
-    impls.push(p);
-  }
-  return { impls, sources, notes };
-}
 
 /** Checks one trial's counts; throws CaseFailure on loss or corruption. */
 export function validate(name: SocketCase, impl: SocketImpl, r: ClientResult): void {
@@ -62,7 +42,7 @@ function figures(name: SocketCase, size: number, r: ClientResult): Figures {
     const s = r.sink!;
     // One message has no duration; count a nanosecond so the figure stays finite.
     const rate = s.received / (Math.max(s.elapsedNs, 1) / 1e9);
-    return { primary: rate, extra: [(rate * size) / 1e6], count: s.received, meanRttNs: 0 };
+    return { primary: rate, extra: [rate * size], count: s.received, meanRttNs: 0 };
   }
   const rtt = r.rtt!;
   const rate = r.completed / (Math.max(r.elapsedNs, 1) / 1e9);
@@ -99,9 +79,8 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
 /** Runs thr, lat or rt; with --connect only the client side, against that endpoint. */
 export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const { impls, sources, notes } = await availableImpls(ctx);
-  for (const n of notes) report.note(`${name}: ${n}`);
-  if (impls.length === 0) return { name, status: 'skipped', reason: notes.join('; ') || 'no peer selected', rows: [] };
+  const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq', 'net']);
+  if (impls.length === 0) return { name, status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'no peer selected', rows: [] };
   const curve = opts.curve ? ctx.keys : null;
   const inflight = name === 'rt' ? opts.inflight : 1;
   const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}`;
@@ -150,9 +129,9 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
     report.print(block(name, impl, opts.size, opts.runs, f));
     const col = (i: number) => f.map((x) => x.extra[i]!);
     const peer = curve && impl === 'net' ? 'net (plain)' : impl;
-    if (name === 'thr') return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'MB/s', runs: col(0) }], ratios: {} };
+    if (name === 'thr') return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: col(0) }], ratios: {} };
     if (name === 'lat') {
-      return { case: label, peer, label: 'p50', runs: f.map((x) => x.primary), unit: 'us', higherIsBetter: false, extra: [{ label: 'p99', unit: 'us', runs: col(0) }], ratios: {} };
+      return { case: label, peer, label: 'RTT p50', runs: f.map((x) => x.primary), unit: 'us', higherIsBetter: false, extra: [{ label: 'RTT p99', unit: 'us', runs: col(0) }], ratios: {} };
     }
     return {
       case: label,
@@ -161,12 +140,13 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
       unit: 'rt/s',
       higherIsBetter: true,
       extra: [
-        { label: 'p50', unit: 'us', runs: col(0) },
-        { label: 'p99', unit: 'us', runs: col(1) },
+        { label: 'RTT p50', unit: 'us', runs: col(0) },
+        { label: 'RTT p99', unit: 'us', runs: col(1) },
       ],
       ratios: {},
     };
   });
-  fillRatios(rows, 'ours', { zeromq: 'zeromq', net: curve ? 'net (plain)' : 'net' });
+  for (const k of skips) rows.push(skippedRow(label, k.peer, k.reason));
+  fillRatios(rows, 'ours', ['zeromq', curve ? 'net (plain)' : 'net']);
   return { name, status: 'ok', sources, rows };
 }

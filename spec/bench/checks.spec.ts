@@ -8,6 +8,8 @@ import { CaseFailure } from '../../bench/cases/context.js';
 import { END, checkPayload, makePayload } from '../../bench/payload.js';
 import { Sink, parseAck } from '../../bench/transports/common.js';
 import { UsageError, parseArgs } from '../../bench/options.js';
+import { Report, fillRatios, skippedRow, type Row } from '../../bench/report.js';
+import { fmt } from '../../bench/stats.js';
 
 describe('bench checks', () => {
   it('tags bodies so that a wrong sequence, size or either end is detected', () => {
@@ -72,5 +74,40 @@ describe('bench checks', () => {
     ];
     for (const args of bad) expect(() => parseArgs(args), args.join(' ')).to.throw(UsageError);
     expect(() => parseArgs(['--bogus'])).to.throw(UsageError, /^unknown option --bogus$/);
+  });
+
+  it('formats figures with the prefix on the unit: GB/s not "k MB/s", ms above 1000 µs, KiB/conn', () => {
+    expect(fmt(1.234e9, 'B/s')).to.equal('1.23 GB/s');
+    expect(fmt(45_200_000, 'B/s')).to.equal('45.2 MB/s');
+    expect(fmt(458_000, 'B/s')).to.equal('458 kB/s');
+    expect(fmt(1_234_567, 'msg/s')).to.equal('1.23 M msg/s');
+    expect(fmt(999.7, 'msg/s')).to.equal('1.00 k msg/s');
+    expect(fmt(64.52, 'us', 'RTT p50')).to.equal('RTT p50 64.5 µs');
+    expect(fmt(2166, 'us')).to.equal('2.17 ms');
+    expect(fmt(3_500_000, 'us')).to.equal('3.50 s');
+    expect(fmt(0.5, 'us')).to.equal('0.500 µs');
+    expect(fmt(12_300, 'B/conn')).to.equal('12.0 KiB/conn');
+    expect(fmt(-900, 'B/conn')).to.equal('-900 B/conn');
+  });
+
+  it('the table shows ratios against each named reference, and a skip row where a reference did not run', () => {
+    const rows: Row[] = [
+      { case: 'thr 64 B', peer: 'ours', runs: [200, 300], unit: 'msg/s', higherIsBetter: true, extra: [], ratios: {} },
+      { case: 'thr 64 B', peer: 'net', runs: [400, 400], unit: 'msg/s', higherIsBetter: true, extra: [], ratios: {} },
+      skippedRow('thr 64 B', 'zeromq', 'zeromq not installed'),
+    ];
+    fillRatios(rows, 'ours', ['zeromq', 'net']);
+    expect(Object.keys(rows[0]!.ratios)).to.deep.equal(['net']);
+    const report = new Report(false, 'node dist/bench/cli.js thr');
+    report.cases.push({ name: 'thr', status: 'ok', rows });
+    const table = report.table();
+    expect(table).to.include('| thr 64 B | ours | 250 msg/s | vs net 0.63× (0.50–0.75) | 200 msg/s – 300 msg/s |');
+    expect(table).to.include('| thr 64 B | zeromq | skipped: zeromq not installed | — | — |');
+    const doc = report.document({}) as { cases: { rows: { peer: string; median?: number; skipped?: string }[] }[] };
+    expect(doc.cases[0]!.rows.map((r) => [r.peer, r.median ?? null, r.skipped ?? null])).to.deep.equal([
+      ['ours', 250, null],
+      ['net', 400, null],
+      ['zeromq', null, 'zeromq not installed'],
+    ]);
   });
 });

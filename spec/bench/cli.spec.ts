@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 // This file runs from dist/spec/bench/; the CLI is dist/bench/cli.js, the package root above dist/.
 const CLI = fileURLToPath(new URL('../../bench/cli.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const HIDE_NATIVE = new URL('./hide-native.js', import.meta.url).href;
 
 interface Run {
   code: number | null;
@@ -83,7 +84,18 @@ describe('bench/cli (oxenmq-bench)', function () {
     it('ends with the command, the date and the Markdown table', () => {
       expect(run.stdout).to.include('$ node dist/bench/cli.js --smoke');
       expect(run.stdout).to.match(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
-      expect(run.stdout).to.include('| case | peer | figure | ratio vs zeromq | ratio vs net | spread |');
+      expect(run.stdout).to.include('| case | peer | figure | ratio (this ÷ reference) | spread |');
+    });
+
+    it('labels round-trip figures as RTT and scales units (µs/ms, kB/s–GB/s), never "k MB/s"', () => {
+      expect(run.stdout).to.match(/^\| lat 64 B \| ours \| RTT p50 [\d.]+ (µs|ms) · RTT p99 [\d.]+ (µs|ms) \|/m);
+      expect(run.stdout).to.match(/^\| rt 64 B ×64 \| ours \| [\d.]+ k? ?rt\/s · RTT p50 [\d.]+ (µs|ms) · RTT p99 /m);
+      expect(run.stdout).to.match(/^\| thr 64 B \| ours \| [\d.]+ [kM]? ?msg\/s · [\d.]+ [kMG]?B\/s \|/m);
+      const table = run.stdout.split('\n').filter((l) => l.startsWith('| '));
+      for (const line of table) {
+        // A prefix on a prefixed unit ("1.23 k MB/s") or four digits before a unit means unscaled.
+        expect(line).not.to.match(/ [kMG] [kMG]?B\/|\b\d{4,}(\.\d+)? [kMG]? ?(µs|ms|B\/s|msg\/s|rt\/s|req\/s|ops\/s)/);
+      }
     });
 
     it('has a table row for every available case and peer', () => {
@@ -99,7 +111,7 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(run.stdout).to.match(row('handshake', 'ours'));
       expect(run.stdout).to.match(row('reqrep', 'ours'));
       // An ours row compared with zeromq in the same run carries a ratio, not a dash.
-      if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| \d+\.\d\d× \(/m);
+      if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| vs zeromq \d+\.\d\d× \([^|]* · vs net \d+\.\d\d× \(/m);
     });
   });
 
@@ -154,6 +166,35 @@ describe('bench/cli (oxenmq-bench)', function () {
     expect(doc.cases.map((c) => [c.name, c.status])).to.deep.equal([['thr', 'ok']]);
   });
 
+  describe('without the native references installed', () => {
+    let run: Run;
+    let doc: { ok: boolean; cases: { name: string; status: string; rows: { case: string; peer: string; skipped?: string }[] }[] };
+    before(async function () {
+      this.timeout(30_000);
+      run = await spawnRun(process.execPath, ['--import', HIDE_NATIVE, CLI, 'thr', 'crypto', '--smoke', '--size', '64', '--json'], 25_000);
+      doc = JSON.parse(run.stdout) as typeof doc;
+    });
+
+    it('still succeeds, with only JSON on stdout and what is missing on stderr', () => {
+      expect(run.code, run.stderr).to.equal(0);
+      expect(doc.ok).to.equal(true);
+      expect(run.stderr).to.include('oxenmq-bench: zeromq not installed');
+      expect(run.stderr).to.include('oxenmq-bench: libsodium-wrappers not installed');
+    });
+
+    it('shows each missing reference as a skip row beside the figures that did run', () => {
+      const rows = doc.cases.flatMap((c) => c.rows.map((r) => [r.case, r.peer, r.skipped ?? 'ran']));
+      expect(rows).to.deep.include.members([
+        ['thr 64 B', 'ours', 'ran'],
+        ['thr 64 B', 'net', 'ran'],
+        ['thr 64 B', 'zeromq', 'zeromq not installed'],
+        ['crypto seal 64 B', 'ours', 'ran'],
+        ['crypto seal 64 B', 'libsodium (wasm)', 'libsodium-wrappers not installed'],
+        ['crypto open 64 B', 'libsodium (wasm)', 'libsodium-wrappers not installed'],
+      ]);
+    });
+  });
+
   // memory is not in the default suite (10,000 connections take too long), so it gets its own
   // smoke run: a small --count, both listeners when zeromq is installed.
   describe('memory --smoke', () => {
@@ -177,14 +218,14 @@ describe('bench/cli (oxenmq-bench)', function () {
     });
 
     it('has per-connection table rows for the listener and the client', () => {
-      const row = (c: string, peer: string) => new RegExp(`^\\| memory ×150 ${c} \\| ${peer} \\| -?[\\d.]+ k? ?B/conn`, 'm');
+      const row = (c: string, peer: string) => new RegExp(`^\\| memory ×150 ${c} \\| ${peer} \\| -?[\\d.]+ (Ki|Mi)?B/conn \\|`, 'm');
       for (const c of ['listener heap', 'listener external', 'listener RSS']) expect(run.stdout).to.match(row(c, 'ours'));
       for (const c of ['client heap', 'client external', 'client RSS']) expect(run.stdout).to.match(row(c, 'ours \\(ZmtpDealer\\)'));
       expect(run.stdout).to.match(/^\| memory ×150 connect ×200 \| ours \| [\d.]+ k? ?conn\/s/m);
       if (haveZmq) {
         expect(run.stdout).to.match(row('listener RSS', 'zeromq'));
         // ours is compared with zeromq's RSS in the same run: a ratio, not a dash.
-        expect(run.stdout).to.match(/^\| memory ×150 listener RSS \| ours \| [^|]* \| \d+\.\d\d× \(/m);
+        expect(run.stdout).to.match(/^\| memory ×150 listener RSS \| ours \| [^|]* \| vs zeromq -?\d+\.\d\d× \(/m);
       }
     });
   });
