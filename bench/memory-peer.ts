@@ -12,7 +12,6 @@
  * disconnects, so an interrupted CLI leaves nothing behind. It prints nothing: the parent's
  * stdout may be a JSON document.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import { type MechanismFactory, ZmtpDealer } from '../zmtp/index.js';
@@ -21,6 +20,7 @@ import { OxenMQ } from '../lib/index.js';
 import { hexToZ85 } from './keys.js';
 import { loadZeromq } from './native.js';
 import type { CurveKeys, PeerResponse } from './protocol.js';
+import { Stopwatch, cpuUs } from './stopwatch.js';
 
 /** The listener implementations the case compares. */
 export type MemoryImpl = 'oxenmq' | 'zeromq';
@@ -45,6 +45,8 @@ export interface OpenResult {
   bad: number;
   /** First connect to last answer, in ms. */
   elapsedMs: number;
+  /** CPU time (user + system) this process spent meanwhile, in µs. */
+  cpuUs: number;
   /** Whether the run gave up at its deadline. */
   timedOut: boolean;
 }
@@ -56,6 +58,7 @@ export type MemoryRequest =
   | { id: number; op: 'open'; endpoint: string; count: number; concurrency: number; expect: string; timeoutMs: number }
   | { id: number; op: 'measure'; settleMs: number }
   | { id: number; op: 'snapshot'; path: string }
+  | { id: number; op: 'cpu' }
   | { id: number; op: 'close' };
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -131,14 +134,15 @@ function open(endpoint: string, count: number, concurrency: number, expect: stri
   let up = 0;
   let failed = 0;
   let bad = 0;
-  const t0 = performance.now();
+  const sw = new Stopwatch();
   return new Promise<OpenResult>((resolve) => {
     let finished = false;
     const finish = (timedOut: boolean) => {
       if (finished) return;
       finished = true;
       clearTimeout(deadline);
-      resolve({ up, failed, bad, elapsedMs: performance.now() - t0, timedOut });
+      const { elapsedNs, cpuUs } = sw.read();
+      resolve({ up, failed, bad, elapsedMs: elapsedNs / 1e6, cpuUs, timedOut });
     };
     const deadline = setTimeout(() => finish(true), timeoutMs);
     const pump = () => {
@@ -194,6 +198,8 @@ function handle(req: MemoryRequest): Promise<unknown> {
       return measure(req.settleMs);
     case 'snapshot':
       return snapshot(req.path);
+    case 'cpu':
+      return Promise.resolve(cpuUs());
     case 'close': {
       const c = closer;
       closer = null;

@@ -74,6 +74,8 @@ export interface ClientResult {
   completed: number;
   /** Client-side wall time of the measured part, in ns. */
   elapsedNs: number;
+  /** CPU time (user + system) the client's process spent over the measured part, in µs. */
+  cpuUs: number;
   /** Replies that were corrupted, out of order or unexpected. */
   bad: number;
   /** thr only: the sink's own report. */
@@ -86,7 +88,8 @@ export interface ClientResult {
 export type PeerRequest =
   | { id: number; op: 'serve'; spec: ServeSpec }
   | { id: number; op: 'stop'; server: number }
-  | { id: number; op: 'run'; spec: ClientSpec };
+  | { id: number; op: 'run'; spec: ClientSpec }
+  | { id: number; op: 'cpu' };
 
 /** Peer → parent answers. */
 export type PeerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

@@ -33,6 +33,51 @@ export interface Row {
   note?: string;
   /** Why this peer did not run (e.g. `zeromq not installed`); the row then has no runs. */
   skipped?: string;
+  /** What one item cost in CPU time, where the case can tell. */
+  cpu?: CpuCost;
+}
+
+/**
+ * CPU time (user + system, `process.cpuUsage()`) per item of a row — per message, round trip,
+ * request, connection, box or job — in µs, per run. Steadier than a rate on a shared machine,
+ * and what a user pays.
+ */
+export interface CpuCost {
+  /** The item: `msg`, `rt`, `req`, `conn`, `box`, `job`. */
+  per: string;
+  /** Per run: the client's process, or the only process (see `scope`). */
+  client: number[];
+  /** Per run: the server's process; null unless `scope` is `split`. */
+  server: number[] | null;
+  /**
+   * `split`: client and server each in a process of its own; `client`: the server is elsewhere
+   * (--connect); `both`: one process ran both sides (--one-process); `self`: no peer (crypto, batch).
+   */
+  scope: 'split' | 'client' | 'both' | 'self';
+}
+
+/** The perf-tool block's CPU line: `cpu per msg: client 1.234 [us], server 0.987 [us]`. */
+export function cpuLine(cpu: CpuCost): string {
+  const side = (name: string, xs: number[]) => `${name} ${spread(xs).median.toFixed(3)} [us]`;
+  const sides = [side(cpu.scope === 'split' || cpu.scope === 'client' ? 'client' : cpu.scope === 'both' ? 'both sides' : 'this process', cpu.client)];
+  if (cpu.server !== null) sides.push(side('server', cpu.server));
+  return `cpu per ${cpu.per}: ${sides.join(', ')}\n`;
+}
+
+/** The CPU cell: `1.23 µs / 0.98 µs per msg` (client / server), or one figure where there is one. */
+export function cpuText(cpu: CpuCost | undefined): string {
+  if (cpu === undefined || cpu.client.length === 0) return '—';
+  const client = fmt(spread(cpu.client).median, 'us');
+  switch (cpu.scope) {
+    case 'split':
+      return `${client} / ${fmt(spread(cpu.server!).median, 'us')} per ${cpu.per}`;
+    case 'client':
+      return `client ${client} per ${cpu.per}`;
+    case 'both':
+      return `${client} per ${cpu.per} (both sides, one process)`;
+    case 'self':
+      return `${client} per ${cpu.per}`;
+  }
 }
 
 /** A secondary figure of a row. */
@@ -131,18 +176,18 @@ export class Report {
       '',
       `${this.date.toISOString()} · Node ${env.node} · ${env.platform} · ${env.cpu} × ${env.cores}`,
       '',
-      '| case | peer | figure | ratio (this ÷ reference) | spread |',
-      '|---|---|---|---|---|',
+      '| case | peer | figure | CPU client / server | ratio (this ÷ reference) | spread |',
+      '|---|---|---|---|---|---|',
     ];
     const cell = (text: string) => text.replace(/\|/g, '\\|');
     for (const c of this.cases) {
       if (c.status !== 'ok') {
-        lines.push(`| ${c.name} | — | ${c.status}: ${cell(c.reason ?? '')} | — | — |`);
+        lines.push(`| ${c.name} | — | ${c.status}: ${cell(c.reason ?? '')} | — | — | — |`);
         continue;
       }
       for (const r of c.rows) {
         if (r.skipped !== undefined) {
-          lines.push(`| ${r.case} | ${r.peer} | skipped: ${cell(r.skipped)} | — | — |`);
+          lines.push(`| ${r.case} | ${r.peer} | skipped: ${cell(r.skipped)} | — | — | — |`);
           continue;
         }
         const s = spread(r.runs);
@@ -150,7 +195,7 @@ export class Report {
         const figure = `${fmt(s.median, r.unit, r.label)}${extras}${r.note ? ` · ${r.note}` : ''}`;
         const ratios = Object.entries(r.ratios).map(([ref, x]) => `vs ${ref} ${ratioText(x)}`);
         const range = r.runs.length > 1 ? `${fmt(s.min, r.unit)} – ${fmt(s.max, r.unit)}` : '—';
-        lines.push(`| ${r.case} | ${r.peer} | ${figure} | ${ratios.length > 0 ? ratios.join(' · ') : '—'} | ${range} |`);
+        lines.push(`| ${r.case} | ${r.peer} | ${figure} | ${cpuText(r.cpu)} | ${ratios.length > 0 ? ratios.join(' · ') : '—'} | ${range} |`);
       }
     }
     lines.push(
@@ -159,9 +204,10 @@ export class Report {
       'peers interleaved): median (min–max). Rates: higher is better; times: lower is better.',
       'RTT = round trip (request out, reply back, timed by the client); the perf-tool blocks\' "average',
       'latency" is one-way, half the mean RTT, as libzmq\'s local_lat/remote_lat print it.',
-      'zeromq = zeromq.js 6 over native libzmq (which adds its own I/O thread); net = raw net.Socket',
-      'with no framing, the ceiling for any layer on Node sockets. Spread = min – max of the first',
-      'figure over the measured runs.',
+      'CPU = user + system time per item (msg, rt, req, conn, box, job) from process.cpuUsage(): the',
+      "client's process / the server's process, each over the whole trial, all threads (libzmq's I/O",
+      "thread included). zeromq = zeromq.js 6 over native libzmq; net = raw net.Socket with no framing,",
+      'the ceiling for any layer on Node sockets. Spread = min – max of the first figure over the runs.',
     );
     return lines.join('\n');
   }
@@ -180,7 +226,15 @@ export class Report {
         rows: c.rows.map((r) =>
           r.skipped !== undefined
             ? r
-            : { ...r, median: spread(r.runs).median, spread: spread(r.runs), extra: r.extra.map((e) => ({ ...e, median: spread(e.runs).median })) },
+            : {
+                ...r,
+                median: spread(r.runs).median,
+                spread: spread(r.runs),
+                extra: r.extra.map((e) => ({ ...e, median: spread(e.runs).median })),
+                ...(r.cpu && {
+                  cpu: { ...r.cpu, clientMedian: spread(r.cpu.client).median, serverMedian: r.cpu.server && spread(r.cpu.server).median },
+                }),
+              },
         ),
       })),
     };

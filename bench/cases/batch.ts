@@ -8,9 +8,10 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Batch, type JobResult, Scheduler } from '../../lib/index.js';
 import { spin } from '../jobs.js';
-import { type CaseResult, type Row } from '../report.js';
+import { type CaseResult, type Row, cpuLine, fillRatios } from '../report.js';
 import { ratioText, spread } from '../stats.js';
-import { type CaseContext, CaseFailure, interleave } from './context.js';
+import { Stopwatch } from '../stopwatch.js';
+import { type CaseContext, CaseFailure, interleave, selfCpu } from './context.js';
 
 const JOBS_URL = new URL('../jobs.js', import.meta.url);
 
@@ -44,37 +45,30 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
   try {
     // A trial is the whole set of jobs, whatever --duration says; the warm-up starts the workers.
     const runs = await interleave(report, 'batch', ['inline', 'pool'] as const, opts.runs, opts, async (how) => {
-      const t0 = performance.now();
+      const sw = new Stopwatch();
       if (how === 'inline') {
         for (let i = 0; i < jobs; i++) if (spin(iterations) !== expected) throw new CaseFailure('batch: inline job gave a wrong result');
       } else {
         const results = await runBatch();
         if (results.some((r) => !r.ok || r.value !== expected)) throw new CaseFailure('batch: a worker job failed or gave a wrong result');
       }
-      return jobs / ((performance.now() - t0) / 1e3);
+      const { elapsedNs, cpuUs } = sw.read();
+      return { rate: jobs / (elapsedNs / 1e9), cpu: { client: cpuUs / jobs, server: null } };
     });
-    const a = runs.get('inline')!;
-    const b = runs.get('pool')!;
-    const speedup = spread(b.map((x, i) => x / a[i]!));
+    const a = runs.get('inline')!.map((x) => x.rate);
+    const b = runs.get('pool')!.map((x) => x.rate);
+    const cpu = (how: 'inline' | 'pool') => selfCpu('job', runs.get(how)!.map((x) => x.cpu));
+    const inlineRow: Row = { case: 'batch', peer: 'inline (main thread)', runs: a, unit: 'jobs/s', higherIsBetter: true, extra: [], ratios: {}, cpu: cpu('inline') };
+    const poolRow: Row = { case: 'batch', peer: `worker pool (${size} threads)`, runs: b, unit: 'jobs/s', higherIsBetter: true, extra: [], ratios: {}, cpu: cpu('pool') };
+    // The speed-up is the pool's rate ÷ the inline rate, run by run.
+    fillRatios([inlineRow, poolRow], poolRow.peer, [inlineRow.peer]);
     report.print(
       `batch · ${jobs} jobs of ~${opts.smoke ? 2 : 20} ms · median of ${opts.runs}\n` +
-        `inline: ${spread(a).median.toFixed(1)} [jobs/s]\npool (${size} workers): ${spread(b).median.toFixed(1)} [jobs/s]\n` +
-        `speed-up: ${ratioText(speedup)}\n`,
+        `inline: ${spread(a).median.toFixed(1)} [jobs/s]\n${cpuLine(inlineRow.cpu!)}` +
+        `pool (${size} workers): ${spread(b).median.toFixed(1)} [jobs/s]\n${cpuLine(poolRow.cpu!)}` +
+        `speed-up: ${ratioText(poolRow.ratios[inlineRow.peer]!)}\n`,
     );
-    const rows: Row[] = [
-      { case: 'batch', peer: 'inline (main thread)', runs: a, unit: 'jobs/s', higherIsBetter: true, extra: [], ratios: {} },
-      {
-        case: 'batch',
-        peer: `worker pool (${size} threads)`,
-        runs: b,
-        unit: 'jobs/s',
-        higherIsBetter: true,
-        extra: [],
-        ratios: {},
-        note: `speed-up ${ratioText(speedup)}`,
-      },
-    ];
-    return { name: 'batch', status: 'ok', rows };
+    return { name: 'batch', status: 'ok', rows: [inlineRow, poolRow] };
   } finally {
     await scheduler.close();
   }

@@ -2,8 +2,8 @@
 import type { PeerHost } from '../host.js';
 import { loadZeromq } from '../native.js';
 import type { BenchOptions, PeerName } from '../options.js';
-import type { CurveKeys } from '../protocol.js';
-import type { CaseResult, Report } from '../report.js';
+import type { ClientResult, ClientSpec, CurveKeys } from '../protocol.js';
+import type { CaseResult, CpuCost, Report } from '../report.js';
 
 export interface CaseContext {
   opts: BenchOptions;
@@ -96,8 +96,50 @@ export async function interleave<K, R>(
 }
 
 /** How long the orchestrator waits for one trial before declaring the peer wedged. */
-export function trialTimeout(b: TrialBudget): number {
+function trialTimeout(b: TrialBudget): number {
   return b.count === null ? b.durationMs + 60_000 : 600_000;
+}
+
+/** CPU µs per item of one trial: the client's process, and the server's when it has its own. */
+export interface TrialCpu {
+  client: number;
+  server: number | null;
+}
+
+/** One client trial's result, and its CPU µs per item on each side. */
+export interface Trial {
+  result: ClientResult;
+  cpu(items: number): TrialCpu;
+}
+
+/** Where the CPU figures come from: see CpuCost.scope. */
+function cpuScope(ctx: CaseContext): 'split' | 'client' | 'both' {
+  return ctx.opts.connect !== null ? 'client' : ctx.opts.oneProcess ? 'both' : 'split';
+}
+
+/**
+ * Runs one client trial, reading the server process's CPU clock just before and just after it
+ * when the server has a process of its own, and returns the trial with `cpu(items)`, the CPU µs
+ * per item on each side. The server's reading spans the whole trial, connection set-up included;
+ * against a one-second trial that is noise.
+ */
+export async function runTrial(ctx: CaseContext, spec: ClientSpec, budget: TrialBudget): Promise<Trial> {
+  const server = cpuScope(ctx) === 'split' ? ctx.server() : null;
+  const before = server === null ? 0 : await server.cpuUs();
+  const result = await ctx.client().run(spec, trialTimeout(budget));
+  const serverUs = server === null ? null : (await server.cpuUs()) - before;
+  return { result, cpu: (items) => ({ client: result.cpuUs / items, server: serverUs === null ? null : serverUs / items }) };
+}
+
+/** A row's CpuCost from its trials' TrialCpu, in run order. */
+export function cpuCost(ctx: CaseContext, per: string, trials: readonly TrialCpu[]): CpuCost {
+  const scope = cpuScope(ctx);
+  return { per, client: trials.map((t) => t.client), server: scope === 'split' ? trials.map((t) => t.server!) : null, scope };
+}
+
+/** The CpuCost of a case that runs in the CLI process alone (crypto, batch). */
+export function selfCpu(per: string, trials: readonly TrialCpu[]): CpuCost {
+  return { per, client: trials.map((t) => t.client), server: null, scope: 'self' };
 }
 
 /** "64 B", "4 KiB", "64 KiB". */

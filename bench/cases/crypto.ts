@@ -13,30 +13,32 @@ import { performance } from 'node:perf_hooks';
 import * as box from '../../curve/box.js';
 import { bytesEqual as equal } from '../../zmtp/index.js';
 import { type SodiumWasm, loadSodiumWasm } from '../native.js';
-import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
+import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
+import { Stopwatch } from '../stopwatch.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, interleave, sizeLabel } from './context.js';
+import { type CaseContext, CaseFailure, type TrialCpu, interleave, selfCpu, sizeLabel } from './context.js';
 
 /** Ops per clock read: keeps performance.now() (~50 ns) well under 5% of a small box (~1 µs). */
 function stride(size: number): number {
   return size >= 4096 ? 1 : 32;
 }
 
-/** Runs `op` for `durationMs` or exactly `count` times; returns ops/s. */
-function measure(op: () => void, size: number, durationMs: number, count: number | null): number {
-  const t0 = performance.now();
+/** Runs `op` for `durationMs` or exactly `count` times; returns ops/s and CPU µs per op. */
+function measure(op: () => void, size: number, durationMs: number, count: number | null): { ops: number; cpu: TrialCpu } {
+  const sw = new Stopwatch();
   let n = 0;
   if (count !== null) {
     for (; n < count; n++) op();
   } else {
-    const end = t0 + durationMs;
+    const end = performance.now() + durationMs;
     const k = stride(size);
     do {
       for (let i = 0; i < k; i++) op();
       n += k;
     } while (performance.now() < end);
   }
-  return n / ((performance.now() - t0) / 1e3);
+  const { elapsedNs, cpuUs } = sw.read();
+  return { ops: n / (elapsedNs / 1e9), cpu: { client: cpuUs / n, server: null } };
 }
 
 /** The reference: libsodium, which libzmq's CURVE uses, as its WebAssembly build. */
@@ -103,16 +105,20 @@ export async function cryptoCase(ctx: CaseContext): Promise<CaseResult> {
       const label = `crypto ${op} ${sizeLabel(size)}`;
       const byPeer = new Map(impls.map((i) => [i.peer, i]));
       const runs = await interleave(report, label, [...byPeer.keys()], opts.runs, { durationMs, count: opts.count }, async (peer, budget) => {
-        const ops = measure(byPeer.get(peer)![op], size, budget.durationMs, budget.count);
+        const m = measure(byPeer.get(peer)![op], size, budget.durationMs, budget.count);
         // Yield so the progress line paints and timers run between runs.
         await new Promise((r) => setImmediate(r));
-        return ops;
+        return m;
       });
       const variant: Row[] = impls.map((impl) => {
-        const r = runs.get(impl.peer)!;
+        const r = runs.get(impl.peer)!.map((m) => m.ops);
+        const cpu = selfCpu('box', runs.get(impl.peer)!.map((m) => m.cpu));
         const ops = median(r);
-        report.print(`${label} · ${impl.peer} · median of ${opts.runs}\nmessage size: ${size} [B]\nmean rate: ${Math.round(ops)} [ops/s]\nmean throughput: ${((ops * size) / 1e6).toFixed(1)} [MB/s]\n`);
-        return { case: label, peer: impl.peer, runs: r, unit: 'ops/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: r.map((x) => x * size) }], ratios: {} };
+        report.print(
+          `${label} · ${impl.peer} · median of ${opts.runs}\nmessage size: ${size} [B]\nmean rate: ${Math.round(ops)} [ops/s]\n` +
+            `mean throughput: ${((ops * size) / 1e6).toFixed(1)} [MB/s]\n${cpuLine(cpu)}`,
+        );
+        return { case: label, peer: impl.peer, runs: r, unit: 'ops/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: r.map((x) => x * size) }], ratios: {}, cpu };
       });
       if (sod?.ok === false) variant.push(skippedRow(label, WASM, sod.reason));
       fillRatios(variant, 'ours', [WASM]);

@@ -5,9 +5,9 @@
  * ours and zeromq run interleaved against their own kind of server.
  */
 import type { ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
+import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, interleave, selectPeers, trialTimeout } from './context.js';
+import { type CaseContext, CaseFailure, cpuCost, interleave, runTrial, selectPeers } from './context.js';
 
 /** Connections kept in flight by the concurrent variant. */
 const CONCURRENCY = 16;
@@ -37,20 +37,20 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
     ] as const) {
       const label = `handshake ${variant}`;
       const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
-        const r = await ctx.client().run(
-          { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, ...budget, curve: ctx.keys },
-          trialTimeout(budget),
-        );
+        const t = await runTrial(ctx, { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, ...budget, curve: ctx.keys }, budget);
+        const r = t.result;
         if (r.completed !== r.sent || r.completed === 0) throw new CaseFailure(`${label} ${impl}: ${r.completed} of ${r.sent} connections completed`);
-        return { rate: r.completed / (r.elapsedNs / 1e9), n: r.completed };
+        return { rate: r.completed / (r.elapsedNs / 1e9), n: r.completed, cpu: t.cpu(r.completed) };
       });
       const variantRows: Row[] = impls.map((impl) => {
         const r = runs.get(impl)!;
+        const cpu = cpuCost(ctx, 'conn', r.map((x) => x.cpu));
         report.print(
           `${label} · ${impl} · median of ${opts.runs}\nconnection count: ${Math.round(median(r.map((x) => x.n)))}\n` +
-            `mean rate: ${median(r.map((x) => x.rate)).toFixed(1)} [conn/s]\n`,
+            `mean rate: ${median(r.map((x) => x.rate)).toFixed(1)} [conn/s]\n` +
+            cpuLine(cpu),
         );
-        return { case: label, peer: impl, runs: r.map((x) => x.rate), unit: 'conn/s', higherIsBetter: true, extra: [], ratios: {} };
+        return { case: label, peer: impl, runs: r.map((x) => x.rate), unit: 'conn/s', higherIsBetter: true, extra: [], ratios: {}, cpu };
       });
       for (const k of skips) variantRows.push(skippedRow(label, k.peer, k.reason));
       fillRatios(variantRows, 'ours', ['zeromq']);

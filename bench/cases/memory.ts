@@ -105,6 +105,8 @@ interface Measured {
   impl: MemoryImpl;
   count: number;
   open: OpenResult;
+  /** CPU µs the listener's process spent while the connections came up. */
+  listenerCpuUs: number;
   listener: { before: MemoryReading; after: MemoryReading };
   client: { before: MemoryReading; after: MemoryReading };
   /** The heap snapshot diff, when --heap-snapshot was given. */
@@ -139,10 +141,12 @@ async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, con
     ctx.report.progress(`memory: ${impl} opening ${count} connections`);
     // Generous: at a few hundred handshakes/s the default count takes well under a minute.
     const timeoutMs = 30_000 + count * 10;
+    const cpu0 = await listener.call<number>({ op: 'cpu' }, 30_000);
     const open = await client.call<OpenResult>(
       { op: 'open', endpoint, count, concurrency, expect: impl === 'oxenmq' ? 'HELLO' : 'HI', timeoutMs },
       timeoutMs + 10_000,
     );
+    const listenerCpuUs = (await listener.call<number>({ op: 'cpu' }, 30_000)) - cpu0;
     if (open.up < count) {
       throw new CaseFailure(
         `memory ${impl}: ${open.up} of ${count} connections came up` +
@@ -157,7 +161,7 @@ async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, con
       listener.call<MemoryReading>({ op: 'measure', settleMs }, 60_000),
       client.call<MemoryReading>({ op: 'measure', settleMs }, 60_000),
     ]);
-    const m: Measured = { impl, count, open, listener: { before, after }, client: { before: clientBefore, after: clientAfter } };
+    const m: Measured = { impl, count, open, listenerCpuUs, listener: { before, after }, client: { before: clientBefore, after: clientAfter } };
     if (snapBefore !== null) {
       ctx.report.progress(`memory: ${impl} heap snapshot`);
       const snapAfter = await listener.call<string>({ op: 'snapshot', path: path.resolve(opts.heapSnapshot!, `memory-${impl}-after.heapsnapshot`) }, 300_000);
@@ -179,6 +183,7 @@ function block(m: Measured, snapshotTaken: boolean): string {
     `memory · ${who} · ${m.count} idle CURVE connections${snapshotTaken ? ' (heap snapshots taken: RSS inflated)' : ''}`,
     `connection count: ${m.count}`,
     `connect rate: ${(m.count / (m.open.elapsedMs / 1000)).toFixed(1)} [conn/s]`,
+    `cpu per conn: client ${(m.open.cpuUs / m.count).toFixed(3)} [us], listener ${(m.listenerCpuUs / m.count).toFixed(3)} [us]`,
     `listener heap per connection: ${Math.round(l.heap)} [B]`,
     `listener heap total per connection: ${Math.round(l.heapTotal)} [B]`,
     `listener external per connection: ${Math.round(l.external)} [B] (of which ArrayBuffers ${Math.round(l.arrayBuffers)} [B])`,
@@ -245,6 +250,8 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
     higherIsBetter: true,
     extra: [],
     ratios: {},
+    // The memory case always runs its own client and listener processes.
+    cpu: { per: 'conn', client: [m.open.cpuUs / m.count], server: [m.listenerCpuUs / m.count], scope: 'split' },
   }));
   fillRatios(rateRows, 'ours', ['zeromq']);
   rows.push(...rateRows);

@@ -8,9 +8,9 @@
  * round trip, libzmq's convention), with percentiles of the full round trip added.
  */
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
+import { type CaseResult, type CpuCost, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, type TrialBudget, interleave, selectPeers, sizeLabel, trialTimeout } from './context.js';
+import { type CaseContext, CaseFailure, type Trial, type TrialBudget, type TrialCpu, cpuCost, interleave, runTrial, selectPeers, sizeLabel } from './context.js';
 
 type SocketCase = 'thr' | 'lat' | 'rt';
 
@@ -35,23 +35,26 @@ interface Figures {
   extra: number[];
   count: number;
   meanRttNs: number;
+  cpu: TrialCpu;
 }
 
-function figures(name: SocketCase, size: number, r: ClientResult): Figures {
+function figures(name: SocketCase, size: number, t: Trial): Figures {
+  const r = t.result;
   if (name === 'thr') {
     const s = r.sink!;
     // One message has no duration; count a nanosecond so the figure stays finite.
     const rate = s.received / (Math.max(s.elapsedNs, 1) / 1e9);
-    return { primary: rate, extra: [rate * size], count: s.received, meanRttNs: 0 };
+    return { primary: rate, extra: [rate * size], count: s.received, meanRttNs: 0, cpu: t.cpu(s.received) };
   }
   const rtt = r.rtt!;
   const rate = r.completed / (Math.max(r.elapsedNs, 1) / 1e9);
-  if (name === 'lat') return { primary: rtt.p50 / 1e3, extra: [rtt.p99 / 1e3, rate], count: r.completed, meanRttNs: rtt.mean };
-  return { primary: rate, extra: [rtt.p50 / 1e3, rtt.p99 / 1e3], count: r.completed, meanRttNs: rtt.mean };
+  const common = { count: r.completed, meanRttNs: rtt.mean, cpu: t.cpu(r.completed) };
+  if (name === 'lat') return { primary: rtt.p50 / 1e3, extra: [rtt.p99 / 1e3, rate], ...common };
+  return { primary: rate, extra: [rtt.p50 / 1e3, rtt.p99 / 1e3], ...common };
 }
 
 /** The libzmq perf-tool block for one peer's median figures. */
-function block(name: SocketCase, impl: string, size: number, runs: number, f: Figures[]): string {
+function block(name: SocketCase, impl: string, size: number, runs: number, f: Figures[], cpu: CpuCost): string {
   const med = (pick: (x: Figures) => number) => median(f.map(pick));
   const head = `${name} · ${impl} · median of ${runs} run${runs === 1 ? '' : 's'}\nmessage size: ${size} [B]\n`;
   if (name === 'thr') {
@@ -60,7 +63,8 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
       head +
       `message count: ${Math.round(med((x) => x.count))}\n` +
       `mean throughput: ${Math.round(thr)} [msg/s]\n` +
-      `mean throughput: ${((thr * size * 8) / 1e6).toFixed(3)} [Mb/s]\n`
+      `mean throughput: ${((thr * size * 8) / 1e6).toFixed(3)} [Mb/s]\n` +
+      cpuLine(cpu)
     );
   }
   const p50 = name === 'lat' ? med((x) => x.primary) : med((x) => x.extra[0]!);
@@ -72,7 +76,8 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
     `average latency: ${(med((x) => x.meanRttNs) / 2 / 1e3).toFixed(3)} [us]\n` +
     `round trips: ${Math.round(rate)} [rt/s]\n` +
     `round trip p50: ${p50.toFixed(3)} [us]\n` +
-    `round trip p99: ${p99.toFixed(3)} [us]\n`
+    `round trip p99: ${p99.toFixed(3)} [us]\n` +
+    cpuLine(cpu)
   );
 }
 
@@ -116,9 +121,9 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
       );
     }
     figs = await interleave(report, label, impls, opts.runs, opts, async (impl, budget) => {
-      const r = await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, budget), trialTimeout(budget));
-      validate(name, impl, r);
-      return figures(name, opts.size, r);
+      const t = await runTrial(ctx, spec(impl, servers.get(impl)!.endpoint, budget), budget);
+      validate(name, impl, t.result);
+      return figures(name, opts.size, t);
     });
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
@@ -126,12 +131,25 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
 
   const rows: Row[] = impls.map((impl) => {
     const f = figs.get(impl)!;
-    report.print(block(name, impl, opts.size, opts.runs, f));
+    const cpu = cpuCost(ctx, name === 'thr' ? 'msg' : 'rt', f.map((x) => x.cpu));
+    report.print(block(name, impl, opts.size, opts.runs, f, cpu));
     const col = (i: number) => f.map((x) => x.extra[i]!);
     const peer = curve && impl === 'net' ? 'net (plain)' : impl;
-    if (name === 'thr') return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: col(0) }], ratios: {} };
+    if (name === 'thr') {
+      return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: col(0) }], ratios: {}, cpu };
+    }
     if (name === 'lat') {
-      return { case: label, peer, label: 'RTT p50', runs: f.map((x) => x.primary), unit: 'us', higherIsBetter: false, extra: [{ label: 'RTT p99', unit: 'us', runs: col(0) }], ratios: {} };
+      return {
+        case: label,
+        peer,
+        label: 'RTT p50',
+        runs: f.map((x) => x.primary),
+        unit: 'us',
+        higherIsBetter: false,
+        extra: [{ label: 'RTT p99', unit: 'us', runs: col(0) }],
+        ratios: {},
+        cpu,
+      };
     }
     return {
       case: label,
@@ -144,6 +162,7 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
         { label: 'RTT p99', unit: 'us', runs: col(1) },
       ],
       ratios: {},
+      cpu,
     };
   });
   for (const k of skips) rows.push(skippedRow(label, k.peer, k.reason));

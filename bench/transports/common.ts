@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { ACK, END, checkPayload } from '../payload.js';
 import type { SinkReport } from '../protocol.js';
 import { percentileSorted } from '../stats.js';
+import { Stopwatch } from '../stopwatch.js';
 
 /** A listening bench server. */
 export interface RunningServer {
@@ -122,16 +123,16 @@ export class RttRecorder {
 
 /**
  * Runs `one()` with `concurrency` calls outstanding until the budget is spent; returns how many
- * were started and finished and the elapsed ns. A failure rejects the whole run.
+ * were started and finished, the elapsed ns and the CPU µs. A failure rejects the whole run.
  */
 export async function runConcurrent(
   budget: Budget,
   concurrency: number,
   one: () => Promise<void>,
-): Promise<{ started: number; completed: number; elapsedNs: number }> {
+): Promise<{ started: number; completed: number; elapsedNs: number; cpuUs: number }> {
   let started = 0;
   let completed = 0;
-  const t0 = performance.now();
+  const sw = new Stopwatch();
   budget.start();
   const lane = async () => {
     while (budget.more(started)) {
@@ -141,7 +142,7 @@ export async function runConcurrent(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { started, completed, elapsedNs: (performance.now() - t0) * 1e6 };
+  return { started, completed, ...sw.read() };
 }
 
 /** Rejects after `ms` with `what` timed out, so a wedged peer fails the case instead of hanging. */

@@ -14,6 +14,7 @@ import {
 import { curveClient, curveServer } from '../../curve/index.js';
 import { END, makePayload, checkPayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec, SinkReport } from '../protocol.js';
+import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, Sink, parseAck, runConcurrent, withTimeout } from './common.js';
 
 // Heartbeats off: a PING in the middle of a measurement is noise, and trials are short.
@@ -134,7 +135,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     const budget = new Budget(spec.durationMs, spec.count);
     const size = spec.size;
     let seq = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     await new Promise<void>((resolve, reject) => {
       const pump = () => {
@@ -153,7 +154,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
       pump();
     });
     const sink = await withTimeout(acked, 60_000, 'waiting for the sink to acknowledge');
-    return { sent: seq, completed: seq, elapsedNs: (performance.now() - t0) * 1e6, bad, sink };
+    return { sent: seq, completed: seq, ...sw.read(), bad, sink };
   } finally {
     await dealer.close();
   }
@@ -170,7 +171,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
     let sent = 0;
     let completed = 0;
     let bad = 0;
-    let t0 = 0;
+    let sw: Stopwatch | undefined;
     const result = await new Promise<ClientResult>((resolve, reject) => {
       const sendOne = () => {
         sentAt[sent % inflight] = performance.now();
@@ -183,10 +184,10 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
           if (warm) {
             // The warm-up round trip is done: start the clock with `inflight` outstanding.
             warm = false;
-            t0 = performance.now();
+            sw = new Stopwatch();
             budget.start();
             for (let i = 0; i < inflight && budget.more(sent); i++) sendOne();
-            if (sent === 0) resolve({ sent, completed, elapsedNs: 0, bad });
+            if (sent === 0) resolve({ sent, completed, elapsedNs: 0, cpuUs: 0, bad });
             return;
           }
           const now = performance.now();
@@ -196,7 +197,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
           completed++;
           if (budget.more(sent)) sendOne();
           else if (completed === sent) {
-            resolve({ sent, completed, elapsedNs: (now - t0) * 1e6, bad, rtt: rec.summary() });
+            resolve({ sent, completed, ...sw!.read(now), bad, rtt: rec.summary() });
           }
         } catch (err) {
           reject(err);
@@ -229,7 +230,7 @@ async function handshake(spec: ClientSpec): Promise<ClientResult> {
     }
   };
   const r = await runConcurrent(new Budget(spec.durationMs, spec.count), spec.inflight, one);
-  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, bad: 0 };
+  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, cpuUs: r.cpuUs, bad: 0 };
 }
 
 /** Runs one client trial. */

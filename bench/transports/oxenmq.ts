@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { OxenMQ } from '../../lib/index.js';
 import { checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, ServeSpec } from '../protocol.js';
+import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, withTimeout } from './common.js';
 
 function create(keys?: { pubkey: string; privkey: string }): OxenMQ {
@@ -40,7 +41,7 @@ export async function run(spec: ClientSpec): Promise<ClientResult> {
     let sent = 0;
     let completed = 0;
     let bad = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     // Each lane checks its own reply rather than assuming the replies come back in order.
     const lane = async () => {
@@ -54,7 +55,7 @@ export async function run(spec: ClientSpec): Promise<ClientResult> {
       }
     };
     await Promise.all(Array.from({ length: spec.inflight }, lane));
-    return { sent, completed, elapsedNs: (performance.now() - t0) * 1e6, bad, rtt: rec.summary() };
+    return { sent, completed, ...sw.read(), bad, rtt: rec.summary() };
   } finally {
     await omq.close();
   }

@@ -39,14 +39,14 @@ describe('bench checks', () => {
 
   it('fails a thr trial that lost or corrupted messages, passes a clean one', () => {
     const sink = { received: 10, bytes: 640, elapsedNs: 1000, bad: 0 };
-    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0, sink })).not.to.throw();
-    expect(() => validate('thr', 'ours', { sent: 11, completed: 11, elapsedNs: 1, bad: 0, sink })).to.throw(CaseFailure, /sent 11/);
-    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0, sink: { ...sink, bad: 1 } })).to.throw(CaseFailure);
-    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, bad: 0 })).to.throw(CaseFailure);
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, cpuUs: 1, bad: 0, sink })).not.to.throw();
+    expect(() => validate('thr', 'ours', { sent: 11, completed: 11, elapsedNs: 1, cpuUs: 1, bad: 0, sink })).to.throw(CaseFailure, /sent 11/);
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, cpuUs: 1, bad: 0, sink: { ...sink, bad: 1 } })).to.throw(CaseFailure);
+    expect(() => validate('thr', 'ours', { sent: 10, completed: 10, elapsedNs: 1, cpuUs: 1, bad: 0 })).to.throw(CaseFailure);
   });
 
   it('fails a round-trip trial with missing or wrong replies', () => {
-    const ok = { sent: 5, completed: 5, elapsedNs: 1, bad: 0, rtt: { p50: 1, p99: 1, mean: 1 } };
+    const ok = { sent: 5, completed: 5, elapsedNs: 1, cpuUs: 1, bad: 0, rtt: { p50: 1, p99: 1, mean: 1 } };
     expect(() => validate('rt', 'zeromq', ok)).not.to.throw();
     expect(() => validate('rt', 'zeromq', { ...ok, completed: 4 })).to.throw(CaseFailure, /never completed/);
     expect(() => validate('lat', 'net', { ...ok, bad: 1 })).to.throw(CaseFailure, /corrupted/);
@@ -92,7 +92,16 @@ describe('bench checks', () => {
 
   it('the table shows ratios against each named reference, and a skip row where a reference did not run', () => {
     const rows: Row[] = [
-      { case: 'thr 64 B', peer: 'ours', runs: [200, 300], unit: 'msg/s', higherIsBetter: true, extra: [], ratios: {} },
+      {
+        case: 'thr 64 B',
+        peer: 'ours',
+        runs: [200, 300],
+        unit: 'msg/s',
+        higherIsBetter: true,
+        extra: [],
+        ratios: {},
+        cpu: { per: 'msg', client: [1, 2], server: [0.5, 0.5], scope: 'split' },
+      },
       { case: 'thr 64 B', peer: 'net', runs: [400, 400], unit: 'msg/s', higherIsBetter: true, extra: [], ratios: {} },
       skippedRow('thr 64 B', 'zeromq', 'zeromq not installed'),
     ];
@@ -101,8 +110,8 @@ describe('bench checks', () => {
     const report = new Report(false, 'node dist/bench/cli.js thr');
     report.cases.push({ name: 'thr', status: 'ok', rows });
     const table = report.table();
-    expect(table).to.include('| thr 64 B | ours | 250 msg/s | vs net 0.63× (0.50–0.75) | 200 msg/s – 300 msg/s |');
-    expect(table).to.include('| thr 64 B | zeromq | skipped: zeromq not installed | — | — |');
+    expect(table).to.include('| thr 64 B | ours | 250 msg/s | 1.50 µs / 0.500 µs per msg | vs net 0.63× (0.50–0.75) | 200 msg/s – 300 msg/s |');
+    expect(table).to.include('| thr 64 B | zeromq | skipped: zeromq not installed | — | — | — |');
     const doc = report.document({}) as { cases: { rows: { peer: string; median?: number; skipped?: string }[] }[] };
     expect(doc.cases[0]!.rows.map((r) => [r.peer, r.median ?? null, r.skipped ?? null])).to.deep.equal([
       ['ours', 250, null],

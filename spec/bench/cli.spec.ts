@@ -84,7 +84,7 @@ describe('bench/cli (oxenmq-bench)', function () {
     it('ends with the command, the date and the Markdown table', () => {
       expect(run.stdout).to.include('$ node dist/bench/cli.js --smoke');
       expect(run.stdout).to.match(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
-      expect(run.stdout).to.include('| case | peer | figure | ratio (this ÷ reference) | spread |');
+      expect(run.stdout).to.include('| case | peer | figure | CPU client / server | ratio (this ÷ reference) | spread |');
     });
 
     it('labels round-trip figures as RTT and scales units (µs/ms, kB/s–GB/s), never "k MB/s"', () => {
@@ -94,8 +94,20 @@ describe('bench/cli (oxenmq-bench)', function () {
       const table = run.stdout.split('\n').filter((l) => l.startsWith('| '));
       for (const line of table) {
         // A prefix on a prefixed unit ("1.23 k MB/s") or four digits before a unit means unscaled.
-        expect(line).not.to.match(/ [kMG] [kMG]?B\/|\b\d{4,}(\.\d+)? [kMG]? ?(µs|ms|B\/s|msg\/s|rt\/s|req\/s|ops\/s)/);
+        expect(line).not.to.match(/ [kMG] [kMG]?B\/|(?<![\d.])\d{4,}(\.\d+)? [kMG]? ?(µs|ms|B\/s|msg\/s|rt\/s|req\/s|ops\/s)/);
       }
+    });
+
+    it('prints the CPU per item on every row: client / server for the socket cases, one figure in-process', () => {
+      const rows = run.stdout.split('\n').filter((l) => /^\| (thr|lat|rt|reqrep|handshake|crypto|batch)\b/.test(l));
+      expect(rows.length).to.be.greaterThan(20);
+      const t = '[\\d.]+ (µs|ms)';
+      for (const line of rows) {
+        const cpu = line.split(' | ')[3]!;
+        if (/^\| (crypto|batch)/.test(line)) expect(cpu, line).to.match(new RegExp(`^${t} per (box|job)$`));
+        else expect(cpu, line).to.match(new RegExp(`^${t} / ${t} per (msg|rt|req|conn)$`));
+      }
+      expect(run.stdout).to.match(/^cpu per msg: client [\d.]+ \[us\], server [\d.]+ \[us\]$/m);
     });
 
     it('has a table row for every available case and peer', () => {
@@ -111,7 +123,7 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(run.stdout).to.match(row('handshake', 'ours'));
       expect(run.stdout).to.match(row('reqrep', 'ours'));
       // An ours row compared with zeromq in the same run carries a ratio, not a dash.
-      if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| vs zeromq \d+\.\d\d× \([^|]* · vs net \d+\.\d\d× \(/m);
+      if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| [^|]* \| vs zeromq \d+\.\d\d× \([^|]* · vs net \d+\.\d\d× \(/m);
     });
   });
 
@@ -124,7 +136,19 @@ describe('bench/cli (oxenmq-bench)', function () {
       environment: Record<string, unknown>;
       options: Record<string, unknown>;
       ok: boolean;
-      cases: { name: string; status: string; rows: { case: string; peer: string; runs: number[]; median: number; unit: string; ratios: object }[] }[];
+      cases: {
+        name: string;
+        status: string;
+        rows: {
+          case: string;
+          peer: string;
+          runs: number[];
+          median: number;
+          unit: string;
+          ratios: object;
+          cpu: { scope: string; client: number[]; clientMedian: number; serverMedian: number | null };
+        }[];
+      }[];
     };
     before(async function () {
       this.timeout(30_000);
@@ -144,7 +168,13 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(Number.isNaN(Date.parse(doc.date))).to.equal(false);
       for (const c of doc.cases) {
         expect(c).to.include.keys('name', 'status', 'rows');
-        for (const r of c.rows) expect(r).to.include.keys('case', 'peer', 'runs', 'median', 'unit', 'ratios');
+        for (const r of c.rows) {
+          expect(r).to.include.keys('case', 'peer', 'runs', 'median', 'unit', 'ratios', 'cpu');
+          expect(r.cpu.client).to.have.length(r.runs.length);
+          expect(r.cpu.clientMedian).to.be.a('number').above(0);
+          if (r.cpu.scope === 'split') expect(r.cpu.serverMedian).to.be.a('number').above(0);
+          else expect(r.cpu.scope).to.equal('self');
+        }
       }
     });
 
@@ -221,11 +251,11 @@ describe('bench/cli (oxenmq-bench)', function () {
       const row = (c: string, peer: string) => new RegExp(`^\\| memory ×150 ${c} \\| ${peer} \\| -?[\\d.]+ (Ki|Mi)?B/conn \\|`, 'm');
       for (const c of ['listener heap', 'listener external', 'listener RSS']) expect(run.stdout).to.match(row(c, 'ours'));
       for (const c of ['client heap', 'client external', 'client RSS']) expect(run.stdout).to.match(row(c, 'ours \\(ZmtpDealer\\)'));
-      expect(run.stdout).to.match(/^\| memory ×150 connect ×200 \| ours \| [\d.]+ k? ?conn\/s/m);
+      expect(run.stdout).to.match(/^\| memory ×150 connect ×200 \| ours \| [\d.]+ k? ?conn\/s \| [\d.]+ (µs|ms) \/ [\d.]+ (µs|ms) per conn \|/m);
       if (haveZmq) {
         expect(run.stdout).to.match(row('listener RSS', 'zeromq'));
         // ours is compared with zeromq's RSS in the same run: a ratio, not a dash.
-        expect(run.stdout).to.match(/^\| memory ×150 listener RSS \| ours \| [^|]* \| vs zeromq -?\d+\.\d\d× \(/m);
+        expect(run.stdout).to.match(/^\| memory ×150 listener RSS \| ours \| [^|]* \| — \| vs zeromq -?\d+\.\d\d× \(/m);
       }
     });
   });
