@@ -51,11 +51,12 @@ export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
 cases (default: all that are available except memory):
   thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
-  lat        round trips with 1 in flight (p50, p99)
+  lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
   reqrep     OxenMQ request → REPLY at 1 and --inflight in flight
   handshake  CURVE connections per second, sequential and concurrent
-  crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size)
+  crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size), against libsodium native
+             (sodium-native) and as WebAssembly (libsodium-wrappers)
   batch      worker-pool speed-up for CPU-bound jobs
   memory     heap/external/RSS per idle CURVE connection on an OxenMQ listener (and on a
              zeromq Router) with --count connections (default 10000); not in the default
@@ -68,9 +69,11 @@ options:
   --inflight N      outstanding round trips for rt and reqrep (default 64, at most 1000);
                     concurrent handshakes for memory (default 200)
   --runs N          measured runs after one warm-up; the median is reported (default 3)
-  --curve           run thr/lat/rt over CURVE (ours and zeromq)
-  --peer P[,P]      ours | zeromq | net | all (default all)
-  --json            print one JSON document instead of text
+  --curve           run thr/lat/rt/reqrep over CURVE (ours and zeromq)
+  --peer P[,P]      ours | zeromq | net | all (default all); zeromq also selects the
+                    native references of crypto (libsodium)
+  --json            print one JSON document instead of text, and nothing else on stdout
+                    (through npm: npm run -s bench -- … --json; -s keeps npm's banner off)
   --bind EP         serve one case's server side on EP until interrupted
   --connect EP      run one case's client side against EP
   --one-process     run client and server in this process (default: separate processes;
@@ -79,6 +82,9 @@ options:
                     the per-connection difference by constructor
   --smoke           tiny runs for CI (checks that everything runs, not how fast)
   -h, --help        this text
+
+every row also shows the CPU time (user + system) per message, round trip, request or
+connection, in the client's and in the server's process; progress and notes go to stderr.
 
 exit status: 0 success, 1 a case failed (lost or corrupted messages, errors), 2 bad usage`;
 

@@ -207,7 +207,9 @@ export class Report {
       'CPU = user + system time per item (msg, rt, req, conn, box, job) from process.cpuUsage(): the',
       "client's process / the server's process, each over the whole trial, all threads (libzmq's I/O",
       "thread included). zeromq = zeromq.js 6 over native libzmq; net = raw net.Socket with no framing,",
-      'the ceiling for any layer on Node sockets. Spread = min – max of the first figure over the runs.',
+      'the ceiling for any layer on Node sockets; sodium-native / libsodium-wrappers = libsodium (what',
+      "libzmq's CURVE uses) as a native addon / as WebAssembly. Spread = min – max of the first figure",
+      'over the measured runs.',
     );
     return lines.join('\n');
   }

@@ -44,9 +44,10 @@ function spawnRun(command: string, args: string[], timeoutMs: number): Promise<R
   });
 }
 
-async function zeromqLoads(): Promise<boolean> {
+/** Whether an optional reference loads here (then its rows have figures, else a skip line). */
+async function loads(name: 'zeromq' | 'sodium-native'): Promise<boolean> {
   try {
-    await import('zeromq');
+    await import(name);
     return true;
   } catch {
     return false;
@@ -55,9 +56,11 @@ async function zeromqLoads(): Promise<boolean> {
 
 describe('bench/cli (oxenmq-bench)', function () {
   let haveZmq = false;
+  let haveSodiumNative = false;
 
   before(async () => {
-    haveZmq = await zeromqLoads();
+    haveZmq = await loads('zeromq');
+    haveSodiumNative = await loads('sodium-native');
   });
 
   describe('--smoke (text)', () => {
@@ -108,6 +111,19 @@ describe('bench/cli (oxenmq-bench)', function () {
         else expect(cpu, line).to.match(new RegExp(`^${t} / ${t} per (msg|rt|req|conn)$`));
       }
       expect(run.stdout).to.match(/^cpu per msg: client [\d.]+ \[us\], server [\d.]+ \[us\]$/m);
+    });
+
+    it('compares every crypto row with native libsodium (or says it is unavailable) and its wasm build', () => {
+      for (const op of ['seal', 'open']) {
+        for (const size of ['64 B', '4 KiB', '64 KiB']) {
+          const c = `crypto ${op} ${size}`;
+          const refs = haveSodiumNative ? 'vs sodium-native \\d+\\.\\d\\d× \\([^|]* · vs libsodium-wrappers' : 'vs libsodium-wrappers';
+          expect(run.stdout).to.match(new RegExp(`^\\| ${c} \\| ours \\| [^|]* \\| [^|]* \\| ${refs} \\d+\\.\\d\\d× \\(`, 'm'));
+          expect(run.stdout).to.match(new RegExp(`^\\| ${c} \\| libsodium-wrappers \\| [\\d.]+ [kM]? ?ops/s · `, 'm'));
+          const native = haveSodiumNative ? '[\\d.]+ [kM]? ?ops/s · ' : 'skipped: sodium-native unavailable \\|';
+          expect(run.stdout).to.match(new RegExp(`^\\| ${c} \\| sodium-native \\| ${native}`, 'm'));
+        }
+      }
     });
 
     it('has a table row for every available case and peer', () => {
@@ -210,6 +226,7 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(doc.ok).to.equal(true);
       expect(run.stderr).to.include('oxenmq-bench: zeromq not installed');
       expect(run.stderr).to.include('oxenmq-bench: libsodium-wrappers not installed');
+      expect(run.stderr).to.include('oxenmq-bench: sodium-native unavailable');
     });
 
     it('shows each missing reference as a skip row beside the figures that did run', () => {
@@ -219,8 +236,10 @@ describe('bench/cli (oxenmq-bench)', function () {
         ['thr 64 B', 'net', 'ran'],
         ['thr 64 B', 'zeromq', 'zeromq not installed'],
         ['crypto seal 64 B', 'ours', 'ran'],
-        ['crypto seal 64 B', 'libsodium (wasm)', 'libsodium-wrappers not installed'],
-        ['crypto open 64 B', 'libsodium (wasm)', 'libsodium-wrappers not installed'],
+        ['crypto seal 64 B', 'sodium-native', 'sodium-native unavailable'],
+        ['crypto seal 64 B', 'libsodium-wrappers', 'libsodium-wrappers not installed'],
+        ['crypto open 64 B', 'sodium-native', 'sodium-native unavailable'],
+        ['crypto open 64 B', 'libsodium-wrappers', 'libsodium-wrappers not installed'],
       ]);
     });
   });
