@@ -21,6 +21,10 @@ export type CaseName = (typeof ALL_CASES)[number];
 export const PEERS = ['ours', 'zeromq', 'net'] as const;
 export type PeerName = (typeof PEERS)[number];
 
+/** The reqrep clients: a bare DEALER, and the public promise API. */
+const CLIENTS = ['raw', 'promise'] as const;
+export type ClientName = (typeof CLIENTS)[number];
+
 /** A bad invocation (exit code 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -36,6 +40,8 @@ export interface BenchOptions {
   curve: boolean;
   runs: number;
   peers: PeerName[];
+  /** reqrep: which clients drive the OxenMQ server. */
+  clients: ClientName[];
   json: boolean;
   connect: string | null;
   bind: string | null;
@@ -53,7 +59,8 @@ cases (default: all that are available except memory):
   thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
   lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
-  reqrep     OxenMQ request → REPLY at 1 and --inflight in flight
+  reqrep     OxenMQ request → REPLY at 1 and --inflight in flight, from a raw client and
+             through the public promise API (see --client)
   handshake  CURVE connections per second, sequential and concurrent
   crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size), against libsodium native
              (sodium-native) and as WebAssembly (libsodium-wrappers)
@@ -72,6 +79,9 @@ options:
   --curve           run thr/lat/rt/reqrep over CURVE (ours and zeromq)
   --peer P[,P]      ours | zeromq | net | all (default all); zeromq also selects the
                     native references of crypto (libsodium)
+  --client C        reqrep's clients: raw (a DEALER writing OxenMQ's request frames itself),
+                    promise (await omq.request(conn, 'bench.echo', [payload]) per request, as
+                    users write it) or all (default: both, interleaved, with the ratio)
   --json            print one JSON document instead of text, and nothing else on stdout
                     (through npm: npm run -s bench -- … --json; -s keeps npm's banner off)
   --bind EP         serve one case's server side on EP until interrupted
@@ -100,6 +110,11 @@ function peerList(v: string): PeerName[] {
   return PEERS.filter((p) => list.includes(p));
 }
 
+function clientOpt(v: string): ClientName {
+  if (!(CLIENTS as readonly string[]).includes(v)) throw new UsageError(`unknown client ${JSON.stringify(v)} (raw, promise, all)`);
+  return v as ClientName;
+}
+
 function durationOpt(v: string): number {
   const s = Number(v);
   if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
@@ -119,6 +134,7 @@ const OPTIONS = {
   inflight: { type: 'string' },
   runs: { type: 'string' },
   peer: { type: 'string' },
+  client: { type: 'string' },
   bind: { type: 'string' },
   connect: { type: 'string' },
   'heap-snapshot': { type: 'string' },
@@ -169,6 +185,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     curve: v.curve === true,
     runs: v.runs === undefined ? 3 : intOpt('runs', v.runs, 1, 100),
     peers: v.peer === undefined ? [...PEERS] : peerList(v.peer),
+    clients: v.client === undefined || v.client === 'all' ? [...CLIENTS] : [clientOpt(v.client)],
     json: v.json === true,
     connect: v.connect === undefined ? null : endpointOpt('connect', v.connect),
     bind: v.bind === undefined ? null : endpointOpt('bind', v.bind),
@@ -196,6 +213,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
   }
   if (o.heapSnapshot !== null && !o.cases.includes('memory')) throw new UsageError('--heap-snapshot applies to the memory case only');
+  if (given.has('client') && o.cases.length > 0 && !o.cases.includes('reqrep')) throw new UsageError('--client applies to the reqrep case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.
     if (!o.given.has('duration') && o.count === null) o.durationMs = 50;

@@ -160,22 +160,42 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
   }
 }
 
-async function rt(spec: ClientSpec): Promise<ClientResult> {
+/** How a round-trip client frames request `seq`, and which request a reply answers. */
+export interface RoundTripCodec {
+  request(seq: number): (Buffer | string)[];
+  /**
+   * The seq the reply `frames` answers, checked against what was sent, or -1 for a wrong reply.
+   * `oldest` is the oldest request still outstanding: on a connection that keeps order, the one
+   * the reply must answer.
+   */
+  reply(frames: Buffer[], oldest: number): number;
+}
+
+// Send times by seq, in a ring larger than any --inflight (at most 1000): a reply that overtakes
+// more than this many requests would lose its send time, so that is counted as a wrong reply.
+const RING = 4096;
+
+/**
+ * Keeps `spec.inflight` requests outstanding on one DEALER, framed by `codec`, until the budget
+ * is spent; one warm-up round trip first, so the clock starts on a connection that is up.
+ */
+export async function dealerRoundTrips(spec: ClientSpec, codec: RoundTripCodec): Promise<ClientResult> {
   const dealer = new ZmtpDealer({ ...BASE, mechanism: clientMechanism(spec.curve) });
   try {
     await connected(dealer, spec.endpoint);
-    const { size, inflight } = spec;
     const budget = new Budget(spec.durationMs, spec.count);
     const rec = new RttRecorder();
-    const sentAt = new Float64Array(inflight);
+    const sentAt = new Float64Array(RING);
+    const seqAt = new Int32Array(RING).fill(-1);
     let sent = 0;
     let completed = 0;
     let bad = 0;
     let sw: Stopwatch | undefined;
-    const result = await new Promise<ClientResult>((resolve, reject) => {
+    return await new Promise<ClientResult>((resolve, reject) => {
       const sendOne = () => {
-        sentAt[sent % inflight] = performance.now();
-        dealer.send([makePayload(sent, size)]);
+        sentAt[sent % RING] = performance.now();
+        seqAt[sent % RING] = sent;
+        dealer.send(codec.request(sent));
         sent++;
       };
       let warm = true;
@@ -186,14 +206,17 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
             warm = false;
             sw = new Stopwatch();
             budget.start();
-            for (let i = 0; i < inflight && budget.more(sent); i++) sendOne();
+            for (let i = 0; i < spec.inflight && budget.more(sent); i++) sendOne();
             if (sent === 0) resolve({ sent, completed, elapsedNs: 0, cpuUs: 0, bad });
             return;
           }
           const now = performance.now();
-          // One connection keeps order, so the reply must be the oldest outstanding message.
-          if (frames.length !== 1 || !checkPayload(frames[0]!, completed, size)) bad++;
-          rec.record((now - sentAt[completed % inflight]!) * 1e6);
+          const seq = codec.reply(frames, completed);
+          if (seq < 0 || seqAt[seq % RING] !== seq) bad++;
+          else {
+            rec.record((now - sentAt[seq % RING]!) * 1e6);
+            seqAt[seq % RING] = -1;
+          }
           completed++;
           if (budget.more(sent)) sendOne();
           else if (completed === sent) {
@@ -203,12 +226,20 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
           reject(err);
         }
       };
-      dealer.send([Buffer.from('warm-up')]);
+      dealer.send(codec.request(0));
     });
-    return result;
   } finally {
     await dealer.close();
   }
+}
+
+/** The bare echo: a request is one tagged body, and the router sends it back as it came. */
+function rt(spec: ClientSpec): Promise<ClientResult> {
+  return dealerRoundTrips(spec, {
+    request: (seq) => [makePayload(seq, spec.size)],
+    // One connection keeps order, so the reply must be the oldest outstanding message.
+    reply: (frames, oldest) => (frames.length === 1 && checkPayload(frames[0]!, oldest, spec.size) ? oldest : -1),
+  });
 }
 
 async function handshake(spec: ClientSpec): Promise<ClientResult> {

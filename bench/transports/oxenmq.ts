@@ -1,7 +1,11 @@
 /**
  * The OxenMQ layer as a bench peer for `reqrep`: a `bench.echo` request command that replies with
- * the request's parts, and a client that keeps `inflight` requests outstanding through the
- * public promise API.
+ * the request's parts, and two clients that keep `inflight` requests outstanding:
+ * - `oxenmq`: what users write, `await omq.request(conn, 'bench.echo', [payload])` per request
+ *   (a tag, a pending-request entry and a promise each, its own OxenMQ instance and connection);
+ * - `oxenmq-raw`: a bare DEALER sending the request frames `[bench.echo][tag][payload]` and reading
+ *   `[REPLY][tag][payload]` itself, so the server is driven as hard as a client can: the gap
+ *   between the two is what the public promise API costs per request.
  */
 import { performance } from 'node:perf_hooks';
 import { OxenMQ } from '../../lib/index.js';
@@ -9,6 +13,7 @@ import { checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, ServeSpec } from '../protocol.js';
 import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, withTimeout } from './common.js';
+import { dealerRoundTrips } from './ours.js';
 
 function create(keys?: { pubkey: string; privkey: string }): OxenMQ {
   // Heartbeats off, as for the wire-level peers: a PING mid-run is noise.
@@ -25,9 +30,29 @@ export async function serve(spec: ServeSpec): Promise<RunningServer> {
   return { endpoint: await bound, close: () => omq.close() };
 }
 
+const COMMAND = Buffer.from('bench.echo');
+const REPLY = Buffer.from('REPLY');
+
+/** The raw client: the tag is the request's seq, so a reply says which request it answers. */
+function raw(spec: ClientSpec): Promise<ClientResult> {
+  return dealerRoundTrips(spec, {
+    request: (seq) => {
+      const tag = Buffer.allocUnsafe(4);
+      tag.writeUInt32LE(seq);
+      return [COMMAND, tag, makePayload(seq, spec.size)];
+    },
+    reply: (frames) => {
+      if (frames.length !== 3 || !frames[0]!.equals(REPLY) || frames[1]!.length !== 4) return -1;
+      const seq = frames[1]!.readUInt32LE(0);
+      return checkPayload(frames[2]!, seq, spec.size) ? seq : -1;
+    },
+  });
+}
+
 /** Keeps `inflight` `bench.echo` requests outstanding until the budget is spent. */
 export async function run(spec: ClientSpec): Promise<ClientResult> {
   if (spec.mode !== 'rt') throw new Error('the oxenmq peer only runs request/reply');
+  if (spec.impl === 'oxenmq-raw') return raw(spec);
   const curve = spec.curve;
   const omq = create(curve ? { pubkey: curve.clientPublic, privkey: curve.clientSecret } : undefined);
   try {

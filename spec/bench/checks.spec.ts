@@ -61,6 +61,9 @@ describe('bench checks', () => {
     expect(parseArgs(['--smoke'])).to.include({ durationMs: 50, runs: 1 });
     expect(parseArgs(['--smoke', '--duration', '0.2'])).to.include({ durationMs: 200, runs: 1 });
     expect(parseArgs(['-h']).help).to.equal(true);
+    expect(parseArgs([]).clients).to.deep.equal(['raw', 'promise']);
+    expect(parseArgs(['reqrep', '--client', 'promise']).clients).to.deep.equal(['promise']);
+    expect(parseArgs(['--client=all']).clients).to.deep.equal(['raw', 'promise']);
     const bad = [
       ['--size', '0'],
       ['--size', '--curve'],

@@ -126,6 +126,16 @@ describe('bench/cli (oxenmq-bench)', function () {
       }
     });
 
+    it('runs reqrep with the raw and the promise client, and gives the raw row its ratio to the promise row', () => {
+      for (const n of [1, 64]) {
+        const c = `reqrep 64 B ×${n}`;
+        const refs = `vs ours \\(promise client\\) \\d+\\.\\d\\d× \\([^|]*${haveZmq ? ' · vs zeromq \\(bare echo\\) ' : ''}`;
+        expect(run.stdout).to.match(new RegExp(`^\\| ${c} \\| ours \\(raw client\\) \\| [\\d.]+ [kM]? ?req/s · RTT p50 [^|]* \\| [^|]* per req \\| ${refs}`, 'm'));
+        expect(run.stdout).to.match(new RegExp(`^\\| ${c} \\| ours \\(promise client\\) \\| [\\d.]+ [kM]? ?req/s · RTT p50 [^|]* \\| [^|]* per req \\|`, 'm'));
+      }
+      expect(run.stdout).to.include('reqrep 64 B ×64 · ours (promise client) · median of 1');
+    });
+
     it('has a table row for every available case and peer', () => {
       const row = (c: string, peer: string) => new RegExp(`^\\| ${c}[^|]* \\| ${peer}[^|]* \\|`, 'm');
       for (const c of ['thr', 'lat', 'rt']) {
@@ -137,7 +147,8 @@ describe('bench/cli (oxenmq-bench)', function () {
       expect(run.stdout).to.match(row('crypto open', 'ours'));
       expect(run.stdout).to.match(row('batch', 'worker pool'));
       expect(run.stdout).to.match(row('handshake', 'ours'));
-      expect(run.stdout).to.match(row('reqrep', 'ours'));
+      expect(run.stdout).to.match(row('reqrep', 'ours \\(raw client\\)'));
+      expect(run.stdout).to.match(row('reqrep', 'ours \\(promise client\\)'));
       // An ours row compared with zeromq in the same run carries a ratio, not a dash.
       if (haveZmq) expect(run.stdout).to.match(/^\| thr [^|]*\| ours \| [^|]* \| [^|]* \| vs zeromq \d+\.\d\d× \([^|]* · vs net \d+\.\d\d× \(/m);
     });
@@ -210,6 +221,20 @@ describe('bench/cli (oxenmq-bench)', function () {
     expect(doc.ok).to.equal(true);
     expect(doc.command).to.equal('npm run bench -- thr --smoke --json --peer ours');
     expect(doc.cases.map((c) => [c.name, c.status])).to.deep.equal([['thr', 'ok']]);
+  });
+
+  it('reqrep --curve runs both clients over CURVE; --client promise runs the promise client alone', async function () {
+    this.timeout(60_000);
+    const both = await cli(['reqrep', '--smoke', '--curve', '--peer', 'ours', '--inflight', '16'], 30_000);
+    expect(both.code, both.stderr).to.equal(0);
+    for (const c of ['raw', 'promise']) expect(both.stdout).to.match(new RegExp(`^\\| reqrep 64 B CURVE ×16 \\| ours \\(${c} client\\) \\| [\\d.]+ [kM]? ?req/s`, 'm'));
+    const promise = await cli(['reqrep', '--smoke', '--client', 'promise', '--peer', 'ours', '--json'], 30_000);
+    expect(promise.code, promise.stderr).to.equal(0);
+    const doc = JSON.parse(promise.stdout) as { cases: { rows: { case: string; peer: string }[] }[] };
+    expect(doc.cases[0]!.rows.map((r) => `${r.case} | ${r.peer}`)).to.deep.equal([
+      'reqrep 64 B ×1 | ours (promise client)',
+      'reqrep 64 B ×64 | ours (promise client)',
+    ]);
   });
 
   describe('without the native references installed', () => {
@@ -309,7 +334,7 @@ describe('bench/cli (oxenmq-bench)', function () {
   });
 
   describe('usage errors exit 2', () => {
-    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0']]) {
+    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['reqrep', '--client', 'callback'], ['thr', '--client', 'raw'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0']]) {
       it(args.join(' '), async () => {
         const r = await cli(args, 10_000);
         expect(r.code).to.equal(2);
