@@ -15,14 +15,17 @@ const EXTRA_CASES = ['memory'] as const;
 
 /** Every case a user may name. */
 const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
+/** A case's name. */
 export type CaseName = (typeof ALL_CASES)[number];
 
 /** Peers a case may compare. */
 export const PEERS = ['ours', 'zeromq', 'net'] as const;
+/** A peer's name. */
 export type PeerName = (typeof PEERS)[number];
 
 /** The reqrep clients: a bare DEALER, and the public promise API. */
 const CLIENTS = ['raw', 'promise'] as const;
+/** A reqrep client's name. */
 export type ClientName = (typeof CLIENTS)[number];
 
 /** A bad invocation (exit code 2). */
@@ -53,10 +56,11 @@ export interface BenchOptions {
   given: Set<string>;
 }
 
+/** The --help text. */
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
 cases (default: all that are available except memory):
-  thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
+  thr        one-way DEALER→ROUTER throughput (msg/s, B/s)
   lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
   reqrep     OxenMQ request → REPLY at 1 and --inflight in flight, from a raw client and

@@ -56,16 +56,19 @@ export interface CpuCost {
   scope: 'split' | 'client' | 'both' | 'self';
 }
 
+/** What CpuCost.client measured, by scope. */
+const CLIENT_SIDE: Record<CpuCost['scope'], string> = { split: 'client', client: 'client', both: 'both sides', self: 'this process' };
+
 /** The perf-tool block's CPU line: `cpu per msg: client 1.234 [us], server 0.987 [us]`. */
 export function cpuLine(cpu: CpuCost): string {
   const side = (name: string, xs: number[]) => `${name} ${spread(xs).median.toFixed(3)} [us]`;
-  const sides = [side(cpu.scope === 'split' || cpu.scope === 'client' ? 'client' : cpu.scope === 'both' ? 'both sides' : 'this process', cpu.client)];
+  const sides = [side(CLIENT_SIDE[cpu.scope], cpu.client)];
   if (cpu.server !== null) sides.push(side('server', cpu.server));
   return `cpu per ${cpu.per}: ${sides.join(', ')}\n`;
 }
 
 /** The CPU cell: `1.23 µs / 0.98 µs per msg` (client / server), or one figure where there is one. */
-export function cpuText(cpu: CpuCost | undefined): string {
+function cpuText(cpu: CpuCost | undefined): string {
   if (cpu === undefined || cpu.client.length === 0) return '—';
   const client = fmt(spread(cpu.client).median, 'us');
   switch (cpu.scope) {
@@ -102,6 +105,7 @@ export function skippedRow(label: string, peer: string, reason: string): Row {
   return { case: label, peer, runs: [], unit: '', higherIsBetter: true, extra: [], ratios: {}, skipped: reason };
 }
 
+/** Collects the cases' results and prints them (see the module comment for where). */
 export class Report {
   readonly cases: CaseResult[] = [];
   private readonly tty: boolean;

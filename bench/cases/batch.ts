@@ -27,6 +27,7 @@ function calibrate(ms: number): number {
   }
 }
 
+/** Runs the batch case: inline jobs against one worker-job Batch, interleaved. */
 export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   const size = os.availableParallelism();

@@ -5,6 +5,7 @@ import type { BenchOptions, PeerName } from '../options.js';
 import type { ClientResult, ClientSpec, CurveKeys } from '../protocol.js';
 import type { CaseResult, CpuCost, Report } from '../report.js';
 
+/** The options, the report and the two peer hosts, as the CLI hands them to a case. */
 export interface CaseContext {
   opts: BenchOptions;
   report: Report;
@@ -20,6 +21,7 @@ export class CaseFailure extends Error {
   override readonly name = 'CaseFailure';
 }
 
+/** A case: runs its trials and returns its rows (or why it was skipped). */
 export type CaseFn = (ctx: CaseContext) => Promise<CaseResult>;
 
 /** A selected peer that cannot run, and why: the case shows it as a skip row. */

@@ -116,6 +116,7 @@ function nativeReference(s: SodiumNative, key: Uint8Array, nonce: Uint8Array): R
   };
 }
 
+/** Runs the crypto case: seal and open per size, ours against each libsodium build that loads. */
 export async function cryptoCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   if (!opts.peers.includes('ours')) return { name: 'crypto', status: 'skipped', reason: 'needs --peer ours', rows: [] };

@@ -12,6 +12,7 @@ import { type CaseContext, CaseFailure, cpuCost, interleave, runTrial, selectPee
 /** Connections kept in flight by the concurrent variant. */
 const CONCURRENCY = 16;
 
+/** Runs the handshake case: sequential and concurrent CURVE connections, ours and zeromq. */
 export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);

@@ -205,6 +205,7 @@ function row(label: string, peer: string, bytes: number): Row {
   return { case: label, peer, runs: [bytes], unit: 'B/conn', higherIsBetter: false, extra: [], ratios: {} };
 }
 
+/** Runs the memory case: one fresh listener and client process pair per listener kind. */
 export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   const { peers, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);

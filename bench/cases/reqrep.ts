@@ -32,6 +32,7 @@ function serverOf(impl: ClientImpl): Impl {
   return impl === 'oxenmq-raw' ? 'oxenmq' : impl;
 }
 
+/** Runs the reqrep case: the --client clients and zeromq's bare echo, at 1 and --inflight. */
 export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
   if (!opts.peers.includes('ours')) return { name: 'reqrep', status: 'skipped', reason: 'needs --peer ours', rows: [] };

@@ -165,10 +165,10 @@ export interface RoundTripCodec {
   request(seq: number): (Buffer | string)[];
   /**
    * The seq the reply `frames` answers, checked against what was sent, or -1 for a wrong reply.
-   * `oldest` is the oldest request still outstanding: on a connection that keeps order, the one
-   * the reply must answer.
+   * `completed` counts the replies before this one: where replies keep the requests' order, it
+   * is the seq this reply must answer.
    */
-  reply(frames: Buffer[], oldest: number): number;
+  reply(frames: Buffer[], completed: number): number;
 }
 
 // Send times by seq, in a ring larger than any --inflight (at most 1000): a reply that overtakes
@@ -238,7 +238,7 @@ function rt(spec: ClientSpec): Promise<ClientResult> {
   return dealerRoundTrips(spec, {
     request: (seq) => [makePayload(seq, spec.size)],
     // One connection keeps order, so the reply must be the oldest outstanding message.
-    reply: (frames, oldest) => (frames.length === 1 && checkPayload(frames[0]!, oldest, spec.size) ? oldest : -1),
+    reply: (frames, completed) => (frames.length === 1 && checkPayload(frames[0]!, completed, spec.size) ? completed : -1),
   });
 }
 
