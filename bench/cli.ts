@@ -121,6 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await Promise.all(hosts.map((h) => h.close()));
   }
+  report.clearProgress();
   if (opts.json) process.stdout.write(`${JSON.stringify(report.document(jsonOptions(opts)), null, 2)}\n`);
   else report.print(report.table());
   return report.ok ? 0 : 1;

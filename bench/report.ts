@@ -128,7 +128,8 @@ export class Report {
     this.progressShown = true;
   }
 
-  private clearProgress(): void {
+  /** Clears the progress line, if one is shown (before the final output, and before any print). */
+  clearProgress(): void {
     if (this.progressShown) process.stderr.write('\x1b[2K\r');
     this.progressShown = false;
   }
