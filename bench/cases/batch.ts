@@ -1,12 +1,12 @@
 /**
  * batch: the worker pool's speed-up on CPU-bound batch jobs. The same jobs run one after another
  * on the main thread (what an in-process job does: every socket waits) and as one Batch of
- * worker jobs (`Batch.addWorkerJob`) on a Scheduler with a thread per core; the ratio is the
- * speed-up, bounded by the core count.
+ * worker jobs (`Batch.addWorkerJob`, submitted with `omq.batch()`) on the worker pool, a thread
+ * per core; the ratio is the speed-up, bounded by the core count.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { Batch, type JobResult, Scheduler } from '../../lib/index.js';
+import { Batch, type JobResult, OxenMQ } from '../../lib/index.js';
 import { spin } from '../jobs.js';
 import { type CaseResult, type Row, cpuLine, fillRatios } from '../report.js';
 import { ratioText, spread } from '../stats.js';
@@ -35,13 +35,15 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
   const iterations = calibrate(opts.smoke ? 2 : 20);
   const jobs = size * 4;
   const expected = spin(iterations);
-  const scheduler = new Scheduler({ workerThreads: size });
-  scheduler.start();
+  // An OxenMQ with no listener: omq.batch() is how a user hands work to the pool (a worker
+  // thread per core by default).
+  const omq = new OxenMQ();
+  await omq.start();
   const runBatch = () =>
     new Promise<JobResult<number>[]>((resolve) => {
       const b = new Batch<number>();
       for (let i = 0; i < jobs; i++) b.addWorkerJob({ module: JOBS_URL, export: 'spin', args: [iterations] });
-      scheduler.batch(b.completion(resolve));
+      omq.batch(b.completion(resolve));
     });
   try {
     // A trial is the whole set of jobs, whatever --duration says; the warm-up starts the workers.
@@ -71,6 +73,6 @@ export async function batchCase(ctx: CaseContext): Promise<CaseResult> {
     );
     return { name: 'batch', status: 'ok', rows: [inlineRow, poolRow] };
   } finally {
-    await scheduler.close();
+    await omq.close();
   }
 }
