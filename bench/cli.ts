@@ -3,8 +3,10 @@
  * oxenmq-bench: the benchmark CLI (`npm run bench -- [case ...] [options]`, see options.ts).
  *
  * Cases run one after another; inside a case the peers' runs are interleaved and every ratio is
- * ours/theirs from back-to-back runs. Servers and clients run in two forked peer processes by
- * default. Exit codes: 0 success, 1 a case failed (loss, corruption, errors), 2 bad usage.
+ * a row's figure ÷ its reference's from back-to-back runs. Servers and clients run in two forked
+ * peer processes by default, each read for its own CPU time. stdout carries only the report (with
+ * --json, only the JSON document); progress and notes go to stderr. Exit codes: 0 success, 1 a
+ * case failed (loss, corruption, errors), 2 bad usage.
  */
 import { batchCase } from './cases/batch.js';
 import { type CaseContext, type CaseFn } from './cases/context.js';
@@ -119,6 +121,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await Promise.all(hosts.map((h) => h.close()));
   }
+  report.clearProgress();
   if (opts.json) process.stdout.write(`${JSON.stringify(report.document(jsonOptions(opts)), null, 2)}\n`);
   else report.print(report.table());
   return report.ok ? 0 : 1;

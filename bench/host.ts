@@ -7,12 +7,15 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ClientResult, ClientSpec, PeerRequest, PeerResponse, ServeInfo, ServeSpec } from './protocol.js';
 import { PeerRuntime } from './runtime.js';
+import { cpuUs } from './stopwatch.js';
 
 /** The operations a case needs from one side. */
 export interface PeerHost {
   serve(spec: ServeSpec): Promise<ServeInfo>;
   stop(id: number): Promise<void>;
   run(spec: ClientSpec, timeoutMs: number): Promise<ClientResult>;
+  /** The host process's CPU time so far (user + system), in µs. */
+  cpuUs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,10 @@ export class ForkedHost implements PeerHost {
     return this.call({ op: 'run', spec }, timeoutMs);
   }
 
+  cpuUs(): Promise<number> {
+    return this.call({ op: 'cpu' }, 30_000);
+  }
+
   /** Disconnects (the peer then closes its servers and exits); kills it if it lingers. */
   async close(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -103,6 +110,10 @@ export class LocalHost implements PeerHost {
       timer = setTimeout(() => reject(new Error(`run timed out after ${timeoutMs} ms`)), timeoutMs);
     });
     return Promise.race([this.runtime.run(spec), t]).finally(() => clearTimeout(timer));
+  }
+
+  cpuUs(): Promise<number> {
+    return Promise.resolve(cpuUs());
   }
 
   close(): Promise<void> {

@@ -12,14 +12,15 @@
  * disconnects, so an interrupted CLI leaves nothing behind. It prints nothing: the parent's
  * stdout may be a JSON document.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
-import { ZmtpDealer } from '../zmtp/index.js';
+import { type MechanismFactory, ZmtpDealer } from '../zmtp/index.js';
+import { curveClient } from '../curve/index.js';
+import { OxenMQ } from '../lib/index.js';
 import { hexToZ85 } from './keys.js';
-import { loadCurve, loadOxenmq, loadZeromq } from './optional.js';
+import { loadZeromq } from './native.js';
 import type { CurveKeys, PeerResponse } from './protocol.js';
-import { hexBytes } from './transports/common.js';
+import { Stopwatch, cpuUs } from './stopwatch.js';
 
 /** The listener implementations the case compares. */
 export type MemoryImpl = 'oxenmq' | 'zeromq';
@@ -44,6 +45,8 @@ export interface OpenResult {
   bad: number;
   /** First connect to last answer, in ms. */
   elapsedMs: number;
+  /** CPU time (user + system) this process spent meanwhile, in µs. */
+  cpuUs: number;
   /** Whether the run gave up at its deadline. */
   timedOut: boolean;
 }
@@ -55,6 +58,7 @@ export type MemoryRequest =
   | { id: number; op: 'open'; endpoint: string; count: number; concurrency: number; expect: string; timeoutMs: number }
   | { id: number; op: 'measure'; settleMs: number }
   | { id: number; op: 'snapshot'; path: string }
+  | { id: number; op: 'cpu' }
   | { id: number; op: 'close' };
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -79,20 +83,16 @@ let closer: (() => Promise<void>) | null = null;
 async function listen(impl: MemoryImpl, keys: CurveKeys): Promise<{ endpoint: string; before: MemoryReading }> {
   let endpoint: string;
   if (impl === 'oxenmq') {
-    const m = await loadOxenmq();
-    if (!m.ok) throw new Error(m.reason);
     // Heartbeats off: an idle connection with a PING timer is not idle, and the target is about
     // what a connection costs at rest.
-    const omq = new m.mod.OxenMQ({ pubkey: keys.serverPublic, privkey: keys.serverSecret, connHeartbeat: 0 });
-    const bound = omq.listenCurve('tcp://127.0.0.1:0') as Promise<string>;
-    await omq.start?.();
+    const omq = new OxenMQ({ pubkey: keys.serverPublic, privkey: keys.serverSecret, connHeartbeat: 0 });
+    const bound = omq.listenCurve('tcp://127.0.0.1:0');
+    await omq.start();
     endpoint = await bound;
-    closer = async () => {
-      await omq.close?.();
-    };
+    closer = () => omq.close();
   } else {
     const z = await loadZeromq();
-    if (!z.ok) throw new Error(z.reason);
+    if (!z.ok) throw new Error(`${z.reason}: ${z.detail}`);
     const router = new z.mod.Router({ linger: 0, curveServer: true, curveSecretKey: hexToZ85(keys.serverSecret) });
     await router.bind('tcp://127.0.0.1:*');
     endpoint = router.lastEndpoint!;
@@ -109,20 +109,14 @@ async function listen(impl: MemoryImpl, keys: CurveKeys): Promise<{ endpoint: st
   return { endpoint, before: await measure(100) };
 }
 
-let mechanism: Awaited<ReturnType<typeof clientMechanism>> | null = null;
+let mechanism: MechanismFactory | null = null;
 const dealers: ZmtpDealer[] = [];
 
-async function clientMechanism(keys: CurveKeys) {
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
+/** Imports the client's keys, then takes the client's baseline reading. */
+async function prepare(keys: CurveKeys): Promise<MemoryReading> {
   // One factory for every dealer: the long-term keys are imported once, as a real client's
   // socket would; each connection then pays only for its own handshake state.
-  return c.mod.curveClient({ serverKey: hexBytes(keys.serverPublic), publicKey: hexBytes(keys.clientPublic), secretKey: hexBytes(keys.clientSecret) });
-}
-
-/** Loads the client code and its keys, then takes the client's baseline reading. */
-async function prepare(keys: CurveKeys): Promise<MemoryReading> {
-  mechanism = await clientMechanism(keys);
+  mechanism = curveClient({ serverKey: keys.serverPublic, publicKey: keys.clientPublic, secretKey: keys.clientSecret });
   closer = async () => {
     // A socket destroyed at once is enough: nothing is queued on an idle connection.
     await Promise.all(dealers.map((d) => d.close(0)));
@@ -140,14 +134,15 @@ function open(endpoint: string, count: number, concurrency: number, expect: stri
   let up = 0;
   let failed = 0;
   let bad = 0;
-  const t0 = performance.now();
+  const sw = new Stopwatch();
   return new Promise<OpenResult>((resolve) => {
     let finished = false;
     const finish = (timedOut: boolean) => {
       if (finished) return;
       finished = true;
       clearTimeout(deadline);
-      resolve({ up, failed, bad, elapsedMs: performance.now() - t0, timedOut });
+      const { elapsedNs, cpuUs } = sw.read();
+      resolve({ up, failed, bad, elapsedMs: elapsedNs / 1e6, cpuUs, timedOut });
     };
     const deadline = setTimeout(() => finish(true), timeoutMs);
     const pump = () => {
@@ -203,6 +198,8 @@ function handle(req: MemoryRequest): Promise<unknown> {
       return measure(req.settleMs);
     case 'snapshot':
       return snapshot(req.path);
+    case 'cpu':
+      return Promise.resolve(cpuUs());
     case 'close': {
       const c = closer;
       closer = null;

@@ -2,6 +2,7 @@
  * Command-line options of oxenmq-bench. Parsing is a pure function that throws UsageError, so
  * the CLI can map every bad invocation to exit code 2 and the tests can call it directly.
  */
+import { type ParseArgsConfig, parseArgs as parseArgsUtil } from 'node:util';
 
 /** The default suite, in the order it runs. */
 export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch'] as const;
@@ -10,15 +11,22 @@ export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batc
  * Cases that run only when named: `memory` opens 10,000 connections in fresh processes, which
  * takes longer than the rest of the suite together, so it is opt-in.
  */
-export const EXTRA_CASES = ['memory'] as const;
+const EXTRA_CASES = ['memory'] as const;
 
 /** Every case a user may name. */
-export const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
+const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
+/** A case's name. */
 export type CaseName = (typeof ALL_CASES)[number];
 
 /** Peers a case may compare. */
 export const PEERS = ['ours', 'zeromq', 'net'] as const;
+/** A peer's name. */
 export type PeerName = (typeof PEERS)[number];
+
+/** The reqrep clients: a bare DEALER, and the public promise API. */
+const CLIENTS = ['raw', 'promise'] as const;
+/** A reqrep client's name. */
+export type ClientName = (typeof CLIENTS)[number];
 
 /** A bad invocation (exit code 2). */
 export class UsageError extends Error {
@@ -35,6 +43,8 @@ export interface BenchOptions {
   curve: boolean;
   runs: number;
   peers: PeerName[];
+  /** reqrep: which clients drive the OxenMQ server. */
+  clients: ClientName[];
   json: boolean;
   connect: string | null;
   bind: string | null;
@@ -46,15 +56,18 @@ export interface BenchOptions {
   given: Set<string>;
 }
 
+/** The --help text. */
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
 cases (default: all that are available except memory):
-  thr        one-way DEALER→ROUTER throughput (msg/s, MB/s)
-  lat        round trips with 1 in flight (p50, p99)
+  thr        one-way DEALER→ROUTER throughput (msg/s, B/s)
+  lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
-  reqrep     OxenMQ request → REPLY at 1 and --inflight in flight
+  reqrep     OxenMQ request → REPLY at 1 and --inflight in flight, from a raw client and
+             through the public promise API (see --client)
   handshake  CURVE connections per second, sequential and concurrent
-  crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size)
+  crypto     box seal/open at 64 B, 4 KiB, 64 KiB (or --size), against libsodium native
+             (sodium-native) and as WebAssembly (libsodium-wrappers)
   batch      worker-pool speed-up for CPU-bound jobs
   memory     heap/external/RSS per idle CURVE connection on an OxenMQ listener (and on a
              zeromq Router) with --count connections (default 10000); not in the default
@@ -67,9 +80,14 @@ options:
   --inflight N      outstanding round trips for rt and reqrep (default 64, at most 1000);
                     concurrent handshakes for memory (default 200)
   --runs N          measured runs after one warm-up; the median is reported (default 3)
-  --curve           run thr/lat/rt over CURVE (ours and zeromq)
-  --peer P[,P]      ours | zeromq | net | all (default all)
-  --json            print one JSON document instead of text
+  --curve           run thr/lat/rt/reqrep over CURVE (ours and zeromq)
+  --peer P[,P]      ours | zeromq | net | all (default all); zeromq also selects the
+                    native references of crypto (libsodium)
+  --client C        reqrep's clients: raw (a DEALER writing OxenMQ's request frames itself),
+                    promise (await omq.request(conn, 'bench.echo', [payload]) per request, as
+                    users write it) or all (default: both, interleaved, with the ratio)
+  --json            print one JSON document instead of text, and nothing else on stdout
+                    (through npm: npm run -s bench -- … --json; -s keeps npm's banner off)
   --bind EP         serve one case's server side on EP until interrupted
   --connect EP      run one case's client side against EP
   --one-process     run client and server in this process (default: separate processes;
@@ -79,10 +97,57 @@ options:
   --smoke           tiny runs for CI (checks that everything runs, not how fast)
   -h, --help        this text
 
+every row also shows the CPU time (user + system) per message, round trip, request or
+connection, in the client's and in the server's process; progress and notes go to stderr.
+
 exit status: 0 success, 1 a case failed (lost or corrupted messages, errors), 2 bad usage`;
 
-const VALUE_OPTS = new Set(['size', 'duration', 'count', 'inflight', 'runs', 'peer', 'bind', 'connect', 'heap-snapshot']);
-const FLAG_OPTS = new Set(['curve', 'json', 'smoke', 'one-process', 'help']);
+function peerList(v: string): PeerName[] {
+  const list = v.split(',');
+  if (list.includes('all')) {
+    if (list.length > 1) throw new UsageError('--peer all cannot be combined with other peers');
+    return [...PEERS];
+  }
+  for (const p of list) {
+    if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`unknown peer ${JSON.stringify(p)} (ours, zeromq, net, all)`);
+  }
+  return PEERS.filter((p) => list.includes(p));
+}
+
+function clientOpt(v: string): ClientName {
+  if (!(CLIENTS as readonly string[]).includes(v)) throw new UsageError(`unknown client ${JSON.stringify(v)} (raw, promise, all)`);
+  return v as ClientName;
+}
+
+function durationOpt(v: string): number {
+  const s = Number(v);
+  if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
+  return s * 1000;
+}
+
+function endpointOpt(name: string, v: string): string {
+  if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
+  return v;
+}
+
+/** The options, as node:util parseArgs takes them; every value option is parsed further below. */
+const OPTIONS = {
+  size: { type: 'string' },
+  duration: { type: 'string' },
+  count: { type: 'string' },
+  inflight: { type: 'string' },
+  runs: { type: 'string' },
+  peer: { type: 'string' },
+  client: { type: 'string' },
+  bind: { type: 'string' },
+  connect: { type: 'string' },
+  'heap-snapshot': { type: 'string' },
+  curve: { type: 'boolean' },
+  json: { type: 'boolean' },
+  smoke: { type: 'boolean' },
+  'one-process': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 function intOpt(name: string, v: string, min: number, max: number): number {
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name} needs an integer, got ${JSON.stringify(v)}`);
@@ -91,100 +156,54 @@ function intOpt(name: string, v: string, min: number, max: number): number {
   return n;
 }
 
+/** node:util's parse, its errors turned into one-line UsageErrors. */
+function parseRaw(argv: readonly string[]) {
+  try {
+    return parseArgsUtil({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS_')) throw err;
+    const message = (err as Error).message;
+    // Node's unknown-option text goes on about positionals after `--`, which the bench has none of.
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${/'([^']*)'/.exec(message)?.[1] ?? ''}`);
+    throw new UsageError(message.split('\n')[0]!);
+  }
+}
+
 /** Parses argv (without node and script). @throws UsageError */
 export function parseArgs(argv: readonly string[]): BenchOptions {
+  const { values: v, positionals } = parseRaw(argv);
+  const given = new Set<string>();
+  for (const [name, value] of Object.entries(v)) {
+    if (value === '') throw new UsageError(`--${name} needs a value`);
+    if (value !== undefined) given.add(name);
+  }
   const o: BenchOptions = {
     cases: [],
-    size: 64,
-    durationMs: 1000,
-    count: null,
-    inflight: 64,
-    curve: false,
-    runs: 3,
-    peers: [...PEERS],
-    json: false,
-    connect: null,
-    bind: null,
-    smoke: false,
-    oneProcess: false,
-    help: false,
-    heapSnapshot: null,
-    given: new Set(),
+    size: v.size === undefined ? 64 : intOpt('size', v.size, 1, 256 * 1024 * 1024),
+    durationMs: v.duration === undefined ? 1000 : durationOpt(v.duration),
+    count: v.count === undefined ? null : intOpt('count', v.count, 1, 1e9),
+    // Bounded by the send high-water mark (1000): more outstanding than the queue holds would
+    // turn the measurement into a test of the retry path.
+    inflight: v.inflight === undefined ? 64 : intOpt('inflight', v.inflight, 1, 1000),
+    curve: v.curve === true,
+    runs: v.runs === undefined ? 3 : intOpt('runs', v.runs, 1, 100),
+    peers: v.peer === undefined ? [...PEERS] : peerList(v.peer),
+    clients: v.client === undefined || v.client === 'all' ? [...CLIENTS] : [clientOpt(v.client)],
+    json: v.json === true,
+    connect: v.connect === undefined ? null : endpointOpt('connect', v.connect),
+    bind: v.bind === undefined ? null : endpointOpt('bind', v.bind),
+    smoke: v.smoke === true,
+    oneProcess: v['one-process'] === true,
+    help: v.help === true,
+    heapSnapshot: v['heap-snapshot'] ?? null,
+    given,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '-h') {
-      o.help = true;
-      continue;
+  for (const arg of positionals) {
+    if (!(ALL_CASES as readonly string[]).includes(arg)) {
+      throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${ALL_CASES.join(', ')})`);
     }
-    if (!arg.startsWith('--')) {
-      if (!(ALL_CASES as readonly string[]).includes(arg)) {
-        throw new UsageError(`unknown case ${JSON.stringify(arg)} (cases: ${ALL_CASES.join(', ')})`);
-      }
-      if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-    if (FLAG_OPTS.has(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      o.given.add(name);
-      if (name === 'curve') o.curve = true;
-      else if (name === 'json') o.json = true;
-      else if (name === 'smoke') o.smoke = true;
-      else if (name === 'one-process') o.oneProcess = true;
-      else o.help = true;
-      continue;
-    }
-    if (!VALUE_OPTS.has(name)) throw new UsageError(`unknown option ${arg.slice(0, eq < 0 ? undefined : eq)}`);
-    let v: string | undefined;
-    if (eq >= 0) v = arg.slice(eq + 1);
-    else v = argv[++i];
-    if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-    o.given.add(name);
-    switch (name) {
-      case 'size':
-        o.size = intOpt(name, v, 1, 256 * 1024 * 1024);
-        break;
-      case 'duration': {
-        const s = Number(v);
-        if (!/^\d*\.?\d+$/.test(v) || !(s > 0) || s > 3600) throw new UsageError('--duration needs seconds > 0 (at most 3600)');
-        o.durationMs = s * 1000;
-        break;
-      }
-      case 'count':
-        o.count = intOpt(name, v, 1, 1e9);
-        break;
-      case 'inflight':
-        // Bounded by the send high-water mark (1000): more outstanding than the queue holds
-        // would turn the measurement into a test of the retry path.
-        o.inflight = intOpt(name, v, 1, 1000);
-        break;
-      case 'runs':
-        o.runs = intOpt(name, v, 1, 100);
-        break;
-      case 'peer': {
-        const list = v.split(',');
-        if (list.includes('all')) {
-          if (list.length > 1) throw new UsageError('--peer all cannot be combined with other peers');
-          o.peers = [...PEERS];
-        } else {
-          for (const p of list) {
-            if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`unknown peer ${JSON.stringify(p)} (ours, zeromq, net, all)`);
-          }
-          o.peers = PEERS.filter((p) => list.includes(p));
-        }
-        break;
-      }
-      case 'heap-snapshot':
-        o.heapSnapshot = v;
-        break;
-      case 'bind':
-      case 'connect':
-        if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
-        o[name] = v;
-        break;
-    }
+    if (!o.cases.includes(arg as CaseName)) o.cases.push(arg as CaseName);
   }
   if (o.given.has('duration') && o.count !== null) throw new UsageError('--duration and --count are exclusive');
   if (o.connect !== null || o.bind !== null) {
@@ -198,6 +217,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
   }
   if (o.heapSnapshot !== null && !o.cases.includes('memory')) throw new UsageError('--heap-snapshot applies to the memory case only');
+  if (given.has('client') && o.cases.length > 0 && !o.cases.includes('reqrep')) throw new UsageError('--client applies to the reqrep case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.
     if (!o.given.has('duration') && o.count === null) o.durationMs = 50;

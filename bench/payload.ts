@@ -16,7 +16,7 @@ export function makePayload(seq: number, size: number): Buffer {
 }
 
 /** Writes the tag of `seq` into `b` (whole body when short, both ends otherwise). */
-export function tag(b: Buffer, seq: number): void {
+function tag(b: Buffer, seq: number): void {
   const n = b.length;
   if (n >= 8) {
     b.writeUInt32LE(seq >>> 0, 0);

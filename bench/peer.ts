@@ -5,6 +5,7 @@
  */
 import type { PeerRequest, PeerResponse } from './protocol.js';
 import { PeerRuntime } from './runtime.js';
+import { cpuUs } from './stopwatch.js';
 
 const runtime = new PeerRuntime();
 
@@ -14,8 +15,21 @@ function reply(msg: PeerResponse): void {
 
 process.on('message', (raw) => {
   const req = raw as PeerRequest;
-  const work: Promise<unknown> =
-    req.op === 'serve' ? runtime.serve(req.spec) : req.op === 'stop' ? runtime.stop(req.server) : runtime.run(req.spec);
+  let work: Promise<unknown>;
+  switch (req.op) {
+    case 'serve':
+      work = runtime.serve(req.spec);
+      break;
+    case 'stop':
+      work = runtime.stop(req.server);
+      break;
+    case 'run':
+      work = runtime.run(req.spec);
+      break;
+    case 'cpu':
+      work = Promise.resolve(cpuUs());
+      break;
+  }
   work.then(
     (value) => reply({ id: req.id, ok: true, value: value ?? null }),
     (err: unknown) => reply({ id: req.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),

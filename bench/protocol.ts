@@ -10,8 +10,14 @@
 /** Implementations a socket case can run. `net` is the raw net.Socket ceiling (no framing). */
 export type SocketImpl = 'ours' | 'zeromq' | 'net';
 
-/** Every implementation a peer process can serve or drive. */
+/** Every implementation a peer process can serve. */
 export type Impl = SocketImpl | 'oxenmq';
+
+/**
+ * Every client a peer process can drive: `oxenmq` is the public promise API (`await
+ * omq.request(…)` per request), `oxenmq-raw` a bare DEALER speaking OxenMQ's request frames.
+ */
+export type ClientImpl = Impl | 'oxenmq-raw';
 
 /** Deterministic bench keys (hex) so both sides of a split run agree without exchanging them. */
 export interface CurveKeys {
@@ -43,7 +49,7 @@ export interface ServeInfo {
 
 /** One client trial. */
 export interface ClientSpec {
-  impl: Impl;
+  impl: ClientImpl;
   /** `thr`: one-way stream; `rt`: round trips with `inflight` outstanding; `handshake`: connections. */
   mode: 'thr' | 'rt' | 'handshake';
   endpoint: string;
@@ -74,6 +80,8 @@ export interface ClientResult {
   completed: number;
   /** Client-side wall time of the measured part, in ns. */
   elapsedNs: number;
+  /** CPU time (user + system) the client's process spent over the measured part, in µs. */
+  cpuUs: number;
   /** Replies that were corrupted, out of order or unexpected. */
   bad: number;
   /** thr only: the sink's own report. */
@@ -86,7 +94,8 @@ export interface ClientResult {
 export type PeerRequest =
   | { id: number; op: 'serve'; spec: ServeSpec }
   | { id: number; op: 'stop'; server: number }
-  | { id: number; op: 'run'; spec: ClientSpec };
+  | { id: number; op: 'run'; spec: ClientSpec }
+  | { id: number; op: 'cpu' };
 
 /** Peer → parent answers. */
 export type PeerResponse = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

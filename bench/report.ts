@@ -1,29 +1,86 @@
 /**
- * Everything the CLI prints: libzmq perf-tool style blocks as cases finish (`message size: 64
- * [B]`, `mean throughput: N [msg/s]`, …), a progress line on a terminal, and the final Markdown
- * table with the command and date; or, with --json, one JSON document and nothing else.
+ * Everything the CLI prints. On stdout only the report: libzmq perf-tool style blocks as cases
+ * finish (`message size: 64 [B]`, `mean throughput: N [msg/s]`, …) and the final Markdown table
+ * with the command and date; or, with --json, one JSON document and nothing else, so the output
+ * of `node dist/bench/cli.js … --json` (or `npm run -s bench -- … --json`) parses as it is. On
+ * stderr: the progress line (when stderr is a terminal) and notes (a reference that did not load,
+ * a case that failed).
  */
 import os from 'node:os';
-import { type Spread, ratioText, si, sig, spread } from './stats.js';
+import { type Spread, fmt, ratioText, spread } from './stats.js';
 
 /** One line of the final table: one case variant measured on one peer. */
 export interface Row {
   /** Case label as shown, e.g. `thr 64 B`, `crypto seal 4 KiB`. */
   case: string;
   peer: string;
-  /** The primary figure per run (same order as the other peers' runs). */
+  /** The primary figure per run (same order as the other peers' runs); empty when skipped. */
   runs: number[];
+  /** `msg/s`, `B/s` (bytes), `us` (microseconds), `B/conn`, …: see stats.fmt. */
   unit: string;
   /** Whether a larger primary figure is better (throughput) or worse (latency). */
   higherIsBetter: boolean;
-  /** Label of the primary figure, e.g. `p50` (shown before the number). */
+  /** Label of the primary figure, e.g. `RTT p50` (shown before the number). */
   label?: string;
-  /** Secondary figures per run, e.g. MB/s, p99. */
+  /** Secondary figures per run, e.g. B/s, RTT p99. */
   extra: Extra[];
-  /** ours/theirs of the primary figure, per run pair, summarised. */
-  ratios: { zeromq?: Spread; net?: Spread };
+  /**
+   * This row's primary figure ÷ that of the row named by the key (its `peer`), paired run by run
+   * and summarised: e.g. `{ zeromq: …, net: … }` on an `ours` row.
+   */
+  ratios: Record<string, Spread>;
   /** Free text appended to the figure cell (e.g. the batch speed-up). */
   note?: string;
+  /** Why this peer did not run (e.g. `zeromq not installed`); the row then has no runs. */
+  skipped?: string;
+  /** What one item cost in CPU time, where the case can tell. */
+  cpu?: CpuCost;
+}
+
+/**
+ * CPU time (user + system, `process.cpuUsage()`) per item of a row — per message, round trip,
+ * request, connection, box or job — in µs, per run. Steadier than a rate on a shared machine,
+ * and what a user pays.
+ */
+export interface CpuCost {
+  /** The item: `msg`, `rt`, `req`, `conn`, `box`, `job`. */
+  per: string;
+  /** Per run: the client's process, or the only process (see `scope`). */
+  client: number[];
+  /** Per run: the server's process; null unless `scope` is `split`. */
+  server: number[] | null;
+  /**
+   * `split`: client and server each in a process of its own; `client`: the server is elsewhere
+   * (--connect); `both`: one process ran both sides (--one-process); `self`: no peer (crypto, batch).
+   */
+  scope: 'split' | 'client' | 'both' | 'self';
+}
+
+/** What CpuCost.client measured, by scope. */
+const CLIENT_SIDE: Record<CpuCost['scope'], string> = { split: 'client', client: 'client', both: 'both sides', self: 'this process' };
+
+/** The perf-tool block's CPU line: `cpu per msg: client 1.234 [us], server 0.987 [us]`. */
+export function cpuLine(cpu: CpuCost): string {
+  const side = (name: string, xs: number[]) => `${name} ${spread(xs).median.toFixed(3)} [us]`;
+  const sides = [side(CLIENT_SIDE[cpu.scope], cpu.client)];
+  if (cpu.server !== null) sides.push(side('server', cpu.server));
+  return `cpu per ${cpu.per}: ${sides.join(', ')}\n`;
+}
+
+/** The CPU cell: `1.23 µs / 0.98 µs per msg` (client / server), or one figure where there is one. */
+function cpuText(cpu: CpuCost | undefined): string {
+  if (cpu === undefined || cpu.client.length === 0) return '—';
+  const client = fmt(spread(cpu.client).median, 'us');
+  switch (cpu.scope) {
+    case 'split':
+      return `${client} / ${fmt(spread(cpu.server!).median, 'us')} per ${cpu.per}`;
+    case 'client':
+      return `client ${client} per ${cpu.per}`;
+    case 'both':
+      return `${client} per ${cpu.per} (both sides, one process)`;
+    case 'self':
+      return `${client} per ${cpu.per}`;
+  }
 }
 
 /** A secondary figure of a row. */
@@ -43,24 +100,25 @@ export interface CaseResult {
   rows: Row[];
 }
 
-/** Formats a figure with its unit, e.g. "1.23 M msg/s", "p99 41.2 us". */
-export function fmt(x: number, unit: string, label?: string): string {
-  const n = unit === 'us' || unit === 'ms' ? `${sig(x)} ${unit}` : `${si(x)} ${unit}`;
-  return label ? `${label} ${n}` : n;
+/** The row of a peer that did not run, so the table says so where its figures would be. */
+export function skippedRow(label: string, peer: string, reason: string): Row {
+  return { case: label, peer, runs: [], unit: '', higherIsBetter: true, extra: [], ratios: {}, skipped: reason };
 }
 
+/** Collects the cases' results and prints them (see the module comment for where). */
 export class Report {
   readonly cases: CaseResult[] = [];
   private readonly tty: boolean;
   private progressShown = false;
+  private readonly noted = new Set<string>();
 
   constructor(
     readonly json: boolean,
     readonly command: string,
     readonly date = new Date(),
   ) {
-    // A progress line only when a person is watching: both streams on a terminal.
-    this.tty = process.stdout.isTTY === true && process.stderr.isTTY === true;
+    // A progress line only when a person is watching stderr, whether or not stdout is piped.
+    this.tty = process.stderr.isTTY === true;
   }
 
   /** Shows `text` as the one-line progress indicator (terminal only). */
@@ -70,22 +128,31 @@ export class Report {
     this.progressShown = true;
   }
 
-  private clearProgress(): void {
+  /** Clears the progress line, if one is shown (before the final output, and before any print). */
+  clearProgress(): void {
     if (this.progressShown) process.stderr.write('\x1b[2K\r');
     this.progressShown = false;
   }
 
-  /** Prints text output (not in --json mode). */
+  /** Prints part of the text report on stdout (nothing in --json mode: the document has it all). */
   print(text: string): void {
     if (this.json) return;
     this.clearProgress();
     process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Prints a note for the person running the bench on stderr, in either mode; once per text. */
+  note(text: string): void {
+    if (this.noted.has(text)) return;
+    this.noted.add(text);
+    this.clearProgress();
+    process.stderr.write(`oxenmq-bench: ${text}\n`);
+  }
+
   /** Records a finished case. */
   add(result: CaseResult): void {
     this.cases.push(result);
-    if (result.status !== 'ok') this.print(`${result.name}: ${result.status.toUpperCase()}: ${result.reason ?? ''}\n`);
+    if (result.status !== 'ok') this.note(`${result.name}: ${result.status}: ${result.reason ?? ''}`);
   }
 
   get ok(): boolean {
@@ -114,29 +181,40 @@ export class Report {
       '',
       `${this.date.toISOString()} · Node ${env.node} · ${env.platform} · ${env.cpu} × ${env.cores}`,
       '',
-      '| case | peer | figure | ratio vs zeromq | ratio vs net | spread |',
+      '| case | peer | figure | CPU client / server | ratio (this ÷ reference) | spread |',
       '|---|---|---|---|---|---|',
     ];
+    const cell = (text: string) => text.replace(/\|/g, '\\|');
     for (const c of this.cases) {
       if (c.status !== 'ok') {
-        lines.push(`| ${c.name} | — | ${c.status}: ${(c.reason ?? '').replace(/\|/g, '\\|')} | — | — | — |`);
+        lines.push(`| ${c.name} | — | ${c.status}: ${cell(c.reason ?? '')} | — | — | — |`);
         continue;
       }
       for (const r of c.rows) {
+        if (r.skipped !== undefined) {
+          lines.push(`| ${r.case} | ${r.peer} | skipped: ${cell(r.skipped)} | — | — | — |`);
+          continue;
+        }
         const s = spread(r.runs);
         const extras = r.extra.map((e) => ` · ${fmt(spread(e.runs).median, e.unit, e.label)}`).join('');
         const figure = `${fmt(s.median, r.unit, r.label)}${extras}${r.note ? ` · ${r.note}` : ''}`;
+        const ratios = Object.entries(r.ratios).map(([ref, x]) => `vs ${ref} ${ratioText(x)}`);
         const range = r.runs.length > 1 ? `${fmt(s.min, r.unit)} – ${fmt(s.max, r.unit)}` : '—';
-        lines.push(`| ${r.case} | ${r.peer} | ${figure} | ${ratioText(r.ratios.zeromq)} | ${ratioText(r.ratios.net)} | ${range} |`);
+        lines.push(`| ${r.case} | ${r.peer} | ${figure} | ${cpuText(r.cpu)} | ${ratios.length > 0 ? ratios.join(' · ') : '—'} | ${range} |`);
       }
     }
     lines.push(
       '',
-      'Ratios are ours/theirs of the figure, paired run by run (same run, interleaved peers): median (min–max).',
-      'Throughput: higher is better; latency (us): lower is better. zeromq = zeromq.js 6 over native libzmq',
-      '(which adds its own I/O thread); net = raw net.Socket with no framing, the ceiling for any layer on',
-      'Node sockets. For crypto the zeromq column compares with libsodium (what libzmq CURVE uses), as its',
-      'wasm build from libsodium-wrappers. Spread = min – max of the figure over the measured runs.',
+      'Ratios are this row ÷ the named reference, of the first figure, paired run by run (same run,',
+      'peers interleaved): median (min–max). Rates: higher is better; times: lower is better.',
+      'RTT = round trip (request out, reply back, timed by the client); the perf-tool blocks\' "average',
+      'latency" is one-way, half the mean RTT, as libzmq\'s local_lat/remote_lat print it.',
+      'CPU = user + system time per item (msg, rt, req, conn, box, job) from process.cpuUsage(): the',
+      "client's process / the server's process, each over the whole trial, all threads (libzmq's I/O",
+      "thread included). zeromq = zeromq.js 6 over native libzmq; net = raw net.Socket with no framing,",
+      'the ceiling for any layer on Node sockets; sodium-native / libsodium-wrappers = libsodium (what',
+      "libzmq's CURVE uses) as a native addon / as WebAssembly. Spread = min – max of the first figure",
+      'over the measured runs.',
     );
     return lines.join('\n');
   }
@@ -152,30 +230,37 @@ export class Report {
       ok: this.ok,
       cases: this.cases.map((c) => ({
         ...c,
-        rows: c.rows.map((r) => ({
-          ...r,
-          median: spread(r.runs).median,
-          spread: spread(r.runs),
-          extra: r.extra.map((e) => ({ ...e, median: spread(e.runs).median })),
-        })),
+        rows: c.rows.map((r) =>
+          r.skipped !== undefined
+            ? r
+            : {
+                ...r,
+                median: spread(r.runs).median,
+                spread: spread(r.runs),
+                extra: r.extra.map((e) => ({ ...e, median: spread(e.runs).median })),
+                ...(r.cpu && {
+                  cpu: { ...r.cpu, clientMedian: spread(r.cpu.client).median, serverMedian: r.cpu.server && spread(r.cpu.server).median },
+                }),
+              },
+        ),
       })),
     };
   }
 }
 
 /**
- * Pairs each peer's runs with ours run by run and fills in `ratios` of the `ours` row(s).
- * `oursPeer` names the row treated as ours (e.g. `ours`, `oxenmq`).
+ * Fills in `ratios` of the row whose peer is `from`: its runs ÷ each reference row's runs, paired
+ * run by run. References that are missing or skipped are left out.
  */
-export function fillRatios(rows: Row[], oursPeer: string, refs: { zeromq?: string; net?: string }): void {
-  const ours = rows.find((r) => r.peer === oursPeer);
-  if (ours === undefined) return;
-  for (const key of ['zeromq', 'net'] as const) {
-    const theirs = rows.find((r) => r.peer === refs[key]);
+export function fillRatios(rows: Row[], from: string, refs: readonly string[]): void {
+  const row = rows.find((r) => r.peer === from && r.skipped === undefined);
+  if (row === undefined) return;
+  for (const ref of refs) {
+    const theirs = rows.find((r) => r.peer === ref && r.skipped === undefined);
     if (theirs === undefined) continue;
-    const n = Math.min(ours.runs.length, theirs.runs.length);
+    const n = Math.min(row.runs.length, theirs.runs.length);
     const pairs: number[] = [];
-    for (let i = 0; i < n; i++) pairs.push(ours.runs[i]! / theirs.runs[i]!);
-    if (pairs.length > 0) ours.ratios[key] = spread(pairs);
+    for (let i = 0; i < n; i++) pairs.push(row.runs[i]! / theirs.runs[i]!);
+    if (pairs.length > 0) row.ratios[ref] = spread(pairs);
   }
 }

@@ -3,7 +3,7 @@
  * whether it runs in a forked process (bench/peer.ts) or in the CLI itself (--one-process).
  * Transports are imported lazily so a process that never drives zeromq never loads the addon.
  */
-import type { ClientResult, ClientSpec, Impl, ServeInfo, ServeSpec } from './protocol.js';
+import type { ClientImpl, ClientResult, ClientSpec, ServeInfo, ServeSpec } from './protocol.js';
 import type { RunningServer } from './transports/common.js';
 
 interface Transport {
@@ -11,7 +11,7 @@ interface Transport {
   run(spec: ClientSpec): Promise<ClientResult>;
 }
 
-function transport(impl: Impl): Promise<Transport> {
+function transport(impl: ClientImpl): Promise<Transport> {
   switch (impl) {
     case 'ours':
       return import('./transports/ours.js');
@@ -20,6 +20,7 @@ function transport(impl: Impl): Promise<Transport> {
     case 'net':
       return import('./transports/net.js');
     case 'oxenmq':
+    case 'oxenmq-raw':
       return import('./transports/oxenmq.js');
   }
 }

@@ -26,12 +26,53 @@ export function spread(xs: readonly number[]): Spread {
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
 
+const DECIMAL: readonly [number, string][] = [
+  [1e9, 'G'],
+  [1e6, 'M'],
+  [1e3, 'k'],
+];
+const BINARY: readonly [number, string][] = [
+  [2 ** 30, 'Gi'],
+  [2 ** 20, 'Mi'],
+  [2 ** 10, 'Ki'],
+];
+
+const TIME: readonly [number, string][] = [
+  [1e6, 's'],
+  [1e3, 'ms'],
+];
+
+/** `x` scaled to the largest step it reaches: [three significant digits, prefix or `none`]. */
+function scaled(x: number, prefixes: readonly [number, string][], none = ''): [string, string] {
+  // Rounded first, so 999.7 becomes "1.00 k", not "1000" or "1.000 k".
+  const r = Number(x.toPrecision(3));
+  for (const [d, p] of prefixes) if (Math.abs(r) >= d) return [sig(r / d), p];
+  return [sig(r), none];
+}
+
 /** 1234567 → "1.23 M"; keeps three significant digits. */
 export function si(x: number): string {
   if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  const [d, u] = a >= 1e9 ? [1e9, ' G'] : a >= 1e6 ? [1e6, ' M'] : a >= 1e3 ? [1e3, ' k'] : [1, ' '];
-  return `${sig(x / d)}${u}`.trimEnd();
+  const [n, p] = scaled(x, DECIMAL);
+  return p ? `${n} ${p}` : n;
+}
+
+/**
+ * A figure with its unit, the prefix joined to the unit where the unit is a byte or time unit:
+ * `1.23 GB/s` (B/s, decimal), `12.0 KiB/conn` (B/conn, binary, as memory targets are stated),
+ * `2.17 ms` (us scaled up), and `1.23 M msg/s` for counted things.
+ */
+export function fmt(x: number, unit: string, label?: string): string {
+  let n: string;
+  if (!Number.isFinite(x)) n = `${String(x)} ${unit}`;
+  else if (unit === 'us') {
+    const [digits, p] = scaled(x, TIME, 'µs');
+    n = `${digits} ${p}`;
+  } else if (unit.startsWith('B/')) {
+    const [digits, p] = scaled(x, unit === 'B/s' ? DECIMAL : BINARY);
+    n = `${digits} ${p}${unit}`;
+  } else n = `${si(x)} ${unit}`;
+  return label ? `${label} ${n}` : n;
 }
 
 /** Three significant digits, no exponent. */
@@ -42,7 +83,6 @@ export function sig(x: number): string {
 }
 
 /** A ratio spread as "0.45× (0.41–0.47)". */
-export function ratioText(r: Spread | undefined): string {
-  if (r === undefined) return '—';
+export function ratioText(r: Spread): string {
   return `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
 }

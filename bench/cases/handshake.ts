@@ -4,35 +4,21 @@
  * time: the latency of a connection) and concurrent (16 at once: what a busy listener sustains).
  * ours and zeromq run interleaved against their own kind of server.
  */
-import { loadCurve, loadZeromq } from '../optional.js';
 import type { ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, trialTimeout, warmup } from './context.js';
+import { type CaseContext, CaseFailure, cpuCost, interleave, runTrial, selectPeers } from './context.js';
 
 /** Connections kept in flight by the concurrent variant. */
 const CONCURRENCY = 16;
 
+/** Runs the handshake case: sequential and concurrent CURVE connections, ours and zeromq. */
 export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const curve = await loadCurve();
-  const impls: SocketImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  if (opts.peers.includes('ours')) {
-    if (curve.ok) {
-      impls.push('ours');
-      sources.push(`CURVE from ${curve.from}`);
-    } else notes.push(`ours: ${curve.reason}`);
+  const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);
+  if (impls.length === 0) {
+    return { name: 'handshake', status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'needs --peer ours or zeromq', rows: [] };
   }
-  if (opts.peers.includes('zeromq')) {
-    const z = await loadZeromq();
-    if (z.ok) {
-      impls.push('zeromq');
-      sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason}`);
-  }
-  if (impls.length === 0) return { name: 'handshake', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
   // A connection costs far more than a message: half the run length keeps the suite near a minute.
   const durationMs = opts.given.has('duration') ? opts.durationMs : opts.durationMs / 2;
   const servers = new Map<SocketImpl, ServeInfo>();
@@ -51,40 +37,28 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
       [`×${CONCURRENCY}`, CONCURRENCY],
     ] as const) {
       const label = `handshake ${variant}`;
-      const runs = new Map<SocketImpl, { rate: number; n: number }[]>(impls.map((i) => [i, []]));
-      const trial = async (impl: SocketImpl, d: number, count: number | null) => {
-        const r = await ctx.client().run(
-          { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, durationMs: d, count, curve: ctx.keys },
-          trialTimeout(d, count),
-        );
+      const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
+        const t = await runTrial(ctx, { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, ...budget, curve: ctx.keys }, budget);
+        const r = t.result;
         if (r.completed !== r.sent || r.completed === 0) throw new CaseFailure(`${label} ${impl}: ${r.completed} of ${r.sent} connections completed`);
-        return { rate: r.completed / (r.elapsedNs / 1e9), n: r.completed };
-      };
-      const w = warmup(durationMs, opts.count);
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl} warm-up`);
-        await trial(impl, w.durationMs, w.count);
-      }
-      for (let run = 0; run < opts.runs; run++) {
-        for (const impl of impls) {
-          report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
-          runs.get(impl)!.push(await trial(impl, durationMs, opts.count));
-        }
-      }
+        return { rate: r.completed / (r.elapsedNs / 1e9), n: r.completed, cpu: t.cpu(r.completed) };
+      });
       const variantRows: Row[] = impls.map((impl) => {
         const r = runs.get(impl)!;
+        const cpu = cpuCost(ctx, 'conn', r.map((x) => x.cpu));
         report.print(
           `${label} · ${impl} · median of ${opts.runs}\nconnection count: ${Math.round(median(r.map((x) => x.n)))}\n` +
-            `mean rate: ${median(r.map((x) => x.rate)).toFixed(1)} [conn/s]\n`,
+            `mean rate: ${median(r.map((x) => x.rate)).toFixed(1)} [conn/s]\n` +
+            cpuLine(cpu),
         );
-        return { case: label, peer: impl, runs: r.map((x) => x.rate), unit: 'conn/s', higherIsBetter: true, extra: [], ratios: {} };
+        return { case: label, peer: impl, runs: r.map((x) => x.rate), unit: 'conn/s', higherIsBetter: true, extra: [], ratios: {}, cpu };
       });
-      fillRatios(variantRows, 'ours', { zeromq: 'zeromq' });
+      for (const k of skips) variantRows.push(skippedRow(label, k.peer, k.reason));
+      fillRatios(variantRows, 'ours', ['zeromq']);
       rows.push(...variantRows);
     }
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
   }
-  for (const n of notes) report.print(`handshake: ${n}`);
   return { name: 'handshake', status: 'ok', sources, rows };
 }

@@ -21,10 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffGroups, formatDiff, groupSnapshot } from '../heap-summary.js';
 import type { MemoryImpl, MemoryReading, MemoryRequest, OpenResult } from '../memory-peer.js';
-import { loadCurve, loadOxenmq, loadZeromq } from '../optional.js';
 import type { PeerResponse } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
-import { type CaseContext, CaseFailure } from './context.js';
+import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
+import { type CaseContext, CaseFailure, selectPeers } from './context.js';
 
 /** Connections opened by default: the target's figure. */
 const DEFAULT_COUNT = 10_000;
@@ -106,6 +105,8 @@ interface Measured {
   impl: MemoryImpl;
   count: number;
   open: OpenResult;
+  /** CPU µs the listener's process spent while the connections came up. */
+  listenerCpuUs: number;
   listener: { before: MemoryReading; after: MemoryReading };
   client: { before: MemoryReading; after: MemoryReading };
   /** The heap snapshot diff, when --heap-snapshot was given. */
@@ -140,10 +141,12 @@ async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, con
     ctx.report.progress(`memory: ${impl} opening ${count} connections`);
     // Generous: at a few hundred handshakes/s the default count takes well under a minute.
     const timeoutMs = 30_000 + count * 10;
+    const cpu0 = await listener.call<number>({ op: 'cpu' }, 30_000);
     const open = await client.call<OpenResult>(
       { op: 'open', endpoint, count, concurrency, expect: impl === 'oxenmq' ? 'HELLO' : 'HI', timeoutMs },
       timeoutMs + 10_000,
     );
+    const listenerCpuUs = (await listener.call<number>({ op: 'cpu' }, 30_000)) - cpu0;
     if (open.up < count) {
       throw new CaseFailure(
         `memory ${impl}: ${open.up} of ${count} connections came up` +
@@ -158,7 +161,7 @@ async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, con
       listener.call<MemoryReading>({ op: 'measure', settleMs }, 60_000),
       client.call<MemoryReading>({ op: 'measure', settleMs }, 60_000),
     ]);
-    const m: Measured = { impl, count, open, listener: { before, after }, client: { before: clientBefore, after: clientAfter } };
+    const m: Measured = { impl, count, open, listenerCpuUs, listener: { before, after }, client: { before: clientBefore, after: clientAfter } };
     if (snapBefore !== null) {
       ctx.report.progress(`memory: ${impl} heap snapshot`);
       const snapAfter = await listener.call<string>({ op: 'snapshot', path: path.resolve(opts.heapSnapshot!, `memory-${impl}-after.heapsnapshot`) }, 300_000);
@@ -180,6 +183,7 @@ function block(m: Measured, snapshotTaken: boolean): string {
     `memory · ${who} · ${m.count} idle CURVE connections${snapshotTaken ? ' (heap snapshots taken: RSS inflated)' : ''}`,
     `connection count: ${m.count}`,
     `connect rate: ${(m.count / (m.open.elapsedMs / 1000)).toFixed(1)} [conn/s]`,
+    `cpu per conn: client ${(m.open.cpuUs / m.count).toFixed(3)} [us], listener ${(m.listenerCpuUs / m.count).toFixed(3)} [us]`,
     `listener heap per connection: ${Math.round(l.heap)} [B]`,
     `listener heap total per connection: ${Math.round(l.heapTotal)} [B]`,
     `listener external per connection: ${Math.round(l.external)} [B] (of which ArrayBuffers ${Math.round(l.arrayBuffers)} [B])`,
@@ -198,33 +202,15 @@ function block(m: Measured, snapshotTaken: boolean): string {
 }
 
 function row(label: string, peer: string, bytes: number): Row {
-  return { case: label, peer, runs: [bytes], unit: 'B/conn', higherIsBetter: false, extra: [], ratios: {}, note: kib(bytes) };
+  return { case: label, peer, runs: [bytes], unit: 'B/conn', higherIsBetter: false, extra: [], ratios: {} };
 }
 
+/** Runs the memory case: one fresh listener and client process pair per listener kind. */
 export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const impls: MemoryImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  // Our listener needs OxenMQ; every client (also against zeromq) is our CURVE dealer.
-  const curve = await loadCurve();
-  if (!curve.ok) return { name: 'memory', status: 'skipped', reason: curve.reason, rows: [] };
-  sources.push(`CURVE client from ${curve.from}`);
-  if (opts.peers.includes('ours')) {
-    const omq = await loadOxenmq();
-    if (omq.ok) {
-      impls.push('oxenmq');
-      sources.push(omq.from);
-    } else notes.push(`ours: ${omq.reason}`);
-  }
-  if (opts.peers.includes('zeromq')) {
-    const z = await loadZeromq();
-    if (z.ok) {
-      impls.push('zeromq');
-      sources.push(z.from);
-    } else notes.push(`zeromq: ${z.reason}`);
-  }
-  if (impls.length === 0) return { name: 'memory', status: 'skipped', reason: notes.join('; ') || 'needs --peer ours or zeromq', rows: [] };
+  const { peers, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq']);
+  const impls = peers.map<MemoryImpl>((p) => (p === 'ours' ? 'oxenmq' : 'zeromq'));
+  if (impls.length === 0) return { name: 'memory', status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'needs --peer ours or zeromq', rows: [] };
 
   const count = opts.count ?? (opts.smoke ? SMOKE_COUNT : DEFAULT_COUNT);
   const concurrency = opts.given.has('inflight') ? opts.inflight : DEFAULT_CONCURRENCY;
@@ -245,7 +231,8 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
   }
   // RSS is the one figure both listeners have; ours/zeromq pairs up as in every other case.
   const rssRows = measured.map((m) => row(label('listener RSS'), peerOf(m.impl), perConn(m.listener.before, m.listener.after, count).rss));
-  fillRatios(rssRows, 'ours', { zeromq: 'zeromq' });
+  for (const k of skips) rssRows.push(skippedRow(label('listener RSS'), k.peer, k.reason));
+  fillRatios(rssRows, 'ours', ['zeromq']);
   rows.push(...rssRows);
   if (ours !== undefined) {
     const c = perConn(ours.client.before, ours.client.after, count);
@@ -264,9 +251,10 @@ export async function memoryCase(ctx: CaseContext): Promise<CaseResult> {
     higherIsBetter: true,
     extra: [],
     ratios: {},
+    // The memory case always runs its own client and listener processes.
+    cpu: { per: 'conn', client: [m.open.cpuUs / m.count], server: [m.listenerCpuUs / m.count], scope: 'split' },
   }));
-  fillRatios(rateRows, 'ours', { zeromq: 'zeromq' });
+  fillRatios(rateRows, 'ours', ['zeromq']);
   rows.push(...rateRows);
-  for (const n of notes) report.print(`memory: ${n}`);
   return { name: 'memory', status: 'ok', sources, rows };
 }

@@ -7,41 +7,12 @@
  * follow local_lat/remote_lat (the client times round trips; "average latency" is half the mean
  * round trip, libzmq's convention), with percentiles of the full round trip added.
  */
-import { loadCurve, loadZeromq } from '../optional.js';
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
-import { type CaseResult, type Row, fillRatios } from '../report.js';
+import { type CaseResult, type CpuCost, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
-import { type CaseContext, CaseFailure, sizeLabel, trialTimeout, warmup } from './context.js';
+import { type CaseContext, CaseFailure, type Trial, type TrialBudget, type TrialCpu, cpuCost, interleave, runTrial, selectPeers, sizeLabel } from './context.js';
 
 type SocketCase = 'thr' | 'lat' | 'rt';
-
-/** Which implementations can run, with notes on the ones that cannot. */
-async function availableImpls(ctx: CaseContext, allowNet: boolean): Promise<{ impls: SocketImpl[]; sources: string[]; notes: string[] }> {
-  const impls: SocketImpl[] = [];
-  const sources: string[] = [];
-  const notes: string[] = [];
-  for (const p of ctx.opts.peers) {
-    if (p === 'zeromq') {
-      const z = await loadZeromq();
-      if (!z.ok) {
-        notes.push(`zeromq skipped: ${z.reason}`);
-        continue;
-      }
-      sources.push(z.from);
-    }
-    if (p === 'ours' && ctx.opts.curve) {
-      const c = await loadCurve();
-      if (!c.ok) {
-        notes.push(`ours skipped (--curve): ${c.reason}`);
-        continue;
-      }
-      sources.push(`CURVE from ${c.from}`);
-    }
-    if (p === 'net' && !allowNet) continue;
-    impls.push(p);
-  }
-  return { impls, sources, notes };
-}
 
 /** Checks one trial's counts; throws CaseFailure on loss or corruption. */
 export function validate(name: SocketCase, impl: SocketImpl, r: ClientResult): void {
@@ -64,23 +35,26 @@ interface Figures {
   extra: number[];
   count: number;
   meanRttNs: number;
+  cpu: TrialCpu;
 }
 
-function figures(name: SocketCase, size: number, r: ClientResult): Figures {
+function figures(name: SocketCase, size: number, t: Trial): Figures {
+  const r = t.result;
   if (name === 'thr') {
     const s = r.sink!;
     // One message has no duration; count a nanosecond so the figure stays finite.
     const rate = s.received / (Math.max(s.elapsedNs, 1) / 1e9);
-    return { primary: rate, extra: [(rate * size) / 1e6], count: s.received, meanRttNs: 0 };
+    return { primary: rate, extra: [rate * size], count: s.received, meanRttNs: 0, cpu: t.cpu(s.received) };
   }
   const rtt = r.rtt!;
   const rate = r.completed / (Math.max(r.elapsedNs, 1) / 1e9);
-  if (name === 'lat') return { primary: rtt.p50 / 1e3, extra: [rtt.p99 / 1e3, rate], count: r.completed, meanRttNs: rtt.mean };
-  return { primary: rate, extra: [rtt.p50 / 1e3, rtt.p99 / 1e3], count: r.completed, meanRttNs: rtt.mean };
+  const common = { count: r.completed, meanRttNs: rtt.mean, cpu: t.cpu(r.completed) };
+  if (name === 'lat') return { primary: rtt.p50 / 1e3, extra: [rtt.p99 / 1e3, rate], ...common };
+  return { primary: rate, extra: [rtt.p50 / 1e3, rtt.p99 / 1e3], ...common };
 }
 
 /** The libzmq perf-tool block for one peer's median figures. */
-function block(name: SocketCase, impl: string, size: number, runs: number, f: Figures[]): string {
+function block(name: SocketCase, impl: string, size: number, runs: number, f: Figures[], cpu: CpuCost): string {
   const med = (pick: (x: Figures) => number) => median(f.map(pick));
   const head = `${name} · ${impl} · median of ${runs} run${runs === 1 ? '' : 's'}\nmessage size: ${size} [B]\n`;
   if (name === 'thr') {
@@ -89,7 +63,8 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
       head +
       `message count: ${Math.round(med((x) => x.count))}\n` +
       `mean throughput: ${Math.round(thr)} [msg/s]\n` +
-      `mean throughput: ${((thr * size * 8) / 1e6).toFixed(3)} [Mb/s]\n`
+      `mean throughput: ${((thr * size * 8) / 1e6).toFixed(3)} [Mb/s]\n` +
+      cpuLine(cpu)
     );
   }
   const p50 = name === 'lat' ? med((x) => x.primary) : med((x) => x.extra[0]!);
@@ -101,33 +76,32 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
     `average latency: ${(med((x) => x.meanRttNs) / 2 / 1e3).toFixed(3)} [us]\n` +
     `round trips: ${Math.round(rate)} [rt/s]\n` +
     `round trip p50: ${p50.toFixed(3)} [us]\n` +
-    `round trip p99: ${p99.toFixed(3)} [us]\n`
+    `round trip p99: ${p99.toFixed(3)} [us]\n` +
+    cpuLine(cpu)
   );
 }
 
 /** Runs thr, lat or rt; with --connect only the client side, against that endpoint. */
 export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
   const { opts, report } = ctx;
-  const { impls, sources, notes } = await availableImpls(ctx, true);
-  for (const n of notes) report.print(`${name}: ${n}`);
-  if (impls.length === 0) return { name, status: 'skipped', reason: notes.join('; ') || 'no peer selected', rows: [] };
+  const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq', 'net']);
+  if (impls.length === 0) return { name, status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'no peer selected', rows: [] };
   const curve = opts.curve ? ctx.keys : null;
   const inflight = name === 'rt' ? opts.inflight : 1;
   const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}`;
-  const spec = (impl: SocketImpl, endpoint: string, durationMs: number, count: number | null): ClientSpec => ({
+  const spec = (impl: SocketImpl, endpoint: string, budget: TrialBudget): ClientSpec => ({
     impl,
     mode: name === 'thr' ? 'thr' : 'rt',
     endpoint,
     size: opts.size,
     inflight,
-    durationMs,
-    count,
+    ...budget,
     // net has no security layer: under --curve it still runs in the clear, as the ceiling.
     curve: impl === 'net' ? null : curve,
   });
 
   const servers = new Map<SocketImpl, ServeInfo>();
-  const figs = new Map<SocketImpl, Figures[]>(impls.map((i) => [i, []]));
+  let figs: Map<SocketImpl, Figures[]>;
   try {
     for (const impl of impls) {
       if (opts.connect !== null) {
@@ -146,31 +120,36 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
         }),
       );
     }
-    const w = warmup(opts.durationMs, opts.count);
-    for (const impl of impls) {
-      report.progress(`${label}: ${impl} warm-up`);
-      validate(name, impl, await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, w.durationMs, w.count), trialTimeout(w.durationMs, w.count)));
-    }
-    for (let run = 0; run < opts.runs; run++) {
-      for (const impl of impls) {
-        report.progress(`${label}: ${impl} run ${run + 1}/${opts.runs}`);
-        const r = await ctx.client().run(spec(impl, servers.get(impl)!.endpoint, opts.durationMs, opts.count), trialTimeout(opts.durationMs, opts.count));
-        validate(name, impl, r);
-        figs.get(impl)!.push(figures(name, opts.size, r));
-      }
-    }
+    figs = await interleave(report, label, impls, opts.runs, opts, async (impl, budget) => {
+      const t = await runTrial(ctx, spec(impl, servers.get(impl)!.endpoint, budget), budget);
+      validate(name, impl, t.result);
+      return figures(name, opts.size, t);
+    });
   } finally {
     for (const s of servers.values()) if (s.id >= 0) await ctx.server().stop(s.id);
   }
 
   const rows: Row[] = impls.map((impl) => {
     const f = figs.get(impl)!;
-    report.print(block(name, impl, opts.size, opts.runs, f));
+    const cpu = cpuCost(ctx, name === 'thr' ? 'msg' : 'rt', f.map((x) => x.cpu));
+    report.print(block(name, impl, opts.size, opts.runs, f, cpu));
     const col = (i: number) => f.map((x) => x.extra[i]!);
     const peer = curve && impl === 'net' ? 'net (plain)' : impl;
-    if (name === 'thr') return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'MB/s', runs: col(0) }], ratios: {} };
+    if (name === 'thr') {
+      return { case: label, peer, runs: f.map((x) => x.primary), unit: 'msg/s', higherIsBetter: true, extra: [{ unit: 'B/s', runs: col(0) }], ratios: {}, cpu };
+    }
     if (name === 'lat') {
-      return { case: label, peer, label: 'p50', runs: f.map((x) => x.primary), unit: 'us', higherIsBetter: false, extra: [{ label: 'p99', unit: 'us', runs: col(0) }], ratios: {} };
+      return {
+        case: label,
+        peer,
+        label: 'RTT p50',
+        runs: f.map((x) => x.primary),
+        unit: 'us',
+        higherIsBetter: false,
+        extra: [{ label: 'RTT p99', unit: 'us', runs: col(0) }],
+        ratios: {},
+        cpu,
+      };
     }
     return {
       case: label,
@@ -179,12 +158,14 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
       unit: 'rt/s',
       higherIsBetter: true,
       extra: [
-        { label: 'p50', unit: 'us', runs: col(0) },
-        { label: 'p99', unit: 'us', runs: col(1) },
+        { label: 'RTT p50', unit: 'us', runs: col(0) },
+        { label: 'RTT p99', unit: 'us', runs: col(1) },
       ],
       ratios: {},
+      cpu,
     };
   });
-  fillRatios(rows, 'ours', { zeromq: 'zeromq', net: curve ? 'net (plain)' : 'net' });
+  for (const k of skips) rows.push(skippedRow(label, k.peer, k.reason));
+  fillRatios(rows, 'ours', ['zeromq', curve ? 'net (plain)' : 'net']);
   return { name, status: 'ok', sources, rows };
 }

@@ -5,6 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { ACK, END, checkPayload } from '../payload.js';
 import type { SinkReport } from '../protocol.js';
+import { percentileSorted } from '../stats.js';
+import { Stopwatch } from '../stopwatch.js';
 
 /** A listening bench server. */
 export interface RunningServer {
@@ -115,23 +117,22 @@ export class RttRecorder {
     const s = this.samples.subarray(0, this.n).sort();
     let sum = 0;
     for (let i = 0; i < s.length; i++) sum += s[i]!;
-    const at = (p: number) => (s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!);
-    return { p50: at(50), p99: at(99), mean: s.length ? sum / s.length : 0 };
+    return { p50: percentileSorted(s, 50), p99: percentileSorted(s, 99), mean: s.length ? sum / s.length : NaN };
   }
 }
 
 /**
  * Runs `one()` with `concurrency` calls outstanding until the budget is spent; returns how many
- * were started and finished and the elapsed ns. A failure rejects the whole run.
+ * were started and finished, the elapsed ns and the CPU µs. A failure rejects the whole run.
  */
 export async function runConcurrent(
   budget: Budget,
   concurrency: number,
   one: () => Promise<void>,
-): Promise<{ started: number; completed: number; elapsedNs: number }> {
+): Promise<{ started: number; completed: number; elapsedNs: number; cpuUs: number }> {
   let started = 0;
   let completed = 0;
-  const t0 = performance.now();
+  const sw = new Stopwatch();
   budget.start();
   const lane = async () => {
     while (budget.more(started)) {
@@ -141,7 +142,7 @@ export async function runConcurrent(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, lane));
-  return { started, completed, elapsedNs: (performance.now() - t0) * 1e6 };
+  return { started, completed, ...sw.read() };
 }
 
 /** Rejects after `ms` with `what` timed out, so a wedged peer fails the case instead of hanging. */
@@ -151,9 +152,4 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
-/** hex → bytes. */
-export function hexBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
 }

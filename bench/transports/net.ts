@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { parseEndpoint } from '../../zmtp/index.js';
 import { makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, ServeSpec, SinkReport } from '../protocol.js';
+import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, printLocalThr } from './common.js';
 
 const STAGING = 64 * 1024;
@@ -81,7 +82,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     const reply: Buffer[] = [];
     sock.on('data', (d: Buffer) => reply.push(d));
     const ended = once(sock, 'end');
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     while (budget.more(sent)) {
       const stage = Buffer.allocUnsafe(per * size);
@@ -96,7 +97,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     sock.end();
     await ended;
     const sink = JSON.parse(Buffer.concat(reply).toString()) as SinkReport;
-    return { sent, completed: sent, elapsedNs: (performance.now() - t0) * 1e6, bad: 0, sink };
+    return { sent, completed: sent, ...sw.read(), bad: 0, sink };
   } finally {
     sock.destroy();
   }
@@ -118,7 +119,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
       sock.write(body);
       sent++;
     };
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     return await new Promise<ClientResult>((resolve, reject) => {
       sock.on('error', reject);
@@ -136,7 +137,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
           if (budget.more(sent)) sendOne();
         }
         sock.uncork();
-        if (completed === sent) resolve({ sent, completed, elapsedNs: (now - t0) * 1e6, bad: 0, rtt: rec.summary() });
+        if (completed === sent) resolve({ sent, completed, ...sw.read(now), bad: 0, rtt: rec.summary() });
       });
       sock.cork();
       for (let i = 0; i < inflight && budget.more(sent); i++) sendOne();

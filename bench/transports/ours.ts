@@ -11,30 +11,21 @@ import {
   ZmtpErrorCode,
   ZmtpRouter,
 } from '../../zmtp/index.js';
-import { loadCurve } from '../optional.js';
+import { curveClient, curveServer } from '../../curve/index.js';
 import { END, makePayload, checkPayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec, SinkReport } from '../protocol.js';
-import { Budget, RttRecorder, type RunningServer, Sink, hexBytes, parseAck, runConcurrent, withTimeout } from './common.js';
+import { Stopwatch } from '../stopwatch.js';
+import { Budget, RttRecorder, type RunningServer, Sink, parseAck, runConcurrent, withTimeout } from './common.js';
 
 // Heartbeats off: a PING in the middle of a measurement is noise, and trials are short.
 const BASE = { heartbeatInterval: 0, maxMessageSize: -1 } as const;
 
-async function serverMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
-  if (curve === null) return undefined;
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
-  return c.mod.curveServer({ publicKey: hexBytes(curve.serverPublic), secretKey: hexBytes(curve.serverSecret) });
+function serverMechanism(curve: CurveKeys | null): MechanismFactory | undefined {
+  return curve === null ? undefined : curveServer({ publicKey: curve.serverPublic, secretKey: curve.serverSecret });
 }
 
-async function clientMechanism(curve: CurveKeys | null): Promise<MechanismFactory | undefined> {
-  if (curve === null) return undefined;
-  const c = await loadCurve();
-  if (!c.ok) throw new Error(c.reason);
-  return c.mod.curveClient({
-    serverKey: hexBytes(curve.serverPublic),
-    publicKey: hexBytes(curve.clientPublic),
-    secretKey: hexBytes(curve.clientSecret),
-  });
+function clientMechanism(curve: CurveKeys | null): MechanismFactory | undefined {
+  return curve === null ? undefined : curveClient({ serverKey: curve.serverPublic, publicKey: curve.clientPublic, secretKey: curve.clientSecret });
 }
 
 function isQueueFull(err: unknown): boolean {
@@ -84,7 +75,7 @@ class OrderedRouterSender {
 
 /** Listens as a ZmtpRouter that sinks (thr) or echoes (lat/rt/handshake). */
 export async function serve(spec: ServeSpec): Promise<RunningServer> {
-  const router = new ZmtpRouter({ ...BASE, mechanism: await serverMechanism(spec.curve) });
+  const router = new ZmtpRouter({ ...BASE, mechanism: serverMechanism(spec.curve) });
   if (spec.mode === 'echo') {
     const sender = new OrderedRouterSender(router);
     router.onMessage = (frames, route) => sender.send(route, frames);
@@ -130,7 +121,7 @@ function connected(dealer: ZmtpDealer, endpoint: string): Promise<void> {
 }
 
 async function thr(spec: ClientSpec): Promise<ClientResult> {
-  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: clientMechanism(spec.curve) });
   let bad = 0;
   const acked = new Promise<SinkReport>((resolve) => {
     dealer.onMessage = (frames) => {
@@ -144,7 +135,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     const budget = new Budget(spec.durationMs, spec.count);
     const size = spec.size;
     let seq = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     await new Promise<void>((resolve, reject) => {
       const pump = () => {
@@ -163,28 +154,48 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
       pump();
     });
     const sink = await withTimeout(acked, 60_000, 'waiting for the sink to acknowledge');
-    return { sent: seq, completed: seq, elapsedNs: (performance.now() - t0) * 1e6, bad, sink };
+    return { sent: seq, completed: seq, ...sw.read(), bad, sink };
   } finally {
     await dealer.close();
   }
 }
 
-async function rt(spec: ClientSpec): Promise<ClientResult> {
-  const dealer = new ZmtpDealer({ ...BASE, mechanism: await clientMechanism(spec.curve) });
+/** How a round-trip client frames request `seq`, and which request a reply answers. */
+export interface RoundTripCodec {
+  request(seq: number): (Buffer | string)[];
+  /**
+   * The seq the reply `frames` answers, checked against what was sent, or -1 for a wrong reply.
+   * `completed` counts the replies before this one: where replies keep the requests' order, it
+   * is the seq this reply must answer.
+   */
+  reply(frames: Buffer[], completed: number): number;
+}
+
+// Send times by seq, in a ring larger than any --inflight (at most 1000): a reply that overtakes
+// more than this many requests would lose its send time, so that is counted as a wrong reply.
+const RING = 4096;
+
+/**
+ * Keeps `spec.inflight` requests outstanding on one DEALER, framed by `codec`, until the budget
+ * is spent; one warm-up round trip first, so the clock starts on a connection that is up.
+ */
+export async function dealerRoundTrips(spec: ClientSpec, codec: RoundTripCodec): Promise<ClientResult> {
+  const dealer = new ZmtpDealer({ ...BASE, mechanism: clientMechanism(spec.curve) });
   try {
     await connected(dealer, spec.endpoint);
-    const { size, inflight } = spec;
     const budget = new Budget(spec.durationMs, spec.count);
     const rec = new RttRecorder();
-    const sentAt = new Float64Array(inflight);
+    const sentAt = new Float64Array(RING);
+    const seqAt = new Int32Array(RING).fill(-1);
     let sent = 0;
     let completed = 0;
     let bad = 0;
-    let t0 = 0;
-    const result = await new Promise<ClientResult>((resolve, reject) => {
+    let sw: Stopwatch | undefined;
+    return await new Promise<ClientResult>((resolve, reject) => {
       const sendOne = () => {
-        sentAt[sent % inflight] = performance.now();
-        dealer.send([makePayload(sent, size)]);
+        sentAt[sent % RING] = performance.now();
+        seqAt[sent % RING] = sent;
+        dealer.send(codec.request(sent));
         sent++;
       };
       let warm = true;
@@ -193,35 +204,46 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
           if (warm) {
             // The warm-up round trip is done: start the clock with `inflight` outstanding.
             warm = false;
-            t0 = performance.now();
+            sw = new Stopwatch();
             budget.start();
-            for (let i = 0; i < inflight && budget.more(sent); i++) sendOne();
-            if (sent === 0) resolve({ sent, completed, elapsedNs: 0, bad });
+            for (let i = 0; i < spec.inflight && budget.more(sent); i++) sendOne();
+            if (sent === 0) resolve({ sent, completed, elapsedNs: 0, cpuUs: 0, bad });
             return;
           }
           const now = performance.now();
-          // One connection keeps order, so the reply must be the oldest outstanding message.
-          if (frames.length !== 1 || !checkPayload(frames[0]!, completed, size)) bad++;
-          rec.record((now - sentAt[completed % inflight]!) * 1e6);
+          const seq = codec.reply(frames, completed);
+          if (seq < 0 || seqAt[seq % RING] !== seq) bad++;
+          else {
+            rec.record((now - sentAt[seq % RING]!) * 1e6);
+            seqAt[seq % RING] = -1;
+          }
           completed++;
           if (budget.more(sent)) sendOne();
           else if (completed === sent) {
-            resolve({ sent, completed, elapsedNs: (now - t0) * 1e6, bad, rtt: rec.summary() });
+            resolve({ sent, completed, ...sw!.read(now), bad, rtt: rec.summary() });
           }
         } catch (err) {
           reject(err);
         }
       };
-      dealer.send([Buffer.from('warm-up')]);
+      dealer.send(codec.request(0));
     });
-    return result;
   } finally {
     await dealer.close();
   }
 }
 
+/** The bare echo: a request is one tagged body, and the router sends it back as it came. */
+function rt(spec: ClientSpec): Promise<ClientResult> {
+  return dealerRoundTrips(spec, {
+    request: (seq) => [makePayload(seq, spec.size)],
+    // One connection keeps order, so the reply must be the oldest outstanding message.
+    reply: (frames, completed) => (frames.length === 1 && checkPayload(frames[0]!, completed, spec.size) ? completed : -1),
+  });
+}
+
 async function handshake(spec: ClientSpec): Promise<ClientResult> {
-  const mechanism = await clientMechanism(spec.curve);
+  const mechanism = clientMechanism(spec.curve);
   const one = async () => {
     const dealer = new ZmtpDealer({ ...BASE, mechanism });
     try {
@@ -239,7 +261,7 @@ async function handshake(spec: ClientSpec): Promise<ClientResult> {
     }
   };
   const r = await runConcurrent(new Budget(spec.durationMs, spec.count), spec.inflight, one);
-  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, bad: 0 };
+  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, cpuUs: r.cpuUs, bad: 0 };
 }
 
 /** Runs one client trial. */

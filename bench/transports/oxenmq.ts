@@ -1,67 +1,62 @@
 /**
- * The OxenMQ layer (lib/oxenmq.ts) as a bench peer for `reqrep`: a `bench.echo` request command
- * that replies with the request's parts, and a client that keeps `inflight` requests outstanding.
- * Written against the API shape in optional.ts; the case is skipped until lib/oxenmq.ts exists.
+ * The OxenMQ layer as a bench peer for `reqrep`: a `bench.echo` request command that replies with
+ * the request's parts, and two clients that keep `inflight` requests outstanding:
+ * - `oxenmq`: what users write, `await omq.request(conn, 'bench.echo', [payload])` per request
+ *   (a tag, a pending-request entry and a promise each, its own OxenMQ instance and connection);
+ * - `oxenmq-raw`: a bare DEALER sending the request frames `[bench.echo][tag][payload]` and reading
+ *   `[REPLY][tag][payload]` itself, so the server is driven as hard as a client can: the gap
+ *   between the two is what the public promise API costs per request.
  */
-import net from 'node:net';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { parseEndpoint } from '../../zmtp/index.js';
-import { type OmqInstance, loadOxenmq } from '../optional.js';
+import { OxenMQ } from '../../lib/index.js';
 import { checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, ServeSpec } from '../protocol.js';
+import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, withTimeout } from './common.js';
+import { dealerRoundTrips } from './ours.js';
 
-async function create(keys?: { pubkey: string; privkey: string }): Promise<OmqInstance> {
-  const m = await loadOxenmq();
-  if (!m.ok) throw new Error(m.reason);
+function create(keys?: { pubkey: string; privkey: string }): OxenMQ {
   // Heartbeats off, as for the wire-level peers: a PING mid-run is noise.
-  return new m.mod.OxenMQ({ connHeartbeat: 0, ...keys });
+  return new OxenMQ({ connHeartbeat: 0, ...keys });
 }
 
-async function shutdown(omq: OmqInstance): Promise<void> {
-  if (typeof omq.close === 'function') await omq.close();
-  else if (typeof omq.stop === 'function') await omq.stop();
-}
-
-/**
- * A free port on `host`: bind 0, read it, release it. Used because the API shape promises no
- * bound-endpoint return from listenPlain; the tiny race with other binders is acceptable here.
- */
-async function freePort(host: string): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, host);
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** Starts an OxenMQ with a `bench.echo` request command listening in plaintext. */
+/** Starts an OxenMQ with a `bench.echo` request command, listening in plaintext or CURVE. */
 export async function serve(spec: ServeSpec): Promise<RunningServer> {
   const curve = spec.curve;
-  const omq = await create(curve ? { pubkey: curve.serverPublic, privkey: curve.serverSecret } : undefined);
+  const omq = create(curve ? { pubkey: curve.serverPublic, privkey: curve.serverSecret } : undefined);
   omq.addCategory('bench', 'none').addRequestCommand('echo', (msg) => msg.sendReply(...msg.data));
-  const ep = parseEndpoint(spec.endpoint);
-  if (ep.transport !== 'tcp') throw new Error('reqrep supports tcp:// endpoints only');
-  // listenPlain resolves with the bound endpoint once start() has bound it; should a version
-  // return nothing, pick the port ourselves.
-  const port = ep.port === 0 ? await freePort(ep.host) : ep.port;
-  const requested = `tcp://${ep.host}:${port}`;
-  const bound = curve ? omq.listenCurve(requested) : omq.listenPlain(requested);
-  if (typeof omq.start === 'function') await omq.start();
-  const actual = await bound;
-  const endpoint = typeof actual === 'string' && actual.startsWith('tcp://') ? actual : requested;
-  return { endpoint, close: () => shutdown(omq) };
+  const bound = curve ? omq.listenCurve(spec.endpoint) : omq.listenPlain(spec.endpoint);
+  await omq.start();
+  return { endpoint: await bound, close: () => omq.close() };
+}
+
+const COMMAND = Buffer.from('bench.echo');
+const REPLY = Buffer.from('REPLY');
+
+/** The raw client: the tag is the request's seq, so a reply says which request it answers. */
+function raw(spec: ClientSpec): Promise<ClientResult> {
+  return dealerRoundTrips(spec, {
+    request: (seq) => {
+      const tag = Buffer.allocUnsafe(4);
+      tag.writeUInt32LE(seq);
+      return [COMMAND, tag, makePayload(seq, spec.size)];
+    },
+    reply: (frames) => {
+      if (frames.length !== 3 || !frames[0]!.equals(REPLY) || frames[1]!.length !== 4) return -1;
+      const seq = frames[1]!.readUInt32LE(0);
+      return checkPayload(frames[2]!, seq, spec.size) ? seq : -1;
+    },
+  });
 }
 
 /** Keeps `inflight` `bench.echo` requests outstanding until the budget is spent. */
 export async function run(spec: ClientSpec): Promise<ClientResult> {
   if (spec.mode !== 'rt') throw new Error('the oxenmq peer only runs request/reply');
+  if (spec.impl === 'oxenmq-raw') return raw(spec);
   const curve = spec.curve;
-  const omq = await create(curve ? { pubkey: curve.clientPublic, privkey: curve.clientSecret } : undefined);
+  const omq = create(curve ? { pubkey: curve.clientPublic, privkey: curve.clientSecret } : undefined);
   try {
-    if (typeof omq.start === 'function') await omq.start();
+    await omq.start();
     // A curve address carries the server key: curve://host:port/<hex pubkey>.
     const address = curve ? spec.endpoint.replace(/^tcp:\/\//, 'curve://') + '/' + curve.serverPublic : spec.endpoint;
     const conn = await withTimeout(omq.connectRemote(address), 10_000, 'connectRemote');
@@ -71,10 +66,9 @@ export async function run(spec: ClientSpec): Promise<ClientResult> {
     let sent = 0;
     let completed = 0;
     let bad = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
-    // Replies may come back in any order (handlers can run on several threads), so each lane
-    // checks its own reply rather than assuming FIFO.
+    // Each lane checks its own reply rather than assuming the replies come back in order.
     const lane = async () => {
       while (budget.more(sent)) {
         const seq = sent++;
@@ -86,8 +80,8 @@ export async function run(spec: ClientSpec): Promise<ClientResult> {
       }
     };
     await Promise.all(Array.from({ length: spec.inflight }, lane));
-    return { sent, completed, elapsedNs: (performance.now() - t0) * 1e6, bad, rtt: rec.summary() };
+    return { sent, completed, ...sw.read(), bad, rtt: rec.summary() };
   } finally {
-    await shutdown(omq);
+    await omq.close();
   }
 }

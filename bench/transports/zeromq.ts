@@ -5,14 +5,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import { hexToZ85 } from '../keys.js';
-import { type Zmq, loadZeromq } from '../optional.js';
+import { type Zmq, loadZeromq } from '../native.js';
 import { END, checkPayload, makePayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec } from '../protocol.js';
+import { Stopwatch } from '../stopwatch.js';
 import { Budget, RttRecorder, type RunningServer, Sink, parseAck, runConcurrent } from './common.js';
 
 async function zmq(): Promise<Zmq> {
   const z = await loadZeromq();
-  if (!z.ok) throw new Error(z.reason);
+  if (!z.ok) throw new Error(`${z.reason}: ${z.detail}`);
   return z.mod;
 }
 
@@ -79,7 +80,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     d.connect(spec.endpoint);
     const budget = new Budget(spec.durationMs, spec.count);
     let seq = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
     budget.start();
     while (budget.moreCoarse(seq)) {
       await d.send(makePayload(seq, spec.size));
@@ -88,7 +89,7 @@ async function thr(spec: ClientSpec): Promise<ClientResult> {
     await d.send([END, Buffer.alloc(0)]);
     const sink = parseAck(await d.receive());
     if (sink === null) throw new Error('the sink answered END with something other than ACK');
-    return { sent: seq, completed: seq, elapsedNs: (performance.now() - t0) * 1e6, bad: 0, sink };
+    return { sent: seq, completed: seq, ...sw.read(), bad: 0, sink };
   } finally {
     d.close();
   }
@@ -108,14 +109,14 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
     let sent = 0;
     let completed = 0;
     let bad = 0;
-    const t0 = performance.now();
+    const sw = new Stopwatch();
+    let end = performance.now();
     budget.start();
     for (let i = 0; i < inflight && budget.more(sent); i++) {
       sentAt[sent % inflight] = performance.now();
       await d.send(makePayload(sent, size));
       sent++;
     }
-    let end = t0;
     while (completed < sent) {
       const frames = await d.receive();
       end = performance.now();
@@ -128,7 +129,7 @@ async function rt(spec: ClientSpec): Promise<ClientResult> {
         sent++;
       }
     }
-    return { sent, completed, elapsedNs: (end - t0) * 1e6, bad, rtt: rec.summary() };
+    return { sent, completed, ...sw.read(end), bad, rtt: rec.summary() };
   } finally {
     d.close();
   }
@@ -147,7 +148,7 @@ async function handshake(spec: ClientSpec): Promise<ClientResult> {
     }
   };
   const r = await runConcurrent(new Budget(spec.durationMs, spec.count), spec.inflight, one);
-  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, bad: 0 };
+  return { sent: r.started, completed: r.completed, elapsedNs: r.elapsedNs, cpuUs: r.cpuUs, bad: 0 };
 }
 
 /** Runs one client trial. */
