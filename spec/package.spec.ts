@@ -1,61 +1,147 @@
 /**
- * The package as users get it: the `exports` map (ESM and the CommonJS bundle, resolved through
- * the package's own name), the type declarations it points at, and what `npm pack` would ship.
+ * The package as users get it: `npm pack`, installed into a fresh project, type-checked by a
+ * TypeScript consumer under NodeNext and Bundler resolution, imported and required (one module
+ * instance either way), and judged by publint and @arethetypeswrong/cli.
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${root}`), 'utf8')) as {
-  exports: Record<string, Record<string, string>>;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  name: string;
+  exports: Record<string, string | Record<string, string>>;
   engines: { node: string };
   dependencies: Record<string, string>;
+  sideEffects: boolean;
+  license: string;
 };
+const bin = (name: string) => join(root, 'node_modules', '.bin', name);
+const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-describe('package', () => {
-  it('exports lists types first, then ESM and the CommonJS bundle, all present after the build', () => {
-    const dot = pkg.exports['.']!;
-    expect(Object.keys(dot)[0]).to.equal('types');
-    for (const target of Object.values(dot)) expect(existsSync(root + target), target).to.equal(true);
+/** What a consumer writes: every entry point, types used in anger. */
+const CONSUMER = `
+import { AuthLevel, OxenMQ, RequestError, type Message, type OxenMQOptions } from 'oxenmq-ts';
+import { btDecode, btEncode, toHex } from 'oxenmq-ts/oxenc';
+
+const options: OxenMQOptions = { connHeartbeat: 0 };
+const omq = new OxenMQ(options);
+omq.addCategory('x', AuthLevel.none).addRequestCommand('echo', (m: Message) => m.sendReply(...m.data));
+export async function ask(): Promise<string> {
+  try {
+    const [reply] = await omq.request(await omq.connectInproc(), 'x.echo', ['hi']);
+    return reply!.toString();
+  } catch (err) {
+    return err instanceof RequestError ? err.code : 'other';
+  } finally {
+    await omq.close();
+  }
+}
+export const hex: string = toHex(btEncode({ a: 1 }));
+export const value = btDecode(btEncode([1, 'two']));
+`;
+
+const SAME_INSTANCE = `
+const viaRequire = require('oxenmq-ts');
+import('oxenmq-ts').then((viaImport) => {
+  const err = new viaRequire.RequestError('TIMEOUT', 'x.y');
+  console.log(JSON.stringify({
+    sameOxenMQ: viaRequire.OxenMQ === viaImport.OxenMQ,
+    sameError: viaRequire.RequestError === viaImport.RequestError,
+    crossInstanceof: err instanceof viaImport.RequestError && err instanceof viaImport.OmqError,
+  }));
+});
+`;
+
+describe('package', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let app: string;
+  let tarball: string;
+  let files: string[];
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'omq-pack-'));
+    // The build is already there (npm test builds first): pack it as is.
+    const out = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], root)) as { filename: string; files: { path: string }[] }[];
+    tarball = join(dir, out[0]!.filename);
+    files = out[0]!.files.map((f) => f.path);
+    app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', '--no-package-lock', tarball], app);
+    // The consumer's own Node types: the ones this repository installed.
+    mkdirSync(join(app, 'node_modules', '@types'), { recursive: true });
+    symlinkSync(join(root, 'node_modules', '@types', 'node'), join(app, 'node_modules', '@types', 'node'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('declares ESM, no side effects, MIT, Node >= 20.19 and only @noble at run time', () => {
+    expect(pkg.sideEffects).to.equal(false);
+    expect(pkg.license).to.equal('MIT');
     expect(pkg.engines.node).to.equal('>=20.19');
-    expect(Object.keys(pkg.dependencies).sort()).to.deep.equal(['@noble/ciphers', '@noble/curves', '@noble/hashes']);
+    expect(Object.keys(pkg.dependencies).sort()).to.deep.equal(['@noble/curves', '@noble/hashes']);
   });
 
-  it('import("oxenmq-ts") resolves through the exports map and works', async () => {
-    const m = await import('oxenmq-ts');
-    const omq = new m.OxenMQ();
-    expect(omq.pubkey).to.have.length(32);
-    // The main entry is the OxenMQ API only: no engine internals ride along.
-    for (const internal of ['Scheduler', 'collectArgs', 'toAccess', 'silentLogger', 'zmtp', 'curve', 'Decoder', 'RingQueue']) {
-      expect(m, internal).to.not.have.property(internal);
+  it('lists types first for every entry, and every target exists after the build', () => {
+    for (const [entry, target] of Object.entries(pkg.exports)) {
+      if (typeof target === 'string') continue;
+      expect(Object.keys(target)[0], entry).to.equal('types');
+      for (const t of Object.values(target)) expect(existsSync(join(root, t)), `${entry}: ${t}`).to.equal(true);
     }
-    expect(Object.keys(new m.OxenMQ())).to.not.include('scheduler');
   });
 
-  it('import("oxenmq-ts/oxenc") gives bt-encoding and the key encodings', async () => {
-    const oxenc = await import('oxenmq-ts/oxenc');
-    expect(oxenc.toHex(oxenc.fromHex('00ff'))).to.equal('00ff');
-    expect(oxenc.btDecode(oxenc.btEncode({ a: 1 }))).to.deep.equal(new Map([['a', 1]]));
-  });
-
-  it('require("oxenmq-ts") loads the CommonJS bundle (which requires the ESM-only noble)', () => {
-    const require = createRequire(import.meta.url);
-    const m = require('oxenmq-ts') as typeof import('oxenmq-ts');
-    expect(require.resolve('oxenmq-ts')).to.match(/dist\/cjs\/index\.cjs$/);
-    const omq = new m.OxenMQ();
-    expect(omq.pubkey).to.have.length(32);
-    expect(m.AuthLevel.admin).to.equal(3);
-  });
-
-  it('npm pack ships the builds, the declarations, the bench CLI and the README, not the sources or specs', () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-    for (const f of ['dist/lib/index.js', 'dist/cjs/index.cjs', 'dist/types/lib/index.d.ts', 'dist/bench/cli.js', 'dist/bench/peer.js', 'README.md', 'package.json']) {
+  it('ships the builds, their declarations, the bins, LICENSE and README; no sources, specs or maps of specs', () => {
+    for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/oxenc/index.d.ts', 'dist/bench/cli.js', 'LICENSE', 'README.md', 'package.json']) {
       expect(files, f).to.include(f);
     }
-    expect(files.filter((f) => /^(lib|zmtp|curve|spec|bench)\/|dist\/spec\//.test(f))).to.deep.equal([]);
+    expect(files.filter((f) => /^(lib|zmtp|curve|spec|bench|cli)\/|^dist\/spec\//.test(f))).to.deep.equal([]);
+  });
+
+  it('publint finds nothing to complain about', () => {
+    const out = run(process.execPath, [bin('publint'), '--strict', '--pack', 'false', join(app, 'node_modules', pkg.name)], app);
+    expect(out).to.match(/All good/);
+  });
+
+  it('@arethetypeswrong/cli finds no problem for an ESM package (CommonJS users require() it on Node >= 20.19)', () => {
+    // attw exits non-zero on any problem its profile counts; the ESM-only profile leaves out
+    // TypeScript's CommonJS view, which predates require() of ESM.
+    const out = run(process.execPath, [bin('attw'), tarball, '--profile', 'esm-only', '--format', 'json'], dir);
+    const problems = Object.values((JSON.parse(out) as { problems: Record<string, { resolutionKind?: string; entrypoint?: string }[]> }).problems).flat();
+    expect(problems.filter((p) => p.resolutionKind !== 'node16-cjs')).to.deep.equal([]);
+  });
+
+  for (const [name, options] of [
+    ['NodeNext', { module: 'NodeNext', moduleResolution: 'NodeNext' }],
+    ['Bundler', { module: 'ESNext', moduleResolution: 'Bundler' }],
+  ] as const) {
+    it(`a TypeScript consumer type-checks against the installed package under ${name} resolution`, () => {
+      writeFileSync(join(app, 'consumer.ts'), CONSUMER);
+      const tsconfig = join(app, `tsconfig.${name}.json`);
+      writeFileSync(
+        tsconfig,
+        JSON.stringify({ compilerOptions: { ...options, target: 'ES2022', strict: true, noEmit: true, types: ['node'], skipLibCheck: false }, files: ['consumer.ts'] }),
+      );
+      run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], app);
+    });
+  }
+
+  it('import and require give one module instance: the same classes, instanceof across them', () => {
+    writeFileSync(join(app, 'same.cjs'), SAME_INSTANCE);
+    const out = JSON.parse(run(process.execPath, ['--no-warnings', 'same.cjs'], app)) as Record<string, boolean>;
+    expect(out).to.deep.equal({ sameOxenMQ: true, sameError: true, crossInstanceof: true });
+  });
+
+  it('the main entry is the OxenMQ API only: no engine internals ride along', async () => {
+    const m = (await import(join(app, 'node_modules', pkg.name, 'dist/lib/index.js'))) as Record<string, unknown>;
+    for (const internal of ['Scheduler', 'collectArgs', 'toAccess', 'silentLogger', 'zmtp', 'curve', 'Decoder', 'RingQueue', 'ZmtpConnection']) {
+      expect(m, internal).to.not.have.property(internal);
+    }
+    for (const api of ['OxenMQ', 'Message', 'DeferredSend', 'ConnectionID', 'Address', 'AuthLevel', 'OmqError', 'RequestError', 'Batch', 'JobResult', 'RUN_IN_PROXY', 'Subscription', 'dataParts']) {
+      expect(m, api).to.have.property(api);
+    }
   });
 });
