@@ -1,6 +1,6 @@
 /**
- * Command dispatch as oxen-mq `oxenmq/proxy.cpp` (`proxy_to_worker`) does it: lookup, the
- * checks in their exact order and the two shapes of error reply, seen on the wire by raw DEALERs;
+ * Command dispatch as oxen-mq does it (`oxenmq/worker.cpp` proxy_to_worker, `oxenmq/auth.cpp`
+ * proxy_check_auth): lookup, the checks in their exact order and the two shapes of error reply, seen on the wire by raw DEALERs;
  * request-side outcomes TS ↔ TS; plus bad input at this layer (huge and unknown built-in command
  * names, a flood into a full category). Plain and CURVE wherever both apply. Request timeouts
  * run on a ManualClock.
