@@ -1,7 +1,9 @@
 /**
- * Plumbing for the OxenMQ conformance specs (spec/lib/oxenmq-*.spec.ts): instances that are
- * closed after every test, raw ZMTP DEALER/ROUTER peers (NULL or CURVE) that show the exact
- * frames on the wire, a recording logger, and condition waits with deadlines.
+ * Plumbing for the OxenMQ specs (spec/lib/oxenmq-*.spec.ts): instances that are closed after
+ * every test, raw ZMTP DEALER/ROUTER peers (NULL or CURVE) that show the exact frames on the
+ * wire, a recording logger, condition waits with deadlines, and barriers: a round trip on a
+ * connection whose answer is certain, after which anything earlier messages caused has arrived.
+ * Nothing here pauses for a fixed time.
  */
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
@@ -46,14 +48,6 @@ export class RecordingLogger implements Logger {
  * ManualClock advance, a resolve, a scheduler job) run, so that "not yet" can be asserted after.
  */
 export const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Resolves after `ms` of real time (only where real sockets must be given a chance). */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Lets pending socket I/O and microtasks run (a few macrotask turns plus a short real pause). */
-export async function settle(ms = 20): Promise<void> {
-  await sleep(ms);
-}
 
 /** Waits until `list` holds an entry matching `match`, removes it and returns it. */
 async function take<T>(list: T[], match: (x: T) => boolean, what: string, timeoutMs = 3000): Promise<T> {
