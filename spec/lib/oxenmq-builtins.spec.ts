@@ -62,7 +62,7 @@ describe('lib/oxenmq built-in messages', function () {
       const r = await h.rawRouter(mode);
       r.autoHello = false;
       const clock = new ManualClock();
-      const c = await h.client({ clock });
+      const c = await h.client({ clock, connCheckInterval: 1 }); // a 1 ms cleanup tick: the deadline to the millisecond
       const outcomes: { ok: boolean; why?: string; id: ConnectionID }[] = [];
       const id = c.connectRemoteCb(
         r.address,

@@ -174,7 +174,7 @@ describe('lib/oxenmq dispatch and errors', function () {
       expect(strs(await d.nth(1))).to.deep.equal(['UNKNOWNCOMMAND', 'nope.x']);
       const clock = new ManualClock();
       const log = new RecordingLogger();
-      const c = await h.client({ clock, logger: log });
+      const c = await h.client({ clock, logger: log, connCheckInterval: 1 }); // a 1 ms cleanup tick: the deadline to the millisecond
       const id = await c.connectRemote(s.address);
       let outcome: string | undefined;
       c.request(id, 'nope.x', ['a'], { timeout: 100 }).then(

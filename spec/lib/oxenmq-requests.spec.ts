@@ -49,11 +49,11 @@ describe('lib/oxenmq replies, requests, sends', function () {
   }
 
   for (const mode of MODES) {
-    it(`[${mode}] each request times out at its own deadline (requestTimeout 10 ms in the callback form, timeout 200 ms in the promise form), not before`, async () => {
+    it(`[${mode}] each request times out at its own deadline (requestTimeout 10 ms in the callback form, timeout 200 ms in the promise form), not a millisecond before`, async () => {
       let reached = 0;
       const s = await h.server(mode, (o) => o.addCategory('x', AuthLevel.none).addRequestCommand('silent', () => void reached++));
       const clock = new ManualClock();
-      const c = await h.client({ clock, connCheckInterval: 10 });
+      const c = await h.client({ clock, connCheckInterval: 1 }); // a 1 ms cleanup tick: the deadline to the millisecond
       const id = await c.connectRemote(s.address);
       let long: string | undefined;
       c.request(id, 'x.silent', [], { timeout: 200 }).then(
@@ -84,7 +84,7 @@ describe('lib/oxenmq replies, requests, sends', function () {
       const clock = new ManualClock();
       let reached = false;
       const s = await h.server(mode, (o) => o.addCategory('x', AuthLevel.none).addRequestCommand('silent', () => void (reached = true)), { clock, connHeartbeat: 0 });
-      const c = await h.client({ clock, connHeartbeat: 0 });
+      const c = await h.client({ clock, connHeartbeat: 0, connCheckInterval: 1 });
       expect(c.defaultRequestTimeout).to.equal(15_000);
       const id = await c.connectRemote(s.address);
       let outcome: string | undefined;
@@ -93,10 +93,10 @@ describe('lib/oxenmq replies, requests, sends', function () {
         (e: { code: string }) => (outcome = e.code),
       );
       await waitFor(() => reached, 'the request to reach the silent handler');
-      clock.advance(14_990);
+      clock.advance(14_999);
       await flush();
       expect(outcome).to.equal(undefined);
-      clock.advance(20);
+      clock.advance(1);
       await waitFor(() => outcome !== undefined, 'timeout');
       expect(outcome).to.equal('TIMEOUT');
     });

@@ -208,26 +208,29 @@ describe('lib/oxenmq service nodes', function () {
     const clock = new ManualClock();
     const r = await h.rawRouter('curve');
     const r2 = await h.rawRouter('curve');
-    const [a] = (await mesh(1, { clock, connHeartbeat: 0, connCheckInterval: 250 })) as [Node];
+    // A 1 ms cleanup tick, so the close is pinned to the millisecond (C++'s default tick is 250 ms).
+    const [a] = (await mesh(1, { clock, connHeartbeat: 0, connCheckInterval: 1 })) as [Node];
     a.omq.send(r.keys.publicKey, 'x.y', '1', { hint: r.endpoint });
     await r.nth(1);
     clock.advance(20_000);
     a.omq.send(r.keys.publicKey, 'x.y', '2'); // reuses and refreshes
     const route = (await r.nth(2)).route;
-    clock.advance(29_000);
-    // An idle close would have happened inside advance(); a still-open connection answers this
-    // (an unknown command does not count as activity, so it refreshes nothing).
+    clock.advance(30_000);
+    // Idle for exactly 30 s is not yet more than 30 s (C++ proxy_expire_idle_peers in
+    // oxenmq/connections.cpp compares strictly). An idle close would have happened inside
+    // advance(); a still-open connection answers this (an unknown command does not count as
+    // activity, so it refreshes nothing).
     await r.barrier(route);
     expect(r.disconnects).to.have.length(0);
     expect(r.connects).to.have.length(1);
-    clock.advance(1_500);
+    clock.advance(1);
     await waitFor(() => r.disconnects.length === 1, 'idle close');
     a.omq.connectSn(r2.keys.publicKey, { hint: r2.endpoint });
     await waitFor(() => r2.connects.length === 1, 'connectSn');
-    clock.advance(299_000);
+    clock.advance(300_000);
     await r2.barrier(r2.connects[0]!.route);
     expect(r2.disconnects).to.have.length(0);
-    clock.advance(1_500);
+    clock.advance(1);
     await waitFor(() => r2.disconnects.length === 1, '5 min idle close');
     expect(r.received.map((m) => strs(m.frames))).to.deep.equal([
       ['x.y', '1'],
