@@ -5,12 +5,13 @@
  * connection whose answer is certain, after which anything earlier messages caused has arrived.
  * Nothing here pauses for a fixed time.
  */
+import { expect } from 'chai';
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
 import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
 import { toHex } from '../../lib/encoding.js';
 import type { Logger } from '../../lib/logger.js';
-import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import { type ManualClock, ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
 import { waitFor } from './net.js';
 
 export { waitFor };
@@ -48,6 +49,28 @@ export class RecordingLogger implements Logger {
  * ManualClock advance, a resolve, a scheduler job) run, so that "not yet" can be asserted after.
  */
 export const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** How `p` has settled so far: undefined while pending, then `'resolved'` or the error's code (or message). */
+export function outcome(p: Promise<unknown>): () => string | undefined {
+  let o: string | undefined;
+  p.then(
+    () => (o = 'resolved'),
+    (e: Error & { code?: string }) => (o = e.code ?? e.message),
+  );
+  return () => o;
+}
+
+/**
+ * A deadline to the millisecond: advances `clock` to 1 ms short of `ms` from now and checks that
+ * `happened()` is still false, then by the last millisecond and waits for it to hold.
+ */
+export async function expectDueIn(clock: ManualClock, ms: number, happened: () => boolean, what: string): Promise<void> {
+  clock.advance(ms - 1);
+  await flush();
+  expect(happened(), `${what} came before its deadline`).to.equal(false);
+  clock.advance(1);
+  await waitFor(happened, what);
+}
 
 /** Waits until `list` holds an entry matching `match`, removes it and returns it. */
 async function take<T>(list: T[], match: (x: T) => boolean, what: string, timeoutMs = 3000): Promise<T> {

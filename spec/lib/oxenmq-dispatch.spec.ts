@@ -14,7 +14,7 @@ import { OmqErrorCode } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
 import type { OxenMQ } from '../../lib/oxenmq.js';
 import { ManualClock } from '../../zmtp/clock.js';
-import { Harness, MODES, type Mode, RecordingLogger, flush, rejection, strs, waitFor } from '../helpers/omq.js';
+import { Harness, MODES, type Mode, RecordingLogger, expectDueIn, flush, outcome, rejection, strs, waitFor } from '../helpers/omq.js';
 
 /** Allow callback handing out `levels` to successive connections. */
 function successive(...levels: AuthLevel[]) {
@@ -176,26 +176,15 @@ describe('lib/oxenmq dispatch and errors', function () {
       const log = new RecordingLogger();
       const c = await h.client({ clock, logger: log, connCheckInterval: 1 }); // a 1 ms cleanup tick: the deadline to the millisecond
       const id = await c.connectRemote(s.address);
-      let outcome: string | undefined;
-      c.request(id, 'nope.x', ['a'], { timeout: 100 }).then(
-        () => (outcome = 'reply'),
-        (e: { code: string }) => (outcome = e.code),
-      );
+      const request = outcome(c.request(id, 'nope.x', ['a'], { timeout: 100 }));
       // The answer arrives and is only logged; the request stays pending until its deadline.
       await waitFor(() => log.matching('UNKNOWNCOMMAND for "nope.x"', 'warn').length === 1, 'the UNKNOWNCOMMAND answer');
-      clock.advance(99);
-      await flush();
-      expect(outcome).to.equal(undefined);
-      clock.advance(1);
-      await waitFor(() => outcome !== undefined, 'the timeout');
-      expect(outcome).to.equal('TIMEOUT');
+      await expectDueIn(clock, 100, () => request() !== undefined, 'the timeout');
+      expect(request()).to.equal('TIMEOUT');
       let cb: [boolean, string[]] | undefined;
       c.request(id, 'nope.y', (ok, data) => (cb = [ok, strs(data)]), { requestTimeout: 50 });
       await waitFor(() => log.matching('UNKNOWNCOMMAND for "nope.y"', 'warn').length === 1, 'the second UNKNOWNCOMMAND answer');
-      await flush();
-      expect(cb).to.equal(undefined);
-      clock.advance(50);
-      await waitFor(() => cb !== undefined, 'the callback');
+      await expectDueIn(clock, 50, () => cb !== undefined, 'the callback');
       expect(cb).to.deep.equal([false, ['TIMEOUT']]);
     });
   }

@@ -14,7 +14,7 @@ import type { OxenMQ } from '../../lib/oxenmq.js';
 import { dataParts } from '../../lib/send.js';
 import { ManualClock } from '../../zmtp/index.js';
 import { freePort } from '../helpers/net.js';
-import { Harness, MODES, RecordingLogger, flush, rejection, strs, waitFor } from '../helpers/omq.js';
+import { Harness, MODES, RecordingLogger, expectDueIn, flush, outcome, rejection, strs, waitFor } from '../helpers/omq.js';
 
 const cbRequest = (c: OxenMQ, id: ConnectionID, cmd: string, ...args: (string | object)[]) =>
   new Promise<[boolean, string[]]>((resolve) => c.request(id, cmd, (ok, data) => resolve([ok, strs(data)]), ...(args as string[])));
@@ -55,27 +55,15 @@ describe('lib/oxenmq replies, requests, sends', function () {
       const clock = new ManualClock();
       const c = await h.client({ clock, connCheckInterval: 1 }); // a 1 ms cleanup tick: the deadline to the millisecond
       const id = await c.connectRemote(s.address);
-      let long: string | undefined;
-      c.request(id, 'x.silent', [], { timeout: 200 }).then(
-        () => (long = 'reply'),
-        (e: { code: string }) => (long = e.code),
-      );
+      const long = outcome(c.request(id, 'x.silent', [], { timeout: 200 }));
       let short: [boolean, string[]] | undefined;
       c.request(id, 'x.silent', (ok, data) => (short = [ok, strs(data)]), { requestTimeout: 10 });
       await waitFor(() => reached === 2, 'both requests to reach the silent handler');
-      clock.advance(9);
-      await flush();
-      expect(short).to.equal(undefined);
-      clock.advance(1);
-      await waitFor(() => short !== undefined, 'the short timeout');
+      await expectDueIn(clock, 10, () => short !== undefined, 'the short timeout');
       expect(short).to.deep.equal([false, ['TIMEOUT']]);
-      expect(long).to.equal(undefined);
-      clock.advance(189);
-      await flush();
-      expect(long).to.equal(undefined);
-      clock.advance(1);
-      await waitFor(() => long !== undefined, 'the long timeout');
-      expect(long).to.equal('TIMEOUT');
+      expect(long()).to.equal(undefined);
+      await expectDueIn(clock, 190, () => long() !== undefined, 'the long timeout');
+      expect(long()).to.equal('TIMEOUT');
     });
   }
 
@@ -87,18 +75,10 @@ describe('lib/oxenmq replies, requests, sends', function () {
       const c = await h.client({ clock, connHeartbeat: 0, connCheckInterval: 1 });
       expect(c.defaultRequestTimeout).to.equal(15_000);
       const id = await c.connectRemote(s.address);
-      let outcome: string | undefined;
-      c.request(id, 'x.silent').then(
-        () => (outcome = 'reply'),
-        (e: { code: string }) => (outcome = e.code),
-      );
+      const request = outcome(c.request(id, 'x.silent'));
       await waitFor(() => reached, 'the request to reach the silent handler');
-      clock.advance(14_999);
-      await flush();
-      expect(outcome).to.equal(undefined);
-      clock.advance(1);
-      await waitFor(() => outcome !== undefined, 'timeout');
-      expect(outcome).to.equal('TIMEOUT');
+      await expectDueIn(clock, 15_000, () => request() !== undefined, 'the timeout');
+      expect(request()).to.equal('TIMEOUT');
     });
   }
 
