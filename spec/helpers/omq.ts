@@ -11,7 +11,8 @@ import type { ConnectionID } from '../../lib/connection-id.js';
 import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
 import { toHex } from '../../lib/encoding.js';
 import type { Logger } from '../../lib/logger.js';
-import { type ManualClock, ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import type { ManualClock } from '../../zmtp/clock.js';
 import { waitFor } from './net.js';
 
 export { waitFor };
