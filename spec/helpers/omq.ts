@@ -1,14 +1,19 @@
 /**
- * Plumbing for the OxenMQ conformance specs (spec/lib/oxenmq-*.spec.ts): instances that are
- * closed after every test, raw ZMTP DEALER/ROUTER peers (NULL or CURVE) that show the exact
- * frames on the wire, a recording logger, and condition waits with deadlines.
+ * Plumbing for the OxenMQ specs (spec/lib/oxenmq-*.spec.ts): instances that are closed after
+ * every test, raw ZMTP DEALER/ROUTER peers (NULL or CURVE) that show the exact frames on the
+ * wire, a recording logger, condition waits with deadlines, and barriers: a round trip on a
+ * connection whose answer is certain, after which anything earlier messages caused has arrived.
+ * Nothing here pauses for a fixed time.
  */
+import { expect } from 'chai';
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
+import type { ConnectionID } from '../../lib/connection-id.js';
 import { OxenMQ } from '../../lib/oxenmq.js';
 import type { OxenMQOptions } from '../../lib/options.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import type { ManualClock } from '../../zmtp/clock.js';
 import { waitFor } from './net.js';
 
 export { waitFor };
@@ -46,13 +51,43 @@ export class RecordingLogger implements Logger {
   }
 }
 
-/** Resolves after `ms` of real time (only where real sockets must be given a chance). */
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/**
+ * One turn of the event loop (no timer): lets the callbacks a synchronous step queued (a
+ * ManualClock advance, a resolve, a scheduler job) run, so that "not yet" can be asserted after.
+ */
+export const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Lets pending socket I/O and microtasks run (a few macrotask turns plus a short real pause). */
-export async function settle(ms = 20): Promise<void> {
-  await sleep(ms);
+/** How `p` has settled so far: undefined while pending, then `'resolved'` or the error's code (or message). */
+export function outcome(p: Promise<unknown>): () => string | undefined {
+  let o: string | undefined;
+  p.then(
+    () => (o = 'resolved'),
+    (e: Error & { code?: string }) => (o = e.code ?? e.message),
+  );
+  return () => o;
 }
+
+/**
+ * A deadline to the millisecond: advances `clock` to 1 ms short of `ms` from now and checks that
+ * `happened()` is still false, then by the last millisecond and waits for it to hold.
+ */
+export async function expectDueIn(clock: ManualClock, ms: number, happened: () => boolean, what: string): Promise<void> {
+  clock.advance(ms - 1);
+  await flush();
+  expect(happened(), `${what} came before its deadline`).to.equal(false);
+  clock.advance(1);
+  await waitFor(happened, what);
+}
+
+/** Waits until `list` holds an entry matching `match`, removes it and returns it. */
+async function take<T>(list: T[], match: (x: T) => boolean, what: string, timeoutMs = 3000): Promise<T> {
+  await waitFor(() => list.some(match), what, timeoutMs);
+  return list.splice(list.findIndex(match), 1)[0]!;
+}
+
+let barrierSeq = 0;
+/** A command name no test registers, unique per barrier. */
+const barrierName = (): string => `barrier.b${++barrierSeq}`;
 
 /** A raw peer's received message. */
 export type Msg = Buffer[];
@@ -81,6 +116,29 @@ export class RawDealer {
   async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<Msg> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
     return this.received[n - 1]!;
+  }
+  /**
+   * A barrier on this connection for the listener's built-in path: sends a command the listener
+   * does not have and waits for its [UNKNOWNCOMMAND][name]. A listener handles one connection's
+   * messages in order and answers built-ins, error replies and this one as it reads them, so
+   * anything the earlier messages made it send on that path has arrived before. The answer is
+   * not kept in `received`.
+   */
+  async barrier(): Promise<void> {
+    const name = barrierName();
+    this.send(name);
+    await take(this.received, (m) => m.length === 2 && m[0]!.toString('latin1') === 'UNKNOWNCOMMAND' && m[1]!.toString('latin1') === name, 'the barrier');
+  }
+  /**
+   * A barrier through the handlers: sends request `command` (a registered request command that
+   * replies at once) with a fresh tag and waits for its [REPLY][tag]. Handlers start in arrival
+   * order, so what synchronous handlers of the earlier messages sent has arrived before. The
+   * reply is not kept in `received`.
+   */
+  async handlerBarrier(command: string): Promise<void> {
+    const tag = barrierName();
+    this.send(command, tag);
+    await take(this.received, (m) => m.length >= 2 && m[0]!.toString('latin1') === 'REPLY' && m[1]!.toString('latin1') === tag, 'the barrier reply');
   }
   close(): Promise<void> {
     return this.dealer.close(0);
@@ -123,6 +181,30 @@ export class RawRouter {
   async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: ZmtpConnection }> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
     return this.received[n - 1]!;
+  }
+  /**
+   * A barrier on the connection at `route`: sends the OxenMQ peer a command it does not have and
+   * waits for its [UNKNOWNCOMMAND][name]. The peer handles one connection's messages in order,
+   * so it has handled everything sent before on that route (and run what that resolved). An
+   * unknown command is not application traffic: it does not refresh an idle timer. The peer logs
+   * one warning; the answer is not kept in `received`.
+   */
+  async barrier(route: Uint8Array): Promise<void> {
+    const name = barrierName();
+    this.router.send(route, [name]);
+    await take(this.received, (m) => m.frames.length === 2 && strs(m.frames)[0] === 'UNKNOWNCOMMAND' && strs(m.frames)[1] === name, 'the barrier');
+  }
+  /**
+   * A barrier that logs nothing on the peer: `client` sends a request over `id`, this router
+   * answers it with [REPLY][tag] (after whatever the test sent before), and this resolves once
+   * `client` has the reply. The request is not kept in `received`.
+   */
+  async requestBarrier(client: OxenMQ, id: ConnectionID): Promise<void> {
+    const name = barrierName();
+    const reply = client.request(id, name, [], { timeout: 60_000 });
+    const req = await take(this.received, (m) => m.frames[0]!.toString('latin1') === name, 'the barrier request');
+    this.router.send(req.route, ['REPLY', req.frames[1]!]);
+    await reply;
   }
   close(): Promise<void> {
     return this.router.close(0);

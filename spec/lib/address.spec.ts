@@ -1,5 +1,6 @@
 /**
- * Address parsing and formatting (PROTOCOL.md §7.2), with upstream tests/test_address.cpp vectors.
+ * Address parsing and formatting as oxen-mq `oxenmq/address.h` defines them, with upstream
+ * tests/test_address.cpp vectors.
  */
 import { expect } from 'chai';
 import { Address } from '../../lib/address.js';
@@ -29,7 +30,7 @@ function keyOf(a: Address): Buffer {
 }
 
 describe('lib/address', () => {
-  it('8.6 #77 tcp://1.2.3.4:5678 and Address.tcp("example.com", 80)', () => {
+  it('parses tcp://1.2.3.4:5678 and builds Address.tcp("example.com", 80), with their zmq, full and QR forms', () => {
     const a = new Address('tcp://1.2.3.4:5678');
     expect(a.protocol).to.equal('tcp');
     expect(a.host).to.equal('1.2.3.4');
@@ -112,7 +113,7 @@ describe('lib/address', () => {
     expectBadAddress('ipc://');
   });
 
-  it('8.6 #78 hex, base32z, base64 and QR keys decode to the same key and re-encode', () => {
+  it('hex, base32z, base64 and QR keys decode to the same key and re-encode', () => {
     const a = new Address('tcp+curve://a:1/' + PK_HEX);
     const b = new Address('curve://a:1/' + PK_B32Z);
     const c = new Address('curve://a:1/' + PK_B64);
@@ -153,7 +154,7 @@ describe('lib/address', () => {
     }
   });
 
-  it('8.6 #79 ipc+curve paths and keys, taken from the end', () => {
+  it('ipc+curve paths and keys, the key taken from the end', () => {
     const e = new Address('ipc+curve://my.sock/' + PK_HEX);
     const f = new Address('ipc+curve://../my.sock/' + PK_B32Z);
     const g = new Address('ipc+curve:///my.sock/' + PK_B32Z_UC);
@@ -185,7 +186,7 @@ describe('lib/address', () => {
     expectBadAddress('ipc+curve://');
   });
 
-  it('8.6 #80 QR forms: upper case only, no base64, host compared lower-cased', () => {
+  it('QR forms: upper case only, no base64, host compared lower-cased', () => {
     const a = new Address('tcp://public.loki.foundation:12345');
     const aQr = new Address('TCP://PUBLIC.LOKI.FOUNDATION:12345');
     const b = new Address('tcp://PUBLIC.LOKI.FOUNDATION:12345');
@@ -222,7 +223,7 @@ describe('lib/address', () => {
     expectBadAddress('TCP://[::1]:1111');
   });
 
-  it('8.6 #82 four different addresses hash to distinct keys', () => {
+  it('four different addresses hash to distinct keys', () => {
     const addrs = [
       new Address('tcp://127.0.0.1:4567'),
       new Address('curve://127.0.0.1:4567/' + PK_HEX),

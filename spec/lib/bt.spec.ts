@@ -1,5 +1,6 @@
 /**
- * bt-encoding (PROTOCOL.md §7.4): golden vectors, integer bounds, strict rejection of malformed
+ * bt-encoding (BitTorrent bencode, as oxen-mq `oxenmq/bt_serialize.h` implements it; now in
+ * oxen-encoding): golden vectors, integer bounds, strict rejection of malformed
  * input, seeded round-trip and fuzz properties, and the streaming consumers.
  */
 import { expect } from 'chai';
@@ -77,7 +78,7 @@ describe('lib/bt', () => {
       expect(enc(['spam', 42])).to.equal('l4:spami42ee');
       expect(enc({})).to.equal('de');
       expect(enc({ foo: 42, bar: 'spam' })).to.equal('d3:bar4:spam3:fooi42ee');
-      // The ZAP domain of listener #0 (§7.4).
+      // OxenMQ's ZAP domain for its first listener: bt_serialize(0) (oxen-mq `oxenmq/proxy.cpp`).
       expect(enc(0)).to.equal('i0e');
     });
 

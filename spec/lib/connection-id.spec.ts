@@ -1,5 +1,5 @@
 /**
- * ConnectionID equality, hash-key and text rules (PROTOCOL.md §5.1).
+ * ConnectionID equality, hash-key and text rules (oxen-mq `oxenmq/connections.h`).
  */
 import { expect } from 'chai';
 import { ConnectionID, SN_ID } from '../../lib/connection-id.js';

@@ -1,5 +1,6 @@
 /**
- * Key encodings (PROTOCOL.md §7.3): golden vectors, validation rules, round trips.
+ * Key encodings (hex, base32z, base64, as oxen-mq `oxenmq/hex.h`, `base32z.h` and `base64.h` define
+ * them; now in oxen-encoding): golden vectors, validation rules, round trips.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +35,7 @@ function expectBadEncoding(fn: () => unknown): void {
 }
 
 describe('lib/encoding', () => {
-  it('8.6 #81 key f16ba559…4b88 encodes to the base32z and base64 vectors', () => {
+  it('key f16ba559…4b88 encodes to the base32z and base64 vectors', () => {
     expect(toBase32z(PK)).to.equal(PK_B32Z);
     expect(toBase64(PK, { pad: false })).to.equal(PK_B64);
     expect(toBase64(PK)).to.equal(PK_B64 + '=');

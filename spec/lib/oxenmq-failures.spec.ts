@@ -1,7 +1,9 @@
 /**
- * Failure paths of the OxenMQ core beyond the checklist (upstream tests/test_failures.cpp and
- * test_connect.cpp "connection failures"): unusable addresses from the caller or from snLookup,
- * ids of failed connects, sends to our own pubkey over the built-in in-process listener.
+ * Failure paths of the OxenMQ core (after upstream tests/test_failures.cpp and test_connect.cpp
+ * "connection failures"): unusable addresses from the caller or from snLookup, ids of failed
+ * connects, refused and retried connections, sends to our own pubkey over the built-in
+ * in-process listener, and races with stale state. Connect timeouts and back-offs run on a
+ * ManualClock.
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
@@ -13,7 +15,7 @@ import { OmqErrorCode, type OmqError } from '../../lib/errors.js';
 import type { Message } from '../../lib/message.js';
 import { ManualClock } from '../../zmtp/clock.js';
 import { freePort } from '../helpers/net.js';
-import { Harness, MODES, RecordingLogger, rejection, sleep, strs, waitFor } from '../helpers/omq.js';
+import { Harness, MODES, RecordingLogger, rejection, strs, waitFor } from '../helpers/omq.js';
 
 describe('lib/oxenmq failure paths', function () {
   const h = new Harness();
@@ -72,34 +74,52 @@ describe('lib/oxenmq failure paths', function () {
   for (const mode of MODES) {
     it(`[${mode}] a TCP-refused connectRemote is retried (as libzmq) until its timeout; a listener appearing meanwhile is reached`, async () => {
       const port = await freePort();
-      const c = await h.client({ reconnectInterval: 20, reconnectIntervalMax: 40 });
+      const clock = new ManualClock();
+      const c = await h.client({ clock, reconnectInterval: 20, reconnectIntervalMax: 40 });
       const kp = generateKeypair();
       const addr = mode === 'curve' ? `curve://127.0.0.1:${port}/${toHex(kp.publicKey)}` : `tcp://127.0.0.1:${port}`;
-      const t0 = Date.now();
-      expect((await rejection(c.connectRemote(addr, { timeout: 150 }))).message).to.equal('connection attempt timed out');
-      expect(Date.now() - t0).to.be.at.least(140);
+      // The only timers on this clock are the cleanup tick and, once an attempt is refused, the
+      // reconnect back-off: one more armed timer means "refused, retry scheduled".
+      const idle = clock.pending;
+      const retryArmed = (what: string) => waitFor(() => clock.pending === idle + 1, what);
+      let outcome: string | undefined;
+      c.connectRemote(addr, { timeout: 150 }).then(
+        () => (outcome = 'connected'),
+        (e: Error) => (outcome = e.message),
+      );
+      await retryArmed('the first refusal');
+      clock.advance(20);
+      await retryArmed('the second refusal');
+      clock.advance(40);
+      await retryArmed('the third refusal');
+      expect(outcome).to.equal(undefined);
+      clock.advance(90);
+      await waitFor(() => outcome !== undefined, 'the connect timeout');
+      expect(outcome).to.equal('connection attempt timed out');
+      expect(clock.pending).to.equal(idle); // the timed-out attempt stops retrying
       const pending = c.connectRemote(addr, { timeout: 3000 });
-      await sleep(60);
+      await retryArmed('the refusal before the listener exists');
       const s = h.omq({ pubkey: kp.publicKey, privkey: kp.secretKey });
       const bound = mode === 'curve' ? s.listenCurve(`tcp://127.0.0.1:${port}`) : s.listenPlain(`tcp://127.0.0.1:${port}`);
       await s.start();
       await bound;
+      clock.advance(40); // the retry
       const id = await pending;
       expect(id.valid).to.equal(true);
     });
   }
 
-  it('disconnect() of a still-pending connectRemote fails it at once (ours; C++ waits for the deadline)', async () => {
+  it('disconnect() of a still-pending connectRemote fails it at once (C++ leaves it to fail at its deadline)', async () => {
     const r = await h.rawRouter('plain');
     r.autoHello = false;
-    const c = await h.client();
-    const outcome = new Promise<string>((resolve) => {
-      const id = c.connectRemoteCb(r.address, () => resolve('connected'), (_id, why) => resolve(why), { timeout: 5000 });
-      setTimeout(() => c.disconnect(id, 0), 30);
-    });
-    const t0 = Date.now();
+    const clock = new ManualClock(); // never advanced: the 5 s deadline cannot pass
+    const c = await h.client({ clock });
+    let resolveOutcome!: (why: string) => void;
+    const outcome = new Promise<string>((resolve) => (resolveOutcome = resolve));
+    const id = c.connectRemoteCb(r.address, () => resolveOutcome('connected'), (_id, why) => resolveOutcome(why), { timeout: 5000 });
+    expect(strs((await r.nth(1)).frames)).to.deep.equal(['HI']); // connected at the ZMTP level, HELLO withheld
+    c.disconnect(id, 0);
     expect(await outcome).to.equal('disconnected before the connection was established');
-    expect(Date.now() - t0).to.be.below(1000);
     await waitFor(() => r.disconnects.length === 1, 'the close');
   });
 
@@ -167,24 +187,41 @@ describe('lib/oxenmq: races and stale state', function () {
   it("a service node's dead incoming routes are forgotten: a send with `incoming` uses the live one", async () => {
     const kS = generateKeypair();
     const kC = generateKeypair();
-    const s = await h.server('curve', () => {}, { pubkey: kS.publicKey, privkey: kS.secretKey, serviceNode: true });
+    const s = await h.server('curve', (o) => o.addCategory('x', AuthLevel.none).addRequestCommand('hello', (m) => m.sendReply()), {
+      pubkey: kS.publicKey,
+      privkey: kS.secretKey,
+      serviceNode: true,
+    });
     s.omq.setActiveSns([kC.publicKey]);
     const got: string[] = [];
+    const probedVia: number[] = [];
     const c = await h.client({ pubkey: kC.publicKey, privkey: kC.secretKey, serviceNode: true }, (o) =>
-      o.addCategory('c', AuthLevel.none).addCommand('note', (m) => void got.push(m.data[0]!.toString())),
+      o
+        .addCategory('c', AuthLevel.none)
+        .addCommand('note', (m) => void got.push(m.data[0]!.toString()))
+        .addCommand('probe', (m) => void probedVia.push(m.conn.id)),
     );
-    // One lasting connection and two short-lived ones (own routing ids), each used once.
+    // One lasting connection and two short-lived ones (own routing ids), each used once: the
+    // answered request shows the SN has made its incoming record for that connection.
     const live = await c.connectRemote(s.address);
-    c.send(live, 'x.hello');
+    await c.request(live, 'x.hello');
     const eph = [];
     for (let i = 0; i < 2; i++) {
       const id = await c.connectRemote(s.address, { ephemeralRoutingId: true });
-      c.send(id, 'x.hello');
+      await c.request(id, 'x.hello');
       eph.push(id);
     }
-    await sleep(50); // let the three messages create the SN's incoming records
     for (const id of eph) c.disconnect(id, 0);
-    await sleep(50);
+    // The SN learns of the closes when its sockets report them, which nothing else shows: probe
+    // over its newest incoming route (lost while a dead one is still taken for alive) until a
+    // probe arrives over the lasting connection.
+    const probeFailures: OmqError[] = [];
+    await waitFor(() => {
+      s.omq.send(kC.publicKey, 'c.probe', { incoming: true, queueFailure: (e) => probeFailures.push(e) });
+      return probedVia.includes(live.id);
+    }, 'the SN to route over the lasting connection');
+    await new Promise<void>((resolve) => s.omq.job(resolve)); // behind any failure callback
+    expect(probeFailures).to.deep.equal([]); // a dead route is skipped, never reported as a failure
     const failures: OmqError[] = [];
     s.omq.send(kC.publicKey, 'c.note', 'over the live route', { incoming: true, queueFailure: (e) => failures.push(e) });
     await waitFor(() => got.length === 1 || failures.length > 0, 'the note or a failure');
@@ -196,9 +233,9 @@ describe('lib/oxenmq: races and stale state', function () {
     const port = await freePort();
     const script = `
       const { OxenMQ } = await import(${JSON.stringify(new URL('../../lib/index.js', import.meta.url).href)});
-      const omq = new OxenMQ();
+      const omq = new OxenMQ({ reconnectInterval: 20, connCheckInterval: 20 });
       await omq.start();
-      try { await omq.connectRemote('tcp://127.0.0.1:${port}', { timeout: 400 }); console.log('connected?'); }
+      try { await omq.connectRemote('tcp://127.0.0.1:${port}', { timeout: 100 }); console.log('connected?'); }
       catch (e) { console.log('rejected: ' + e.message); }
       await omq.close(0);`;
     const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {

@@ -1,7 +1,8 @@
 /**
- * Conformance checklist PROTOCOL.md §8.1 (items 1–15): transport and handshake of OxenMQ
- * listeners and outgoing connections, observed on the wire with raw ZMTP peers where the item is
- * about bytes, TS ↔ TS otherwise; plain and CURVE wherever the item applies to both.
+ * Transport and handshake of OxenMQ listeners and outgoing connections (ZMTP 3.1, RFC 23/37;
+ * CurveZMQ, RFC 26; socket options as oxen-mq `oxenmq/proxy.cpp` sets them), observed on the
+ * wire with raw ZMTP peers where the behaviour is about bytes, TS ↔ TS otherwise; plain and
+ * CURVE wherever both apply. Heartbeats and timeouts run on a ManualClock.
  */
 import { expect } from 'chai';
 import { blake2b } from '@noble/hashes/blake2.js';
@@ -13,7 +14,7 @@ import type { Message } from '../../lib/message.js';
 import { type OxenMQ } from '../../lib/index.js';
 import { ManualClock, type ZmtpError, ZmtpErrorCode, encodeCommand } from '../../zmtp/index.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
-import { Harness, MODES, portOf, rejection, settle, strs, waitFor } from '../helpers/omq.js';
+import { Harness, MODES, portOf, rejection, strs, waitFor } from '../helpers/omq.js';
 
 /** Parses a ZMTP metadata list exactly as sent (names keep their case, order kept). */
 function rawMetadata(body: Buffer): [string, string][] {
@@ -56,11 +57,11 @@ const echoSetup = (o: OxenMQ) => {
     .addRequestCommand('req', (m) => m.sendReply('ok', ...m.data));
 };
 
-describe('lib/oxenmq §8.1 transport and handshake', function () {
+describe('lib/oxenmq transport and handshake', function () {
   const h = new Harness();
   afterEach(() => h.closeAll());
 
-  it('8.1 #1 a listener READY carries exactly Socket-Type=ROUTER and an empty Identity (plain raw bytes; CURVE decrypted)', async () => {
+  it('a listener READY carries exactly Socket-Type=ROUTER and an empty Identity (plain raw bytes; CURVE decrypted)', async () => {
     // plain: the READY body read byte for byte off the socket
     const s = await h.server('plain');
     const peer = await RawPeer.connect(s.port);
@@ -84,7 +85,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   });
 
   for (const mode of MODES) {
-    it(`8.1 #2 [${mode}] outgoing Socket-Type=DEALER; Identity "L"‖pubkey (legacy) or empty when ephemeral; our v1.3 default "K"‖keyed hash (CURVE) / "R"‖random`, async () => {
+    it(`[${mode}] outgoing Socket-Type=DEALER; Identity "L"‖pubkey (legacy) or empty when ephemeral; our v1.3 default "K"‖keyed hash (CURVE) / "R"‖random`, async () => {
       const router = await h.rawRouter(mode);
       const kp = generateKeypair();
       const connectWith = async (opts: { routingIdFormat?: 'legacy' | 'v1.3'; ephemeralRoutingId?: boolean }, perConn?: boolean) => {
@@ -122,7 +123,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     });
   }
 
-  it('8.1 #3 greetings advertise NULL/CURVE, version 3.1 and as-server 0 on both sides (raw sockets)', async () => {
+  it('greetings advertise NULL/CURVE, version 3.1 and as-server 0 on both sides (raw sockets)', async () => {
     for (const mode of MODES) {
       // listener side
       const s = await h.server(mode);
@@ -133,19 +134,20 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
       // connecting side
       const srv = await rawServer();
       h.defer(() => srv.close());
-      const c = await h.client();
+      const clock = new ManualClock();
+      const c = await h.client({ clock });
       const key = toHex(generateKeypair().publicKey);
       const addr = mode === 'curve' ? `curve://127.0.0.1:${srv.port}/${key}` : `tcp://127.0.0.1:${srv.port}`;
-      const pending = c.connectRemote(addr, { timeout: 200 });
-      pending.catch(() => {});
+      const pending = rejection(c.connectRemote(addr, { timeout: 200 }));
       const cp = await srv.peer;
       await cp.until(() => cp.greeting !== null, 'client greeting');
       checkGreeting(cp.greeting!, mode === 'curve' ? 'CURVE' : 'NULL');
-      expect((await rejection(pending)).message).to.equal('connection attempt timed out');
+      clock.advance(200); // the raw peer never answers: let the connect time out
+      expect((await pending).message).to.equal('connection attempt timed out');
     }
   });
 
-  it('8.1 #4 [curve only] a CURVE client boxing HELLO to the wrong key is disconnected with no application message', async () => {
+  it('[curve only] a CURVE client boxing HELLO to the wrong key is disconnected with no application message', async () => {
     let handled = 0;
     const s = await h.server('curve', (o) => o.addCategory('t', AuthLevel.none).addCommand('x', () => handled++));
     // raw: a well-formed 200-byte HELLO whose box cannot be opened
@@ -173,7 +175,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     expect(handled).to.equal(0);
   });
 
-  it('8.1 #5 [curve; plain for contrast] handlers on a CURVE listener see msg.conn.pubkey = the client long-term key', async () => {
+  it('[curve; plain for contrast] handlers on a CURVE listener see msg.conn.pubkey = the client long-term key', async () => {
     for (const mode of MODES) {
       const seen: Message[] = [];
       const s = await h.server(mode, (o) => o.addCategory('pk', AuthLevel.none).addCommand('who', (m) => void seen.push(m)));
@@ -189,7 +191,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   });
 
   for (const mode of MODES) {
-    it(`8.1 #6 [${mode}] the ConnectionID from a successful connectRemote carries the server pubkey (curve) or none (plain)`, async () => {
+    it(`[${mode}] the ConnectionID from a successful connectRemote carries the server pubkey (curve) or none (plain)`, async () => {
       const s = await h.server(mode);
       const c = await h.client();
       const id = await c.connectRemote(s.address);
@@ -209,7 +211,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     });
   }
 
-  it('8.1 #7 [plain wire bytes] PING "04 PING 0000" every 15 s from both sides, PONG echoes the context (manual clock)', async () => {
+  it('[plain wire bytes] PING "04 PING 0000" every 15 s from both sides, PONG echoes the context (manual clock)', async () => {
     // listener side
     const clock = new ManualClock();
     const s = await h.server('plain', () => {}, { clock });
@@ -217,15 +219,15 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     h.defer(() => peer.destroy());
     await rawPlainHandshake(peer, 'DEALER');
     clock.advance(14_999);
-    await settle();
-    expect(peer.frames).to.have.length(1);
-    clock.advance(1);
-    await peer.until(() => peer.frames.length === 2, 'PING');
-    expect(peer.frames[1]!.flags).to.equal(0x04);
-    expect(peer.frames[1]!.body.toString('hex')).to.equal('0450494e470000');
+    // The listener answers our PING as it reads it, so a PING of its own due by now would come first.
     peer.sendCommand('PING', Buffer.concat([Buffer.from([0, 0]), Buffer.from('ctx')]));
-    await peer.until(() => peer.frames.length === 3, 'PONG');
-    expect(peer.frames[2]!.body).to.deep.equal(Buffer.from('\x04PONGctx', 'latin1'));
+    await peer.until(() => peer.frames.length >= 2, 'PONG');
+    expect(peer.frames).to.have.length(2);
+    expect(peer.frames[1]!.body).to.deep.equal(Buffer.from('\x04PONGctx', 'latin1'));
+    clock.advance(1);
+    await peer.until(() => peer.frames.length === 3, 'PING');
+    expect(peer.frames[2]!.flags).to.equal(0x04);
+    expect(peer.frames[2]!.body.toString('hex')).to.equal('0450494e470000');
     clock.advance(15_000);
     await peer.until(() => peer.frames.length === 4, 'second PING');
     expect(peer.frames[3]!.body.toString('hex')).to.equal('0450494e470000');
@@ -244,7 +246,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     expect(cp.frames[2]!.body.toString('hex')).to.equal('0450494e470000');
   });
 
-  it('8.1 #7 [curve] boxed PING every 15 s (42-byte MESSAGE frame) and a boxed PONG (40 bytes) answers a PING', async () => {
+  it('[curve] boxed PING every 15 s (42-byte MESSAGE frame) and a boxed PONG (40 bytes) answers a PING', async () => {
     const clock = new ManualClock();
     const s = await h.server('curve', () => {}, { clock });
     const peerClock = new ManualClock();
@@ -252,22 +254,22 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     await waitFor(() => d.dealer.connection !== null, 'CURVE handshake');
     const chunks: Buffer[] = [];
     d.dealer.connection!.socket.on('data', (b: Buffer) => chunks.push(b));
+    const isMessageBox = (b: Buffer) => b[0] === 0x00 && b.subarray(2, 10).toString('latin1') === '\x07MESSAGE'; // neither MORE nor COMMAND on the wire
     clock.advance(14_999);
-    await settle();
-    expect(chunks).to.have.length(0);
+    // The raw peer pings; the listener answers PONG as it reads it, behind any PING of its own due by now.
+    peerClock.advance(15_000);
+    await waitFor(() => chunks.length >= 1, 'boxed PONG');
+    expect(chunks.map((c) => c.length)).to.deep.equal([40]);
+    expect(isMessageBox(chunks[0]!)).to.equal(true);
     clock.advance(1);
-    await waitFor(() => chunks.length === 1, 'boxed PING');
-    expect(chunks[0]!).to.have.length(42);
-    expect(chunks[0]![0]).to.equal(0x00); // neither MORE nor COMMAND on the wire
-    expect(chunks[0]!.subarray(2, 10).toString('latin1')).to.equal('\x07MESSAGE');
-    peerClock.advance(15_000); // the raw peer pings; the listener answers PONG
-    await waitFor(() => chunks.length === 2, 'boxed PONG');
-    expect(chunks[1]!).to.have.length(40);
+    await waitFor(() => chunks.length === 2, 'boxed PING');
+    expect(chunks[1]!).to.have.length(42);
+    expect(isMessageBox(chunks[1]!)).to.equal(true);
     expect(d.disconnects).to.equal(0);
   });
 
   for (const mode of MODES) {
-    it(`8.1 #8 [${mode}] an incoming frame over 1 MiB (CURVE: the boxed frame) drops the connection; at the limit it is delivered`, async () => {
+    it(`[${mode}] an incoming frame over 1 MiB (CURVE: the boxed frame) drops the connection; at the limit it is delivered`, async () => {
       const got: number[] = [];
       const s = await h.server(mode, (o) => o.addCategory('big', AuthLevel.none).addCommand('x', (m) => void got.push(m.data[0]!.length)));
       const overhead = mode === 'curve' ? 33 : 0;
@@ -281,7 +283,8 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
       await waitFor(() => got.length === 2, 'other connection');
       d.send('big.x', Buffer.alloc(1024 * 1024 - overhead + 1));
       await waitFor(() => d.disconnects === 1, 'drop');
-      await settle();
+      // The listener refused the frame at its header and closed; a handler it had admitted would
+      // have run (a microtask) before our socket could even see the close.
       expect(got).to.have.length(2);
       other.send('big.x', 'still fine');
       await waitFor(() => got.length === 3, 'other connection unaffected');
@@ -290,7 +293,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   }
 
   for (const mode of MODES) {
-    it(`8.1 #9 [${mode}] a second connection with the same Identity takes the route over; the first receives nothing further`, async () => {
+    it(`[${mode}] a second connection with the same Identity takes the route over; the first receives nothing further`, async () => {
       const conns: ConnectionID[] = [];
       const s = await h.server(mode, (o) => o.addCategory('h', AuthLevel.none).addCommand('reg', (m) => void conns.push(m.conn)));
       const keys = generateKeypair();
@@ -304,12 +307,11 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
       s.omq.send(conns[0]!, 'x.ping', 'after handover');
       const m = await d2.nth(1);
       expect(strs(m)).to.deep.equal(['x.ping', 'after handover']);
-      await settle();
       expect(d1.received).to.have.length(0);
     });
   }
 
-  it('8.1 #10 a denying Allow answers with ERROR "400" (plain: raw bytes, then closed; CURVE: after INITIATE); our connectRemote fails at once (deliberate: no 10 s wait)', async () => {
+  it('a denying Allow answers with ERROR "400" (plain: raw bytes, then closed; CURVE: after INITIATE); our connectRemote fails at once (C++ waits for its 10 s connect timeout)', async () => {
     for (const mode of MODES) {
       const s = await h.server(mode, () => {}, { allow: () => AuthLevel.denied });
       if (mode === 'plain') {
@@ -329,15 +331,14 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
         expect(failed[0]!.code).to.equal(ZmtpErrorCode.PEER_ERROR);
         expect((failed[0] as ZmtpError & { reason?: string }).reason).to.equal('400');
       }
-      const c = await h.client();
-      const t0 = Date.now();
+      const clock = new ManualClock(); // never advanced: the failure cannot be the 5 s timeout
+      const c = await h.client({ clock });
       const err = await rejection(c.connectRemote(s.address, { timeout: 5000 }));
       expect(err.message).to.match(/refused/);
-      expect(Date.now() - t0).to.be.below(2000);
     }
   });
 
-  it('8.1 #11 Allow gets "127.0.0.1", the 32-byte client key and sn = key ∈ active set (CURVE); an empty key and sn=false (plain)', async () => {
+  it('Allow gets "127.0.0.1", the 32-byte client key and sn = key ∈ active set (CURVE); an empty key and sn=false (plain)', async () => {
     for (const mode of MODES) {
       const calls: { addr: string; pk: string; sn: boolean }[] = [];
       const snKeys = generateKeypair();
@@ -367,7 +368,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   });
 
   for (const mode of MODES) {
-    it(`8.1 #12 [${mode}] without an Allow callback every connection is admitted at auth level none`, async () => {
+    it(`[${mode}] without an Allow callback every connection is admitted at auth level none`, async () => {
       const seen: Message[] = [];
       const s = await h.server(mode, (o) => {
         o.addCategory('n', AuthLevel.none).addCommand('x', (m) => void seen.push(m));
@@ -382,7 +383,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     });
   }
 
-  it('8.1 #13 listenPlain/listenCurve on inproc:// throw', async () => {
+  it('listenPlain/listenCurve on inproc:// throw', async () => {
     const o = h.omq();
     expect(() => o.listenPlain('inproc://x')).to.throw(/inproc/);
     expect(() => o.listenCurve('inproc://sn-self')).to.throw(/inproc/);
@@ -392,7 +393,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   });
 
   for (const mode of MODES) {
-    it(`8.1 #14 [${mode}] after start() listen reports onBind(true), and onBind(false) for an address in use`, async () => {
+    it(`[${mode}] after start() listen reports onBind(true), and onBind(false) for an address in use`, async () => {
       const o = h.omq();
       echoSetup(o);
       await o.start();
@@ -414,7 +415,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
   }
 
   for (const mode of MODES) {
-    it(`8.1 #15 [${mode}] maxSockets 15: 16 connections give exactly one "connect() failed: Too many open files" and no other failure`, async () => {
+    it(`[${mode}] maxSockets 15: 16 connections give exactly one "connect() failed: Too many open files" and no other failure`, async () => {
       const s = await h.server(mode);
       const c = await h.client({ maxSockets: 15, ephemeralRoutingId: true });
       const ok: ConnectionID[] = [];

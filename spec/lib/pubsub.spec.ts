@@ -1,5 +1,5 @@
 /**
- * Subscription<UserData> (PROTOCOL.md §7.1), after upstream tests/test_pubsub.cpp, with a manual
+ * Subscription<UserData> (oxen-mq `oxenmq/pubsub.h`), after upstream tests/test_pubsub.cpp, with a manual
  * clock instead of sleeps.
  */
 import { expect } from 'chai';
@@ -13,7 +13,7 @@ const client = (routeByte: number, pubkey: Uint8Array = PK): ConnectionID =>
   new ConnectionID(1, pubkey, Uint8Array.of(0x4c, routeByte));
 
 describe('lib/pubsub', () => {
-  it('8.6 #73 sub OK: new subscriber true, refresh false, publish reaches it once per call', () => {
+  it('subscribe gives true for a new subscriber and false for a refresh; publish reaches it once per call', () => {
     const clock = new ManualClock();
     const greetings = new Subscription('greetings', undefined, clock);
     expect(greetings.durationMs).to.equal(DEFAULT_SUBSCRIPTION_DURATION_MS);
@@ -28,7 +28,7 @@ describe('lib/pubsub', () => {
     expect(sent).to.have.length(2);
   });
 
-  it('8.6 #73 multiple subs: each live subscriber gets one publish per call', () => {
+  it('with several subscribers, each live one gets one publish per call', () => {
     const greetings = new Subscription('greetings', 60_000, new ManualClock());
     const c1 = client(1);
     const c2 = client(2);
@@ -47,7 +47,7 @@ describe('lib/pubsub', () => {
     expect(greetings.size).to.equal(3);
   });
 
-  it('8.6 #74 user data: different data returns true and replaces it, same data is a refresh', () => {
+  it('user data: different data returns true and replaces it, same data is a refresh', () => {
     const greetings = new Subscription<string>('greetings', 60_000, new ManualClock());
     const c = client(1);
     expect(greetings.subscribe(c, 'foo')).to.equal(true);
@@ -85,7 +85,7 @@ describe('lib/pubsub', () => {
     expect(v.unsubscribe(client(1))).to.equal(false);
   });
 
-  it('8.6 #75 unsubscribe returns true once, then false, and stops publishes', () => {
+  it('unsubscribe returns true once, then false, and stops publishes', () => {
     const greetings = new Subscription('greetings', 60_000, new ManualClock());
     const c = client(1);
     greetings.subscribe(c);
@@ -98,7 +98,7 @@ describe('lib/pubsub', () => {
     expect(greetings.unsubscribe(c)).to.equal(false);
   });
 
-  it('8.6 #76 expire: 250 ms duration, after 500 ms removeExpired drops it', () => {
+  it('a 250 ms subscription has expired 500 ms later, and removeExpired drops it', () => {
     const clock = new ManualClock();
     const greetings = new Subscription('greetings', 250, clock);
     const c = client(1);

@@ -93,9 +93,12 @@ describe('WorkerPool', () => {
     const clock = new ManualClock();
     const s = scheduler({ clock, workerThreads: 1 });
     const pending = runBatch(s, new Batch<number>().addWorkerJob({ module: JOBS, export: 'hang', timeoutMs: 1000 }));
+    let settled = false;
+    void pending.then(() => (settled = true));
     while (clock.pending === 0) await flush();
     clock.advance(999);
     await flush();
+    expect(settled).to.equal(false);
     clock.advance(1);
     const [r] = await pending;
     const e = failure(r!, OmqErrorCode.JOB_TIMEOUT);
