@@ -41,7 +41,7 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies Options;
 
-/** Output formats of reply parts. */
+/** Output formats of reply parts and of what `serve` receives. */
 export type Format = 'text' | 'hex' | 'json' | 'bt';
 
 /** The options choosing a {@link Format}; at most one may be given. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * oxenmq: a command-line client for OxenMQ nodes (requests, plain messages, keys). Each subcommand lives in its own module; this one picks it, turns
+ * oxenmq: a command-line client for OxenMQ nodes (requests, plain messages, keys) and a small
+ * node to test against. Each subcommand lives in its own module; this one picks it, turns
  * expected failures into one line on stderr and an exit code, and makes sure the process ends.
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ const SUBCOMMANDS: Record<Subcommand, () => Promise<Run>> = {
   request: async () => (await import('./request.js')).request,
   send: async () => (await import('./request.js')).send,
   keygen: async () => (await import('./keygen.js')).keygen,
+  serve: async () => (await import('./serve.js')).serve,
 };
 
 function isSubcommand(name: string | undefined): name is Subcommand {
@@ -44,7 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (!isSubcommand(name)) {
     writeErr(name === undefined ? 'oxenmq: missing command' : `oxenmq: unknown command ${JSON.stringify(name)}`);
-    writeErr(`usage: oxenmq request|send|keygen ... (see oxenmq --help)`);
+    writeErr(`usage: oxenmq request|send|keygen|serve ... (see oxenmq --help)`);
     return Exit.USAGE;
   }
   try {

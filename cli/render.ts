@@ -87,3 +87,18 @@ export function renderReply(parts: readonly Uint8Array[], format: Format): Buffe
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/**
+ * One part of a logged message, escaped, for the given format (not json, which logs whole
+ * messages): text — {@link byteString}; hex — plain hex; bt — {@link btPart}.
+ */
+export function logPart(bytes: Uint8Array, format: Exclude<Format, 'json'>, indent: string): string {
+  switch (format) {
+    case 'text':
+      return byteString(bytes);
+    case 'hex':
+      return toHex(bytes);
+    case 'bt':
+      return btPart(bytes, indent);
+  }
+}

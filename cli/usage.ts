@@ -1,13 +1,14 @@
 /** The help texts: one usage line per subcommand (shown with usage errors) and its `--help`. */
 
 /** The subcommands. */
-export type Subcommand = 'request' | 'send' | 'keygen';
+export type Subcommand = 'request' | 'send' | 'keygen' | 'serve';
 
 /** The one-line synopsis of each subcommand. */
 export const USAGE_LINE: Record<Subcommand, string> = {
   request: 'oxenmq request [options] ADDRESS COMMAND [PART...]',
   send: 'oxenmq send [options] ADDRESS COMMAND [PART...]',
   keygen: 'oxenmq keygen [--json] [--seckey KEY|@FILE]',
+  serve: 'oxenmq serve (--listen ADDR | --curve-listen ADDR)... [options]',
 };
 
 const ADDRESS_AND_PARTS = `\
@@ -102,13 +103,53 @@ Options:
 
 Exit status: 0 done, 1 usage error or a key that cannot be used.
 `,
+  serve: `\
+usage: ${USAGE_LINE.serve}
+
+Runs a small OxenMQ node to develop and test against: prints its public key
+and the addresses it listens on, then every message that reaches one of its
+commands, until SIGINT or SIGTERM.
+
+Commands (category "echo", open to every peer):
+  echo.echo   request: replies with the parts it was sent
+  echo.ping   request: replies "pong"
+  echo.log    plain command: no reply, only printed
+
+Options:
+  --listen ADDR         accept plain connections on ADDR: tcp://HOST:PORT
+                        (port 0 picks a free port) or ipc://PATH; repeatable
+  --curve-listen ADDR   accept CURVE connections on ADDR, same forms;
+                        repeatable (at least one of the two is needed)
+  --seckey KEY|@FILE    the node's secret key (default: a new random key),
+                        as for request --seckey
+  --hex                 show message parts in hex
+  --json                one JSON object per line (see below)
+  --bt                  show message parts bt-decoded and pretty-printed
+  -v, --verbose         the library's log (connections, warnings) on stderr
+  -h, --help            show this help
+
+Output (text): "pubkey <hex>", one "listening on <address>" per listener,
+with the node's key in CURVE addresses (ready to pass to oxenmq request),
+then per message a line "<command> [(request)] from <remote>[, pubkey
+<hex>]: <n> part(s)" and each part indented on its own line: "text" when
+it is printable UTF-8, else 0x<hex>. "stopped" at the end.
+Output (--json): one object per line,
+  {"event":"listening","pubkey":"<hex>","addresses":["<address>",...]}
+  {"event":"message","command":"echo.echo","request":true,
+   "remote":"127.0.0.1","pubkey":"<hex>"|null,"parts":[<part>,...]}
+  {"event":"stopped"}
+with parts as in request --json.
+
+Exit status: 0 stopped by SIGINT/SIGTERM, 1 usage error or a key that
+cannot be used, 4 a listener could not be bound.
+`,
 };
 
 /** `oxenmq --help`. */
 export const OVERVIEW = `\
 usage: oxenmq <command> [options] [arguments]
 
-A command-line client for OxenMQ, the message and RPC layer
+A command-line client (and test node) for OxenMQ, the message and RPC layer
 of Oxen nodes.
 
 Commands:
@@ -118,6 +159,8 @@ Commands:
       send a plain message
   ${USAGE_LINE.keygen}
       make an X25519 keypair
+  ${USAGE_LINE.serve}
+      run a node with echo.echo, echo.ping and echo.log, printing what it gets
 
 oxenmq <command> --help shows the options and exit status of a command.
 oxenmq --version prints the version.

@@ -1,6 +1,7 @@
 /**
  * Plumbing for the command-line specs: run `node dist/cli/main.js …` as a child process and
- * collect what it printed and how it exited.
+ * collect what it printed and how it exited, and keep an `oxenmq serve` child running while a
+ * test talks to it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,61 @@ export function oxenmq(args: readonly string[], opts: { stdin?: string | Uint8Ar
   child.stdin!.on('error', () => {}); // the CLI may exit (usage error) before reading it
   child.stdin!.end(opts.stdin ?? '');
   return collect(child, `oxenmq ${args.join(' ')}`, opts.killAfterMs ?? 8000);
+}
+
+/** A running `oxenmq serve`, its stdout split into lines as they arrive. */
+export class Serve {
+  readonly lines: string[] = [];
+  readonly done: Promise<Run>;
+  private partial = '';
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout!.on('data', (d: Buffer) => {
+      const text = this.partial + d.toString();
+      const parts = text.split('\n');
+      this.partial = parts.pop()!;
+      this.lines.push(...parts);
+      for (const w of this.waiters) w();
+    });
+    this.done = collect(child, 'oxenmq serve', 30_000);
+    this.done.then(
+      () => this.waiters.forEach((w) => w()),
+      () => {},
+    );
+  }
+
+  /** Starts `oxenmq serve ARGS…` and waits until it prints `ready` lines (or exits). */
+  static async start(args: readonly string[], ready: (lines: readonly string[]) => boolean): Promise<Serve> {
+    const s = new Serve(spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    await s.until(ready, 'serve to start');
+    return s;
+  }
+
+  /** Resolves once `cond(lines)` holds; rejects if the process exits first or after `ms`. */
+  until(cond: (lines: readonly string[]) => boolean, what: string, ms = 5000): Promise<void> {
+    if (cond(this.lines)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (cond(this.lines)) finish();
+        else if (this.child.exitCode !== null || this.child.signalCode !== null) finish(new Error(`serve exited before ${what}\n${this.lines.join('\n')}`));
+      };
+      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}\n${this.lines.join('\n')}`)), ms);
+      const finish = (err?: Error) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Sends `signal` and waits for the exit. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Run> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.done;
+  }
 }
 
 /** A fresh temporary directory (IPC sockets, key and part files). */

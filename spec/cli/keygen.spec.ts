@@ -75,15 +75,15 @@ describe('cli entry point', () => {
     for (const args of [[], ['frobnicate']]) {
       const r = await oxenmq(args);
       expect(r.code, show(r)).to.equal(1);
-      expect(r.stderr).to.match(/^usage: oxenmq request\|send\|keygen/m);
+      expect(r.stderr).to.match(/^usage: oxenmq request\|send\|keygen\|serve/m);
     }
   });
 
   it('--help lists every command; help COMMAND and COMMAND --help show that command', async () => {
     const all = await oxenmq(['--help']);
     expect(all.code).to.equal(0);
-    for (const c of ['request', 'send', 'keygen']) expect(all.stdout).to.include(`oxenmq ${c} `);
-    for (const c of ['request', 'send', 'keygen']) {
+    for (const c of ['request', 'send', 'keygen', 'serve']) expect(all.stdout).to.include(`oxenmq ${c} `);
+    for (const c of ['request', 'send', 'keygen', 'serve']) {
       const [a, b] = await Promise.all([oxenmq(['help', c]), oxenmq([c, '--help'])]);
       expect(a.code, show(a)).to.equal(0);
       expect(b.code, show(b)).to.equal(0);
