@@ -1,5 +1,5 @@
 /**
- * A quick look before connecting: does anything accept a connection at the address?
+ * A quick look when a connect is slow: does anything accept a connection at the address?
  *
  * An OxenMQ connect, like libzmq's, retries a refused TCP connect until its timeout (libzmq
  * `src/tcp_connecter.cpp` schedules a reconnect), so "nothing listens there" would only show

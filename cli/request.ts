@@ -93,31 +93,48 @@ async function invocation(values: Values, positionals: string[]): Promise<Invoca
  * instance is always closed; `linger` is how long its close may spend writing what is queued.
  */
 async function withConnection(inv: Invocation, what: string, act: (omq: OxenMQ, conn: ConnectionID) => Promise<{ code: number; linger: number }>): Promise<number> {
-  const started = Date.now();
-  const reachable = await probe(inv.address, inv.connectTimeout);
-  if (reachable !== 'connected') {
-    writeErr(`oxenmq ${what}: cannot connect to ${inv.shown}: ${reachable === 'timeout' ? timedOut(inv) : probeFailure(reachable)}`);
-    return Exit.CONNECT;
-  }
   const omq = new OxenMQ({ ...inv.keys, ...logOptions(inv.verbose), generalThreads: 1 });
   let linger = 0;
   try {
     await omq.start();
-    let conn: ConnectionID;
-    try {
-      // The look before connecting counts against the connect timeout.
-      conn = await omq.connectRemote(inv.address, { timeout: Math.max(1, inv.connectTimeout - (Date.now() - started)) });
-    } catch (err) {
-      if (!isOmqError(err, OmqErrorCode.CONNECT_FAILED)) throw err;
-      writeErr(`oxenmq ${what}: cannot connect to ${inv.shown}: ${/timed out/.test(err.message) ? timedOut(inv) : err.message}`);
+    const connected = await connect(omq, inv);
+    if (typeof connected === 'string') {
+      writeErr(`oxenmq ${what}: cannot connect to ${inv.shown}: ${connected}`);
       return Exit.CONNECT;
     }
-    const r = await act(omq, conn);
+    const r = await act(omq, connected);
     linger = r.linger;
     return r.code;
   } finally {
+    // Also ends a connect still retrying after a refusal the probe saw.
     await omq.close(linger);
   }
+}
+
+/** How long a connect may take before we look whether anything accepts connections there. */
+const PROBE_AFTER_MS = 250;
+
+/**
+ * Connects; resolves with the connection, or with why there is none. A connect that has not
+ * succeeded after {@link PROBE_AFTER_MS} may be retrying a refused socket: a probe then tells
+ * that at once instead of at the connect timeout. (A prompt connect makes no probe, so a healthy
+ * node never sees one.)
+ */
+async function connect(omq: OxenMQ, inv: Invocation): Promise<ConnectionID | string> {
+  const started = Date.now();
+  const attempt = omq.connectRemote(inv.address, { timeout: inv.connectTimeout }).catch((err: unknown) => {
+    if (!isOmqError(err, OmqErrorCode.CONNECT_FAILED)) throw err;
+    return /timed out/.test(err.message) ? timedOut(inv) : err.message;
+  });
+  // Should we give up on it below, close() still settles it: that must not be unhandled.
+  attempt.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  const slow = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), PROBE_AFTER_MS)));
+  const early = await Promise.race([attempt, slow]);
+  clearTimeout(timer);
+  if (early !== undefined) return early;
+  const seen = await probe(inv.address, Math.max(1, inv.connectTimeout - (Date.now() - started)));
+  return seen === 'connected' || seen === 'timeout' ? attempt : probeFailure(seen);
 }
 
 /** A connect that did not complete in time; on CURVE most often a wrong server key (it is silent). */

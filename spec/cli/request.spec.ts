@@ -18,7 +18,15 @@ describe('cli request and send against an OxenMQ listener', () => {
   const keys = generateKeypair();
   const serverKey = toHex(keys.publicKey);
   const dir = tempDir();
-  const server = new OxenMQ({ pubkey: keys.publicKey, privkey: keys.secretKey });
+  /** What the listener logs (kept off the test output). */
+  const logged: string[] = [];
+  const record = (msg: string) => void logged.push(msg);
+  const server = new OxenMQ({
+    pubkey: keys.publicKey,
+    privkey: keys.secretKey,
+    logger: { warn: record, error: record, info: record, debug: record },
+    logLevel: 'debug',
+  });
   /** What `test.note` (a plain command) received, per message. */
   const notes: Buffer[][] = [];
   const at: Record<'tcp' | 'ipc' | 'curveTcp' | 'curveIpc', string> = { tcp: '', ipc: '', curveTcp: '', curveIpc: '' };
@@ -225,6 +233,13 @@ describe('cli request and send against an OxenMQ listener', () => {
       expect(r.stderr).to.equal(
         `oxenmq request: cannot connect to curve://127.0.0.1:${tcpPort}/${STRANGER}: not established within 500 ms (nothing answering, or not the server key of this listener)\n`,
       );
+    });
+
+    it('a prompt connection is not probed: the listener sees no failed handshake', async () => {
+      const before = logged.length;
+      const r = await oxenmq(['request', at.curveTcp, 'test.echo']);
+      ok(r);
+      expect(logged.slice(before).filter((l) => /handshake/.test(l))).to.deep.equal([]);
     });
 
     it('CURVE to a plain listener exits 4 with the mismatch', async () => {

@@ -30,6 +30,7 @@ interface Received {
 const events = (s: Serve) => s.lines.map((l) => JSON.parse(l) as Listening | Received | { event: 'stopped' });
 const messages = (s: Serve) => events(s).filter((e): e is Received => e.event === 'message');
 const started = (lines: readonly string[]) => lines.length > 0;
+const quiet = { warn() {}, error() {} };
 
 describe('cli serve', () => {
   describe('with plain and CURVE listeners over tcp and ipc (--json)', () => {
@@ -108,7 +109,7 @@ describe('cli serve', () => {
     });
 
     it('answers an OxenMQ client in-process too', async () => {
-      const client = new OxenMQ();
+      const client = new OxenMQ({ logger: quiet });
       await client.start();
       try {
         const conn = await client.connectRemote(listening.addresses[2]!);
@@ -160,7 +161,7 @@ describe('cli serve', () => {
     it('stops cleanly on SIGTERM and on SIGINT, with a client still connected (exit 0, "stopped" last)', async () => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {
         const s = await Serve.start(['--json', '--curve-listen', 'tcp://127.0.0.1:0'], started);
-        const client = new OxenMQ();
+        const client = new OxenMQ({ logger: quiet });
         await client.start();
         try {
           await client.connectRemote((events(s)[0] as Listening).addresses[0]!);
