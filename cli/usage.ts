@@ -59,12 +59,14 @@ Exit status:
   0  the reply arrived and was printed
   1  usage error, or a file or key that cannot be used
   2  the remote answered with an error: "FAIL <CODE>" on stderr, CODE being
-     FORBIDDEN, FORBIDDEN_SN, NOT_A_SERVICE_NODE (or another the peer sent)
+     FORBIDDEN, FORBIDDEN_SN or NOT_A_SERVICE_NODE (UNKNOWNCOMMAND or
+     NO_REPLY_TAG too, should a peer answer a request with them)
   3  no reply within --timeout: "FAIL TIMEOUT" on stderr. OxenMQ does not
      answer a request for an unknown command, so a mistyped COMMAND ends
      here too (--verbose shows the remote's UNKNOWNCOMMAND)
-  4  no connection: refused, wrong server key, or not established within
-     --connect-timeout; the reason on stderr
+  4  no connection: refused, no socket file or unknown host (told at once),
+     wrong server key or not established within --connect-timeout (told
+     when it has passed); the reason on stderr
 `,
   send: `\
 usage: ${USAGE_LINE.send}
