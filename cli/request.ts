@@ -111,8 +111,12 @@ async function withConnection(inv: Invocation, what: string, act: (omq: OxenMQ, 
   }
 }
 
-/** How long a connect may take before we look whether anything accepts connections there. */
-const PROBE_AFTER_MS = 250;
+/**
+ * How long a connect may take before we look whether anything accepts connections there: long
+ * enough for a CURVE connect over a 100 ms round trip (about five round trips, TCP to HELLO),
+ * short enough that a refusal still reads as immediate.
+ */
+const PROBE_AFTER_MS = 500;
 
 /**
  * Connects; resolves with the connection, or with why there is none. A connect that has not
