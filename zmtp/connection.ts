@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
-import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
 import { FLAG_COMMAND, FLAG_MORE, writeFrameHeader } from './frame.js';
 import { decodeGreeting, encodeGreeting } from './greeting.js';
 import { Heartbeat } from './heartbeat.js';
@@ -334,7 +334,12 @@ export class ZmtpConnection implements MechanismHost {
       this.handshakeTimer = null;
     }
     this.heartbeat?.start();
-    this.owner.connReady(this);
+    try {
+      this.owner.connReady(this);
+    } catch (err) {
+      // A throwing 'connect' listener is the application's bug: log it, keep the connection.
+      this.options.logger.error?.(`zmtp: connect handler threw on connection #${this.serial}`, err);
+    }
     this.flush();
   }
 
@@ -382,9 +387,7 @@ export class ZmtpConnection implements MechanismHost {
     if (isCommand(body, 'ERROR')) {
       const reason = decodeErrorReason(commandData(body));
       const shown = /^[0-9]{3}$/.test(reason) ? reason : '(non-standard reason)';
-      const err = new ZmtpError(ZmtpErrorCode.PEER_ERROR, `peer refused the handshake with ERROR ${shown}`);
-      (err as ZmtpError & { reason?: string }).reason = reason;
-      throw err;
+      throw new ZmtpError(ZmtpErrorCode.PEER_ERROR, `peer refused the handshake with ERROR ${shown}`);
     }
     this.mechanism.onCommand(body);
   }
@@ -419,7 +422,7 @@ export class ZmtpConnection implements MechanismHost {
       try {
         accepted();
       } catch (err) {
-        this.fail(err instanceof ZmtpError ? err : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'handshake failed', { cause: err }));
+        this.abort(err);
       }
       return;
     }
@@ -561,9 +564,25 @@ export class ZmtpConnection implements MechanismHost {
     try {
       this.decoder.push(chunk);
     } catch (err) {
-      this.fail(err instanceof ZmtpError ? err : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'protocol error', { cause: err }));
+      this.abort(err);
     }
   };
+
+  /**
+   * Ends the connection because handling it threw. A ZmtpError is the verdict of our protocol
+   * checks (the peer misbehaved, or a timer ran out) and ends it as is. Anything else is a bug in
+   * this layer or a mechanism, never the peer's doing: it is logged at error level and ends the
+   * connection with ERR_ZMTP_INTERNAL, so that it cannot pass for peer misbehaviour.
+   */
+  private abort(err: unknown): void {
+    if (isZmtpError(err)) {
+      this.fail(err);
+      return;
+    }
+    if (this.state >= State.Closing) return;
+    this.options.logger.error?.(`zmtp: internal error on connection #${this.serial}`, err);
+    this.fail(new ZmtpError(ZmtpErrorCode.INTERNAL, 'internal error while handling the connection', { cause: err }));
+  }
 
   private readonly onSocketDrain = (): void => {
     this.blocked = false;
@@ -599,7 +618,12 @@ export class ZmtpConnection implements MechanismHost {
     this.mechanism.destroy();
     this.partial = [];
     this.partialBytes = 0;
-    this.owner.connClose(this, this.closeError, this.wasReady);
+    try {
+      this.owner.connClose(this, this.closeError, this.wasReady);
+    } catch (err) {
+      // Thrown inside the socket's 'close' event it would be uncaught: log it instead.
+      this.options.logger.error?.(`zmtp: disconnect handler threw on connection #${this.serial}`, err);
+    }
   };
 }
 

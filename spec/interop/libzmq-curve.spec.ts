@@ -186,7 +186,7 @@ describe('interop/libzmq CURVE: limits, heartbeats, refusals', () => {
       d.connect(router.lastEndpoint!);
       const [err] = await failed;
       expect(err.code).to.equal(ZmtpErrorCode.PEER_ERROR);
-      expect((err as ZmtpError & { reason?: string }).reason).to.equal('400');
+      expect(err.message).to.include('ERROR 400');
       expect(creds).to.have.length(1);
       expect(Buffer.from(creds[0]!)).to.deep.equal(Buffer.from(me.publicKey)); // ZAP saw our long-term key
       expect(d.state).to.equal('failed');

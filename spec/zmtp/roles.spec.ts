@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   ManualClock,
   type DealerOptions,
+  type MechanismFactory,
   ZmtpDealer,
   type ZmtpError,
   ZmtpErrorCode,
@@ -382,6 +383,34 @@ describe('zmtp/roles: ROUTER', () => {
       expect(address).to.equal('127.0.0.1');
     });
   }
+
+  it('a mechanism that throws a plain Error is our bug: ERR_ZMTP_INTERNAL with the cause, one error log line', async () => {
+    const bug = new TypeError('mechanism bug');
+    const errors: unknown[][] = [];
+    const buggy: MechanismFactory = {
+      name: 'NULL',
+      create: () => ({
+        codec: null,
+        start() {},
+        onCommand() {
+          throw bug;
+        },
+        destroy() {},
+      }),
+    };
+    router = new ZmtpRouter({ mechanism: buggy, logger: { error: (...args: unknown[]) => errors.push(args) } });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await RawPeer.connect(port);
+    const failed = once<[ZmtpError, string]>(router, 'handshake-failed');
+    p.sendGreeting();
+    p.sendReady('DEALER');
+    const [err] = await failed;
+    expect(err.code).to.equal(ZmtpErrorCode.INTERNAL);
+    expect(err.cause).to.equal(bug);
+    expect(errors).to.have.length(1);
+    expect(errors[0]![1]).to.equal(bug);
+    p.destroy();
+  });
 
   it('honours a PING TTL from the peer (manual clock)', async () => {
     const clock = new ManualClock();
