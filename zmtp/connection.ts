@@ -18,7 +18,7 @@ import { Heartbeat } from './heartbeat.js';
 import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
 import { type Metadata, decodeMetadata, encodeMetadata } from './metadata.js';
 import type { ResolvedZmtpOptions } from './options.js';
-import { RingQueue } from './queue.js';
+import type { OutgoingMessage, SendQueue } from './send-queue.js';
 
 /** The ZMTP socket types this package speaks. */
 export type SocketType = 'DEALER' | 'ROUTER';
@@ -28,9 +28,6 @@ const COMPATIBLE: Record<SocketType, readonly string[]> = {
   DEALER: ['REP', 'DEALER', 'ROUTER'],
   ROUTER: ['REQ', 'DEALER', 'ROUTER'],
 };
-
-/** A multipart message on the send side: frames as bytes (strings are sent as UTF-8). */
-export type OutgoingMessage = ReadonlyArray<Uint8Array | string>;
 
 /** What the listener's authentication hook is told about a peer. */
 export interface AuthRequest {
@@ -77,8 +74,8 @@ export interface ConnectionParams {
   owner: ConnectionOwner;
   remoteAddress: string;
   authenticate?: Authenticator;
-  /** Messages waiting to be written; the dealer passes one that outlives reconnections. */
-  queue?: RingQueue<OutgoingMessage>;
+  /** The owner's queue for this peer, drained here: the dealer's outlives reconnections. */
+  queue: SendQueue;
 }
 
 const enum State {
@@ -113,8 +110,8 @@ export class ZmtpConnection implements MechanismHost {
   readonly socketType: SocketType;
   readonly remoteAddress: string;
   readonly localMetadata: Uint8Array;
-  /** Messages accepted by send() but not yet handed to the socket. */
-  readonly queue: RingQueue<OutgoingMessage>;
+  /** Messages accepted by send() but not yet handed to the socket (the owner's queue). */
+  readonly queue: SendQueue;
 
   /** The peer's metadata (after the handshake). */
   peerMetadata: Metadata = new Map();
@@ -158,7 +155,7 @@ export class ZmtpConnection implements MechanismHost {
     this.owner = p.owner;
     this.mechanismFactory = p.mechanism;
     this.authenticate = p.authenticate;
-    this.queue = p.queue ?? new RingQueue();
+    this.queue = p.queue;
     this.localMetadata = encodeMetadata([
       ['Socket-Type', Buffer.from(p.socketType, 'latin1')],
       ['Identity', p.identity],
@@ -203,15 +200,12 @@ export class ZmtpConnection implements MechanismHost {
   }
 
   /**
-   * Queues or writes one multipart message. Throws QUEUE_FULL when `sendHighWaterMark` messages
-   * are already waiting, CLOSED when the connection is closing.
+   * Writes one multipart message, or queues it behind others or while the socket pushes back.
+   * Throws QUEUE_FULL (from the queue) when it is full, CLOSED when the connection is closing.
    */
   send(msg: OutgoingMessage): void {
     if (this.state >= State.Closing) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'connection is closed');
     if (this.state !== State.Ready || this.blocked || this.queue.length > 0) {
-      if (this.queue.length >= this.options.sendHighWaterMark) {
-        throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.options.sendHighWaterMark})`);
-      }
       this.queue.push(msg);
       return;
     }

@@ -9,13 +9,13 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { TimerHandle } from './clock.js';
-import { type ConnectionOwner, type OutgoingMessage, ZmtpConnection } from './connection.js';
+import { type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { RingQueue } from './queue.js';
+import { type OutgoingMessage, SendQueue } from './send-queue.js';
 
 /** Options of a {@link ZmtpDealer}. */
 export interface DealerOptions extends ZmtpOptions {
@@ -55,7 +55,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   private readonly mechanism: MechanismFactory;
   private readonly identity: Uint8Array;
-  private readonly queue = new RingQueue<OutgoingMessage>();
+  /** One queue for the dealer's life: what is queued while (re)connecting survives reconnects. */
+  private readonly queue: SendQueue;
   private endpoint: Endpoint | null = null;
   private conn: ZmtpConnection | null = null;
   private pendingSocket: net.Socket | null = null;
@@ -76,6 +77,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     }
     this.identity = id;
     this.retryDelay = this.options.reconnectInterval;
+    this.queue = new SendQueue(this.options.sendHighWaterMark);
   }
 
   get state(): DealerState {
@@ -115,14 +117,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (this._state === 'failed') {
       throw new ZmtpError(ZmtpErrorCode.CLOSED, 'the peer refused this connection; it will not be retried', { cause: this.failure });
     }
-    if (this.conn !== null && this.conn.ready) {
-      this.conn.send(msg);
-      return;
-    }
-    if (this.queue.length >= this.options.sendHighWaterMark) {
-      throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.options.sendHighWaterMark})`);
-    }
-    this.queue.push(msg);
+    if (this.conn !== null && this.conn.ready) this.conn.send(msg);
+    else this.queue.push(msg);
   }
 
   /**

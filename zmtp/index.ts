@@ -16,13 +16,13 @@ export { nullMechanism } from './null.js';
 export * from './options.js';
 export * from './endpoint.js';
 export * from './queue.js';
+export * from './send-queue.js';
 export {
   ZmtpConnection,
   type AuthDecision,
   type AuthRequest,
   type Authenticator,
   type ConnectionOwner,
-  type OutgoingMessage,
   type SocketType,
 } from './connection.js';
 export { ZmtpRouter, type RouterOptions, type RouterMessageHandler } from './router.js';

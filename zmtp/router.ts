@@ -10,17 +10,13 @@ import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import {
-  type Authenticator,
-  type ConnectionOwner,
-  type OutgoingMessage,
-  ZmtpConnection,
-} from './connection.js';
+import { type Authenticator, type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
+import { type OutgoingMessage, SendQueue } from './send-queue.js';
 
 /** Options of a {@link ZmtpRouter}. */
 export interface RouterOptions extends ZmtpOptions {
@@ -217,6 +213,7 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
       owner: this,
       remoteAddress: socket.remoteAddress ?? 'localhost',
       authenticate: this.authenticate,
+      queue: new SendQueue(this.options.sendHighWaterMark),
     });
     this.connections.add(conn);
   }
