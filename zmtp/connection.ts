@@ -12,7 +12,8 @@ import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
 import { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
-import { FLAG_COMMAND, FLAG_MORE, writeFrameHeader } from './frame.js';
+import { Encoder, checkMessage } from './encoder.js';
+import { FLAG_COMMAND, FLAG_MORE } from './frame.js';
 import { decodeGreeting, encodeGreeting } from './greeting.js';
 import { Heartbeat } from './heartbeat.js';
 import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
@@ -88,19 +89,8 @@ const enum State {
 
 let nextConnectionSerial = 1;
 
-/** Frames up to this size are copied into the output batch; larger ones are written by reference. */
-const SMALL_FRAME = 512;
 /** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
-/** Codec frames up to this size are sealed straight into the output slab. */
-const CODEC_INTO_MAX = 16 * 1024;
-/** Write the batch to the socket once it holds this much, so backpressure is seen early. */
-const BATCH_BYTES = 16 * 1024;
-/** Size of the output slab shared by all connections. */
-const SLAB_BYTES = 64 * 1024;
-const EMPTY_BUFFER = Buffer.alloc(0);
-let slab = Buffer.allocUnsafe(SLAB_BYTES);
-let slabPos = 0;
 
 export class ZmtpConnection implements MechanismHost {
   /** A small unique number for logs. */
@@ -130,17 +120,13 @@ export class ZmtpConnection implements MechanismHost {
   private readonly mechanismFactory: MechanismFactory;
   private readonly mechanism: Mechanism;
   private readonly decoder: Decoder;
+  private readonly encoder: Encoder;
   /** Created only when heartbeats are on or the peer PINGs us: idle connections stay small. */
   private heartbeat: Heartbeat | null = null;
   private readonly authenticate: Authenticator | undefined;
   private codec: FrameCodec | null = null;
   private handshakeTimer: TimerHandle | null = null;
   private lingerTimer: TimerHandle | null = null;
-  private blocked = false;
-  private corked = false;
-  private out: Buffer = EMPTY_BUFFER;
-  private outStart = 0;
-  private outPos = 0;
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private closeError: ZmtpError | null = null;
@@ -162,6 +148,7 @@ export class ZmtpConnection implements MechanismHost {
     ]);
     this.mechanism = p.mechanism.create(this, p.role);
     this.decoder = new Decoder(this, { maxMessageSize: p.options.maxMessageSize });
+    this.encoder = new Encoder(p.socket);
     if (p.options.heartbeatInterval > 0) this.heartbeat = this.newHeartbeat();
 
     const s = this.socket;
@@ -181,7 +168,7 @@ export class ZmtpConnection implements MechanismHost {
       }, p.options.handshakeTimeout);
     }
     // Our whole greeting goes out at once, never waiting for the peer's (PROTOCOL.md §1.4.1).
-    s.write(encodeGreeting(p.mechanism.name, p.identity.length));
+    this.encoder.raw(encodeGreeting(p.mechanism.name, p.identity.length));
   }
 
   /** True once the handshake has completed and until the connection closes. */
@@ -201,15 +188,25 @@ export class ZmtpConnection implements MechanismHost {
 
   /**
    * Writes one multipart message, or queues it behind others or while the socket pushes back.
-   * Throws QUEUE_FULL (from the queue) when it is full, CLOSED when the connection is closing.
+   * Throws TypeError for a bad part (nothing is queued or written), QUEUE_FULL (from the queue)
+   * when it is full, CLOSED when the connection is closing; if the codec fails on it, the
+   * connection ends and its error is thrown.
    */
   send(msg: OutgoingMessage): void {
     if (this.state >= State.Closing) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'connection is closed');
-    if (this.state !== State.Ready || this.blocked || this.queue.length > 0) {
+    if (this.state !== State.Ready || this.encoder.blocked || this.queue.length > 0) {
       this.queue.push(msg);
       return;
     }
-    this.writeMessage(msg);
+    // Checked here so that a bad part is the caller's TypeError; past this point a throw can only
+    // come from the codec, and the connection cannot go on after it.
+    checkMessage(msg);
+    try {
+      this.encoder.message(msg);
+    } catch (err) {
+      this.abort(err);
+      throw err;
+    }
   }
 
   /** Writes queued messages until the socket pushes back (only once the handshake is done). */
@@ -218,10 +215,15 @@ export class ZmtpConnection implements MechanismHost {
   }
 
   private writeQueued(): void {
-    while (!this.blocked) {
-      const msg = this.queue.shift();
-      if (msg === undefined) break;
-      this.writeMessage(msg);
+    try {
+      while (!this.encoder.blocked) {
+        const msg = this.queue.shift();
+        if (msg === undefined) break;
+        this.encoder.message(msg);
+      }
+    } catch (err) {
+      // The queue only holds checked messages: this is the codec failing.
+      this.abort(err);
     }
   }
 
@@ -238,8 +240,8 @@ export class ZmtpConnection implements MechanismHost {
       // Write what was queued before close(); the socket ends once it is all handed over
       // (here, or on 'drain'), and is destroyed if that takes longer than the linger.
       this.writeQueued();
-      this.flushOut();
-      if (!this.blocked) this.socket.end();
+      this.encoder.flush();
+      if (!this.encoder.blocked) this.socket.end();
       this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), lingerMs);
     } else {
       this.socket.destroy();
@@ -259,21 +261,11 @@ export class ZmtpConnection implements MechanismHost {
 
   sendCommand(body: Uint8Array): void {
     if (this.state >= State.Closing) return;
-    // Commands join the output batch behind any data already in it (under CURVE the peer
-    // requires strictly increasing nonces), and go out with it in one write at the end of the
-    // turn: a handshake step is one syscall, not two.
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(endTurn, this);
-    }
-    if (this.codec !== null) {
-      this.appendCodecFrame(this.codec, FLAG_COMMAND, body);
-    } else {
-      this.reserve(9 + body.length);
-      this.outPos += writeFrameHeader(this.out, this.outPos, FLAG_COMMAND, body.length);
-      this.out.set(body, this.outPos);
-      slabPos = this.outPos += body.length;
+    try {
+      this.encoder.command(body);
+    } catch (err) {
+      // Only a codec can throw here (after the handshake: a heartbeat, from a timer).
+      this.abort(err);
     }
   }
 
@@ -322,7 +314,7 @@ export class ZmtpConnection implements MechanismHost {
     if (this.state !== State.Handshake) return;
     this.state = State.Ready;
     this.wasReady = true;
-    this.codec = this.mechanism.codec;
+    this.encoder.codec = this.codec = this.mechanism.codec;
     if (this.handshakeTimer !== null) {
       this.options.clock.clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
@@ -399,7 +391,7 @@ export class ZmtpConnection implements MechanismHost {
 
   private onReadyCommand(body: Buffer): void {
     if (isCommand(body, 'PING')) {
-      const backedUp = this.blocked || this.socket.writableLength > PONG_BACKLOG_LIMIT;
+      const backedUp = this.encoder.blocked || this.encoder.backlog > PONG_BACKLOG_LIMIT;
       (this.heartbeat ??= this.newHeartbeat()).onPing(commandData(body), !backedUp);
     } else if (isCommand(body, 'PONG')) {
       // Any traffic already counted as a sign of life.
@@ -432,112 +424,10 @@ export class ZmtpConnection implements MechanismHost {
     this.closeError = new ZmtpError(ZmtpErrorCode.AUTH_DENIED, `peer denied by the authentication hook (${status})`, { cause });
     this.state = State.Closing;
     this.stopTimers();
-    this.flushOut();
+    this.encoder.flush();
     this.socket.end();
     // Do not wait for the peer's FIN forever.
     this.lingerTimer = this.options.clock.setTimeout(() => this.socket.destroy(), 1000);
-  }
-
-  /**
-   * Encodes one message into the output batch. Headers and small frames are copied into a
-   * per-connection batch buffer that goes to the socket as one write per event-loop turn (or
-   * every BATCH_BYTES); frames over SMALL_FRAME bytes are written by reference, never copied.
-   * Measured (bench thr, 64 B): one write() per frame header and per body made the write path
-   * ~45% of the sender's time; a memcpy of a few dozen bytes costs far less than a write().
-   */
-  private writeMessage(msg: OutgoingMessage): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(endTurn, this);
-    }
-    const last = msg.length - 1;
-    const codec = this.codec;
-    for (let i = 0; i <= last; i++) {
-      const p = msg[i]!;
-      const flags = i < last ? FLAG_MORE : 0;
-      if (typeof p === 'string' && codec === null && p.length <= SMALL_FRAME / 3) {
-        // Short strings (command names, "REPLY") go straight into the batch as UTF-8: no
-        // intermediate Buffer. (SMALL_FRAME / 3 UTF-16 units encode to at most SMALL_FRAME bytes.)
-        const len = Buffer.byteLength(p);
-        this.reserve((len > 255 ? 9 : 2) + len);
-        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
-        slabPos = this.outPos += this.out.write(p, this.outPos);
-        continue;
-      }
-      const body = typeof p === 'string' ? Buffer.from(p) : p;
-      if (codec !== null) {
-        this.appendCodecFrame(codec, flags, body);
-        continue;
-      }
-      const len = body.length;
-      const hl = len > 255 ? 9 : 2;
-      if (len <= SMALL_FRAME) {
-        this.reserve(hl + len);
-        this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
-        this.out.set(body, this.outPos);
-        slabPos = this.outPos += len;
-      } else {
-        this.reserve(hl);
-        slabPos = this.outPos += writeFrameHeader(this.out, this.outPos, flags, len);
-        this.flushOut();
-        if (!this.socket.write(body)) this.blocked = true;
-      }
-    }
-    if (this.outPos - this.outStart >= BATCH_BYTES) this.flushOut();
-  }
-
-  /**
-   * Encodes a frame through the mechanism's codec. The codec writes every byte of the wire frame
-   * anyway (a box is new bytes, not the caller's), so frames up to CODEC_INTO_MAX are sealed
-   * straight into the batch slab: no allocation and no copy. Larger ones get a frame of their own.
-   */
-  private appendCodecFrame(codec: FrameCodec, flags: number, body: Uint8Array): void {
-    if (codec.encodeFrameInto !== undefined && body.length <= CODEC_INTO_MAX) {
-      this.reserve(9 + (codec.overhead ?? 0) + body.length);
-      slabPos = this.outPos += codec.encodeFrameInto(flags, body, this.out, this.outPos);
-      return;
-    }
-    const frame = codec.encodeFrame(flags, body);
-    this.flushOut();
-    if (!this.socket.write(frame)) this.blocked = true;
-  }
-
-  /**
-   * Makes room for `n` more bytes of this turn's batch. Batches are carved from one slab shared
-   * by every connection (as Node's Buffer pool does): the current segment grows while it ends
-   * exactly where the slab's next free byte is; if another connection wrote in between, this one
-   * flushes its segment and starts a new one. Written bytes belong to the socket's queue and are
-   * never reused, so an idle connection holds no output buffer at all (a private 32 KiB buffer
-   * each cost ~5 KiB of RSS per idle connection, measured with 10 000 CURVE connections).
-   */
-  private reserve(n: number): void {
-    if (this.out === slab && this.outPos === slabPos && slabPos + n <= slab.length) return;
-    this.flushOut();
-    if (slabPos + n > slab.length) {
-      slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
-      slabPos = 0;
-    }
-    this.out = slab;
-    this.outStart = this.outPos = slabPos;
-  }
-
-  /** Hands the batched bytes to the socket; its return value is our backpressure signal. */
-  private flushOut(): void {
-    if (this.outPos === this.outStart) return;
-    const chunk = this.out.subarray(this.outStart, this.outPos);
-    this.outStart = this.outPos;
-    if (!this.socket.write(chunk)) this.blocked = true;
-  }
-
-  /** @internal End of the event-loop turn: write the batch and let the socket send it all. */
-  endTurn(): void {
-    this.corked = false;
-    if (this.state < State.Closed && !this.socket.destroyed) this.flushOut();
-    // Drop the slab reference: an idle connection keeps no output memory alive.
-    this.out = EMPTY_BUFFER;
-    this.outStart = this.outPos = 0;
-    this.socket.uncork();
   }
 
   private newHeartbeat(): Heartbeat {
@@ -579,15 +469,15 @@ export class ZmtpConnection implements MechanismHost {
   }
 
   private readonly onSocketDrain = (): void => {
-    this.blocked = false;
+    this.encoder.drained();
     if (this.state === State.Ready) {
       this.flush();
-      if (!this.blocked) this.owner.connDrain?.(this);
+      if (!this.encoder.blocked) this.owner.connDrain?.(this);
     } else if (this.state === State.Closing && this.lingerTimer !== null) {
       // Lingering: keep writing what was queued before close().
       this.writeQueued();
-      this.flushOut();
-      if (!this.blocked) this.socket.end();
+      this.encoder.flush();
+      if (!this.encoder.blocked) this.socket.end();
     }
   };
 
@@ -619,8 +509,4 @@ export class ZmtpConnection implements MechanismHost {
       this.options.logger.error?.(`zmtp: disconnect handler threw on connection #${this.serial}`, err);
     }
   };
-}
-
-function endTurn(conn: ZmtpConnection): void {
-  conn.endTurn();
 }

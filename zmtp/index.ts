@@ -10,6 +10,7 @@ export * from './command.js';
 export * from './metadata.js';
 export * from './greeting.js';
 export * from './decoder.js';
+export * from './encoder.js';
 export * from './heartbeat.js';
 export * from './mechanism.js';
 export { nullMechanism } from './null.js';

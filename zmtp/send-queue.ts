@@ -8,6 +8,7 @@
  * The limit counts messages, as libzmq's ZMQ_SNDHWM does (default 1000, which C++ oxenmq keeps).
  * Counting bytes instead, or adding a per-process budget, is a change to this class alone.
  */
+import { checkMessage } from './encoder.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import { RingQueue } from './queue.js';
 
@@ -28,9 +29,12 @@ export class SendQueue {
 
   /**
    * Queues `msg`, or throws QUEUE_FULL (libzmq's EAGAIN for a non-blocking send) when the queue
-   * is at its high-water mark; nothing is queued then.
+   * is at its high-water mark, or a TypeError when a part is neither a string nor a Uint8Array
+   * (see {@link checkMessage}): the queue never holds a message it could not write. Nothing is
+   * queued when it throws.
    */
   push(msg: OutgoingMessage): void {
+    checkMessage(msg);
     if (this.items.length >= this.highWaterMark) {
       throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.highWaterMark})`);
     }
