@@ -13,7 +13,8 @@
  *
  * A message reaches the socket whole or not at all. Every part is checked before a byte is
  * written, and until the last frame is encoded nothing of the message is handed to the socket:
- * if a codec throws mid-message, the batch is rolled back to where the message began.
+ * if a codec throws mid-message, the batch is rolled back to where the message began, and the
+ * encoder stays failed (as a decoder does), since the codec's state can no longer be trusted.
  *
  * Batches are carved from one slab shared by every encoder, as Node's Buffer pool does: an idle
  * connection holds no output buffer at all (a private 32 KiB buffer each cost ~5 KiB of RSS per
@@ -104,12 +105,19 @@ export class Encoder {
   private readonly pending: Uint8Array[] = [];
   /** Leading bytes of `pending[0]` that precede the message: written even if it is rolled back. */
   private keep = 0;
+  private failed = false;
+  private error: unknown = null;
 
   /** @param slab where batches are carved from: the process-wide one unless a test gives its own. */
   constructor(
     private readonly socket: EncoderSocket,
     private readonly slab: OutputSlab = sharedSlab,
   ) {}
+
+  /** What the codec threw, once it has: the encoder then refuses every further write. Else null. */
+  get failure(): unknown {
+    return this.error;
+  }
 
   /** True since a socket.write() returned false, until {@link Encoder.drained}. */
   get blocked(): boolean {
@@ -129,17 +137,26 @@ export class Encoder {
   /**
    * Encodes one multipart message (MORE on every frame but the last; through the codec when
    * there is one). Returns false when the socket has pushed back (the message is still written).
-   * @throws TypeError for a bad part, before anything is written; whatever the codec throws, after
-   *   rolling the batch back so that nothing of the message is written.
+   * @throws TypeError for a bad part, before anything is written (the encoder carries on);
+   *   whatever the codec throws, after rolling the batch back so that nothing of the message is
+   *   written (the encoder is then failed: see {@link Encoder.failure}).
    */
   message(msg: OutgoingMessage): boolean {
     checkMessage(msg);
+    return this.checked(msg);
+  }
+
+  /**
+   * {@link Encoder.message} for a message that has passed {@link checkMessage} already (taken
+   * from a SendQueue, which checks what it accepts): the same, without checking it again.
+   */
+  checked(msg: OutgoingMessage): boolean {
     this.begin();
     try {
       const last = msg.length - 1;
       for (let i = 0; i <= last; i++) this.frame(i < last ? FLAG_MORE : 0, msg[i]!);
     } catch (err) {
-      this.rollback();
+      this.rollback(err);
       throw err;
     }
     this.commit();
@@ -156,7 +173,7 @@ export class Encoder {
     try {
       this.frame(FLAG_COMMAND, body);
     } catch (err) {
-      this.rollback();
+      this.rollback(err);
       throw err;
     }
     this.commit();
@@ -191,17 +208,17 @@ export class Encoder {
         this.end += slab.write(p, this.end);
         return;
       }
-      p = Buffer.from(p);
     }
-    const len = p.length;
+    const body = typeof p === 'string' ? Buffer.from(p) : p;
+    const len = body.length;
     if (codec !== null) {
       // The codec writes every byte of the wire frame anyway (a box is new bytes, not the
       // caller's): sealing it into the batch costs no allocation and no copy.
       if (codec.encodeFrameInto !== undefined && len <= CODEC_INTO_MAX) {
         this.reserve(9 + (codec.overhead ?? 0) + len);
-        this.end += codec.encodeFrameInto(flags, p, this.slab.buf, this.end);
+        this.end += codec.encodeFrameInto(flags, body, this.slab.buf, this.end);
       } else {
-        this.byReference(codec.encodeFrame(flags, p));
+        this.byReference(codec.encodeFrame(flags, body));
       }
       return;
     }
@@ -210,17 +227,18 @@ export class Encoder {
       this.reserve(hl + len);
       const slab = this.slab.buf;
       this.end += writeFrameHeader(slab, this.end, flags, len);
-      slab.set(p, this.end);
+      slab.set(body, this.end);
       this.end += len;
     } else {
       this.reserve(hl);
       this.end += writeFrameHeader(this.slab.buf, this.end, flags, len);
-      this.byReference(p);
+      this.byReference(body);
     }
   }
 
   /** Starts a message: cork for this turn, remember where the message begins. */
   private begin(): void {
+    if (this.failed) throw this.error;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -242,8 +260,10 @@ export class Encoder {
     if (this.slab.tail === this && this.end - this.start >= BATCH_BYTES) this.closeSegment();
   }
 
-  /** Forgets everything of the current message; what was batched before it stays. */
-  private rollback(): void {
+  /** Forgets everything of the current message (what was batched before it stays); fails for good. */
+  private rollback(err: unknown): void {
+    this.failed = true;
+    this.error = err;
     this.inMessage = false;
     if (this.keep > 0) this.write(this.pending[0]!.subarray(0, this.keep));
     this.keep = 0;

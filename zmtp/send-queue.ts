@@ -15,16 +15,15 @@ import { RingQueue } from './queue.js';
 /** A multipart message on the send side: frames as bytes (strings are sent as UTF-8). */
 export type OutgoingMessage = ReadonlyArray<Uint8Array | string>;
 
-/** Messages accepted for sending and not yet handed to a socket, bounded by a high-water mark. */
-export class SendQueue {
-  private readonly items = new RingQueue<OutgoingMessage>();
-
+/**
+ * Messages accepted for sending and not yet handed to a socket, bounded by a high-water mark. A
+ * ring buffer (the engine's RingQueue) whose push alone is guarded: `length`, `shift` and
+ * `clear` are the ring's own.
+ */
+export class SendQueue extends RingQueue<OutgoingMessage> {
   /** @param highWaterMark most messages the queue holds before {@link SendQueue.push} throws. */
-  constructor(readonly highWaterMark: number) {}
-
-  /** Messages waiting. */
-  get length(): number {
-    return this.items.length;
+  constructor(readonly highWaterMark: number) {
+    super();
   }
 
   /**
@@ -33,21 +32,11 @@ export class SendQueue {
    * (see {@link checkMessage}): the queue never holds a message it could not write. Nothing is
    * queued when it throws.
    */
-  push(msg: OutgoingMessage): void {
+  override push(msg: OutgoingMessage): void {
     checkMessage(msg);
-    if (this.items.length >= this.highWaterMark) {
+    if (this.length >= this.highWaterMark) {
       throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.highWaterMark})`);
     }
-    this.items.push(msg);
-  }
-
-  /** The oldest message, removed from the queue; undefined when empty. */
-  shift(): OutgoingMessage | undefined {
-    return this.items.shift();
-  }
-
-  /** Drops every waiting message. */
-  clear(): void {
-    this.items.clear();
+    super.push(msg);
   }
 }

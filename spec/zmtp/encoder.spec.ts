@@ -259,12 +259,30 @@ describe('zmtp/encoder', () => {
       const parts: Uint8Array[] = Array.from({ length: 120 }, (_, i) => Buffer.alloc(300, i));
       parts.splice(2, 0, Buffer.alloc(20_000, 1));
       codec.throwOn = 1 + throwOn;
+      let thrown: unknown;
       expect(() => e.message(parts)).to.throw('codec failed');
-      codec.throwOn = -1;
-      e.message(['last']);
+      try {
+        e.message(['last']);
+      } catch (err) {
+        thrown = err;
+      }
+      // A codec that threw cannot be trusted with the next frame: the encoder stays failed.
+      expect(thrown).to.equal(e.failure);
+      expect(e.failure).to.be.instanceOf(Error);
       await endOfTurn();
-      expect(s.bytes).to.deep.equal(Buffer.concat([toyWire(0, Buffer.from('first')), toyWire(0, Buffer.from('last'))]), `throw on frame ${throwOn}`);
+      expect(s.bytes).to.deep.equal(toyWire(0, Buffer.from('first')), `throw on frame ${throwOn}`);
     }
+  });
+
+  it('with a bad part the encoder is not failed: the next message goes out', async () => {
+    const s = new Recorder();
+    const e = new Encoder(s, new OutputSlab());
+    e.codec = new ToyCodec();
+    expect(() => e.message([{} as Uint8Array])).to.throw(TypeError, /part 0/);
+    expect(e.failure).to.equal(null);
+    e.message(['ok']);
+    await endOfTurn();
+    expect(s.bytes).to.deep.equal(toyWire(0, Buffer.from('ok')));
   });
 
   it('reports backpressure: false from socket.write() makes it blocked until drained()', async () => {
