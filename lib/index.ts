@@ -39,4 +39,4 @@ export {
 export { WorkerJobError, WorkerJobFailure, type WorkerJobSpec } from './worker-pool.js';
 export * as zmtp from '../zmtp/index.js';
 export * as curve from '../curve/index.js';
-export { ZmtpError, ZmtpErrorCode, isZmtpError } from '../zmtp/errors.js';
+export { ZmtpError, ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';

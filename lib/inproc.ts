@@ -4,7 +4,7 @@
  * asynchronous (a microtask) and copies the caller's bytes, as a real socket would.
  */
 import { randomBytes } from 'node:crypto';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 
 type Frames = ReadonlyArray<Uint8Array | string>;
 

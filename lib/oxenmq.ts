@@ -8,15 +8,21 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { curveClient, curveServer } from '../curve/index.js';
-import { generateKeypair, publicKeyFromSecret } from '../curve/keys.js';
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import type { AuthDecision, AuthRequest } from '../zmtp/connection.js';
-import { ZmtpDealer } from '../zmtp/dealer.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import type { MechanismFactory } from '../zmtp/mechanism.js';
-import { nullMechanism } from '../zmtp/null.js';
-import { ZmtpRouter } from '../zmtp/router.js';
+import { curveClient, curveServer, generateKeypair, publicKeyFromSecret } from '../curve/index.js';
+import {
+  type AuthDecision,
+  type AuthRequest,
+  type Clock,
+  type MechanismFactory,
+  type Peer,
+  type TimerHandle,
+  ZmtpDealer,
+  ZmtpErrorCode,
+  ZmtpRouter,
+  isZmtpError,
+  nullMechanism,
+  systemClock,
+} from '../zmtp/index.js';
 import { Address } from './address.js';
 import { type Access, AuthLevel, authLevelName, isAuthLevel, toAccess, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
@@ -115,12 +121,13 @@ interface Category {
   commands: Map<string, CommandEntry>;
 }
 
-/** Where a peer's identity and rights come from, per connection. */
-interface PeerInfo {
-  peerPublicKey?: Uint8Array;
-  authData: unknown;
-  remoteAddress: string;
+/** What a listener's Allow decision attaches to each connection it admits. */
+interface PeerAuth {
+  auth: AuthLevel;
 }
+
+/** Where a peer's identity and rights come from, per connection. */
+type PeerInfo = Pick<Peer<PeerAuth>, 'publicKey' | 'authData' | 'remoteAddress'>;
 
 /** A listener: a ZMTP router, or the built-in in-process one. */
 interface Listener {
@@ -128,7 +135,7 @@ interface Listener {
   curve: boolean;
   bind: string;
   allow: AllowFunc | undefined;
-  router?: ZmtpRouter;
+  router?: ZmtpRouter<PeerAuth>;
   inproc?: InprocHub;
   endpoint?: string;
 }
@@ -275,7 +282,7 @@ export class OxenMQ {
     this.remoteConnectTimeout = opts.remoteConnectTimeout ?? 10_000;
     this.inprocConnectTimeout = opts.inprocConnectTimeout ?? 50;
     this.defaultRequestTimeout = opts.defaultRequestTimeout ?? 15_000;
-    this.#selfPeer = { peerPublicKey: this.pubkey, authData: { auth: AuthLevel.admin }, remoteAddress: '(unknown)' };
+    this.#selfPeer = { publicKey: this.pubkey, authData: { auth: AuthLevel.admin }, remoteAddress: '(unknown)' };
     this.scheduler = new Scheduler({
       generalThreads: opts.generalThreads,
       batchThreads: opts.batchThreads,
@@ -676,7 +683,7 @@ export class OxenMQ {
 
   async #bindListener(l: Listener): Promise<string> {
     const mechanism: MechanismFactory = l.curve ? curveServer({ publicKey: this.pubkey, secretKey: this.#privkey }) : nullMechanism;
-    const router = new ZmtpRouter({
+    const router = new ZmtpRouter<PeerAuth>({
       ...this.#zmtpOptions(),
       mechanism,
       authenticate: (req) => this.#authenticate(l, req),
@@ -684,9 +691,9 @@ export class OxenMQ {
     router.onMessage = (frames, route, peer) => this.#onListenerMessage(l, frames, route, peer);
     router.on('handshake-failed', (err, address) => this.logger.info?.(`handshake with ${address} failed: ${err.message}`));
     // An SN's incoming route dies with its connection: forget it, or sends would keep trying it.
-    router.on('disconnect', (peer) => {
-      if (peer.route.length > 0 && peer.peerPublicKey?.length === 32) {
-        this.#removeSnRecord(latin1(peer.peerPublicKey), (r) => r.listener === l && r.route.equals(peer.route));
+    router.on('disconnect', (peer, route) => {
+      if (route !== null && peer.publicKey?.length === 32) {
+        this.#removeSnRecord(latin1(peer.publicKey), (r) => r.listener === l && r.route.equals(route));
       }
     });
     // Visible to close() while the bind is under way: close() then closes it, and the bind fails.
@@ -705,12 +712,12 @@ export class OxenMQ {
   }
 
   /** The Allow callback behind the ZMTP authentication hook (§2.2 steps 6–10). */
-  #authenticate(l: Listener, req: AuthRequest): AuthDecision | Promise<AuthDecision> {
+  #authenticate(l: Listener, req: AuthRequest): AuthDecision<PeerAuth> | Promise<AuthDecision<PeerAuth>> {
     let address = req.address;
     if (address.length >= 14 && address.startsWith('::ffff:') && /^[0-9.]+$/.test(address.slice(7))) address = address.slice(7);
     const pubkey = l.curve && req.publicKey ? Uint8Array.from(req.publicKey) : new Uint8Array(0);
     const sn = l.curve && pubkey.length === 32 && this.#activeSns.has(latin1(pubkey));
-    const decide = (level: unknown): AuthDecision => {
+    const decide = (level: unknown): AuthDecision<PeerAuth> => {
       if (!isAuthLevel(level) || level === AuthLevel.denied) {
         this.logger.info?.(`denied connection from ${address}`);
         return { allow: false, status: '400' };
@@ -947,7 +954,7 @@ export class OxenMQ {
           else rec.listener.router!.send(rec.route, frames);
           return true;
         } catch (err) {
-          if (err instanceof ZmtpError && err.code === ZmtpErrorCode.HOST_UNREACHABLE) {
+          if (isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) {
             // The SN's incoming connection is gone: forget it and route again (NOTES §2's intent).
             this.#removeSnRecord(latin1(cid.pubkey), (r) => r === rec);
             continue;
@@ -966,7 +973,7 @@ export class OxenMQ {
         else return this.#notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'listener is not bound'));
         return true;
       } catch (err) {
-        if (err instanceof ZmtpError && err.code === ZmtpErrorCode.HOST_UNREACHABLE) {
+        if (isZmtpError(err, ZmtpErrorCode.HOST_UNREACHABLE)) {
           this.logger.debug?.(`${cid.toString()} has disconnected; dropping ${safeName(command)}`);
         }
         return this.#notSent(opts, command, err);
@@ -997,7 +1004,7 @@ export class OxenMQ {
    * optional send dropped for want of a connection — as send.ts documents.
    */
   #notSent(opts: SendOptions, command: string, cause: unknown): false {
-    const full = cause instanceof ZmtpError && cause.code === ZmtpErrorCode.QUEUE_FULL;
+    const full = isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL);
     this.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
     const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
     if (full && opts.queueFull) this.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
@@ -1038,8 +1045,8 @@ export class OxenMQ {
     if (b === 'HI') return this.#replyOn(l, route, ['HELLO']);
     if (b !== undefined) return;
     const isSelf = l === this.#selfListener;
-    const pubkey = isSelf ? this.pubkey : l.curve && peer.peerPublicKey ? peer.peerPublicKey : EMPTY;
-    const auth = (peer.authData as { auth?: AuthLevel } | undefined)?.auth ?? AuthLevel.none;
+    const pubkey = isSelf ? this.pubkey : l.curve && peer.publicKey ? peer.publicKey : EMPTY;
+    const auth = peer.authData?.auth ?? AuthLevel.none;
     const key = pubkey.length === 32 ? latin1(pubkey) : undefined;
     const sn = key !== undefined && this.#activeSns.has(key);
     let conn: ConnectionID;

@@ -9,7 +9,7 @@
  *
  * Time comes from an injectable clock, so expiry is testable without sleeping.
  */
-import { systemClock, type Clock } from '../zmtp/clock.js';
+import { systemClock, type Clock } from '../zmtp/index.js';
 import type { ConnectionID } from './connection-id.js';
 
 /** The only part of a {@link Clock} the registry needs. */

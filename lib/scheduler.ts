@@ -18,8 +18,7 @@
  * hold their batch slot until the worker's result arrives.
  */
 import * as os from 'node:os';
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import { RingQueue } from '../zmtp/queue.js';
+import { type Clock, RingQueue, type TimerHandle, systemClock } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { WorkerPool, type WorkerJobSpec } from './worker-pool.js';

@@ -13,8 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type Clock, type TimerHandle, systemClock } from '../zmtp/clock.js';
-import { RingQueue } from '../zmtp/queue.js';
+import { type Clock, RingQueue, type TimerHandle, systemClock } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 

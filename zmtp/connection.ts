@@ -1,80 +1,51 @@
 /**
- * One ZMTP 3.1 connection over a net.Socket (RFC 37): greeting, security handshake through a
- * pluggable mechanism, frame codec, heartbeats, handshake timeout, and the send path with
- * backpressure. It knows nothing of routing (router.ts) or reconnection (dealer.ts).
+ * One ZMTP 3.1 connection over a net.Socket (RFC 37 §"Overall Behavior"): the state machine
+ * greeting → handshake → ready → closing → closed, with the handshake timeout, heartbeat hookup
+ * (RFC 37 §"Connection Heartbeating") and the ERROR command. It delegates the rest: bytes in to
+ * the Decoder, bytes out to the Encoder, the security handshake to a mechanism, who may connect
+ * to the Admission rules, the send queue to its owner. It knows nothing of routing (router.ts) or
+ * reconnection (dealer.ts).
  *
- * Data flows one way: socket chunks → Decoder → (mechanism codec) → frames → message → handler;
- * and back: message → (mechanism codec) → frame headers + caller's bytes → socket, corked once per
- * event-loop turn.
+ * Data flows one way: socket chunks → Decoder → (mechanism codec) → frames → message → owner;
+ * and back: owner → SendQueue / Encoder (→ mechanism codec) → socket.
  */
 import type { Socket } from 'node:net';
 import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
 import { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
-import { Encoder, checkMessage } from './encoder.js';
+import { Encoder } from './encoder.js';
 import { FLAG_COMMAND, FLAG_MORE } from './frame.js';
 import { decodeGreeting, encodeGreeting } from './greeting.js';
 import { Heartbeat } from './heartbeat.js';
 import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
-import { type Metadata, decodeMetadata, encodeMetadata } from './metadata.js';
+import type { Admission, Peer, Verdict } from './admission.js';
+import { type Metadata, encodeMetadata } from './metadata.js';
 import type { ResolvedZmtpOptions } from './options.js';
 import type { OutgoingMessage, SendQueue } from './send-queue.js';
 
-/** The ZMTP socket types this package speaks. */
-export type SocketType = 'DEALER' | 'ROUTER';
-
-/** Peer socket types libzmq accepts for each of ours (libzmq `mechanism_t::check_socket_type`). */
-const COMPATIBLE: Record<SocketType, readonly string[]> = {
-  DEALER: ['REP', 'DEALER', 'ROUTER'],
-  ROUTER: ['REQ', 'DEALER', 'ROUTER'],
-};
-
-/** What the listener's authentication hook is told about a peer. */
-export interface AuthRequest {
-  /** Remote IP address (TCP) or "localhost" (IPC). */
-  address: string;
-  /** "NULL" or "CURVE". */
-  mechanism: string;
-  /** CURVE: the client's long-term public key. */
-  publicKey?: Uint8Array;
-  /** The peer's announced routing id (may be empty). */
-  identity: Buffer;
-  /** All metadata the peer sent, names lower-cased. */
-  metadata: Metadata;
-}
-
-/** The hook's answer: admit (optionally attaching data to the connection) or deny. */
-export type AuthDecision =
-  | boolean
-  | { allow: true; data?: unknown }
-  | { allow: false; status?: '400' | '500' | string };
-
-/** Listener authentication hook; may be asynchronous. Called once per connection. */
-export type Authenticator = (req: AuthRequest) => AuthDecision | Promise<AuthDecision>;
-
 /** Callbacks from a connection to its owner (router or dealer). */
-export interface ConnectionOwner {
-  connReady(conn: ZmtpConnection): void;
-  connMessage(conn: ZmtpConnection, frames: Buffer[]): void;
+export interface ConnectionOwner<A> {
+  connReady(conn: ZmtpConnection<A>): void;
+  connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void;
   /** Exactly once per connection; `err` is null for a clean close by us or an orderly close by the peer. */
-  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void;
+  connClose(conn: ZmtpConnection<A>, err: ZmtpError | null, wasReady: boolean): void;
   /** Called when a blocked socket drains, so the owner can refill it. */
-  connDrain?(conn: ZmtpConnection): void;
+  connDrain?(conn: ZmtpConnection<A>): void;
 }
 
 /** Construction parameters of a connection. */
-export interface ConnectionParams {
+export interface ConnectionParams<A> {
   socket: Socket;
   role: MechanismRole;
-  socketType: SocketType;
+  /** Our socket type and who we admit (with the listener's authentication hook). */
+  admission: Admission<A>;
   /** Our routing id announced in the handshake (DEALER); empty for a ROUTER. */
   identity: Uint8Array;
   mechanism: MechanismFactory;
   options: ResolvedZmtpOptions;
-  owner: ConnectionOwner;
+  owner: ConnectionOwner<A>;
   remoteAddress: string;
-  authenticate?: Authenticator;
   /** The owner's queue for this peer, drained here: the dealer's outlives reconnections. */
   queue: SendQueue;
 }
@@ -91,39 +62,39 @@ let nextConnectionSerial = 1;
 
 /** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+const NO_METADATA: Metadata = new Map();
 
-export class ZmtpConnection implements MechanismHost {
-  /** A small unique number for logs. */
+/**
+ * A connection; its owner hands it to users only as the read-only {@link Peer} view it implements
+ * (what is known of the peer, filled in by the handshake).
+ */
+export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   readonly serial = nextConnectionSerial++;
   readonly socket: Socket;
   readonly role: MechanismRole;
-  readonly socketType: SocketType;
   readonly remoteAddress: string;
+  /** The mechanism name ("NULL", "CURVE"). */
+  readonly mechanism: string;
   readonly localMetadata: Uint8Array;
   /** Messages accepted by send() but not yet handed to the socket (the owner's queue). */
   readonly queue: SendQueue;
 
-  /** The peer's metadata (after the handshake). */
-  peerMetadata: Metadata = new Map();
-  /** The peer's announced routing id (after the handshake). */
-  peerIdentity: Buffer = Buffer.alloc(0);
-  /** The peer's long-term public key (CURVE), once known. */
-  peerPublicKey: Uint8Array | undefined;
-  /** Data attached by the authentication hook. */
-  authData: unknown;
-  /** Free for the owner (the router keeps the route here). */
-  route: Buffer = Buffer.alloc(0);
+  // Peer: set once, when the peer is admitted.
+  identity: Buffer = EMPTY;
+  publicKey: Uint8Array | undefined = undefined;
+  metadata: Metadata = NO_METADATA;
+  authData: A | undefined = undefined;
 
   private state = State.Greeting;
   private readonly options: ResolvedZmtpOptions;
-  private readonly owner: ConnectionOwner;
-  private readonly mechanismFactory: MechanismFactory;
-  private readonly mechanism: Mechanism;
+  private readonly owner: ConnectionOwner<A>;
+  private readonly admission: Admission<A>;
+  private readonly mech: Mechanism;
   private readonly decoder: Decoder;
   private readonly encoder: Encoder;
   /** Created only when heartbeats are on or the peer PINGs us: idle connections stay small. */
   private heartbeat: Heartbeat | null = null;
-  private readonly authenticate: Authenticator | undefined;
   private codec: FrameCodec | null = null;
   private handshakeTimer: TimerHandle | null = null;
   private lingerTimer: TimerHandle | null = null;
@@ -132,21 +103,20 @@ export class ZmtpConnection implements MechanismHost {
   private closeError: ZmtpError | null = null;
   private wasReady = false;
 
-  constructor(p: ConnectionParams) {
+  constructor(p: ConnectionParams<A>) {
     this.socket = p.socket;
     this.role = p.role;
-    this.socketType = p.socketType;
     this.remoteAddress = p.remoteAddress;
+    this.mechanism = p.mechanism.name;
     this.options = p.options;
     this.owner = p.owner;
-    this.mechanismFactory = p.mechanism;
-    this.authenticate = p.authenticate;
+    this.admission = p.admission;
     this.queue = p.queue;
     this.localMetadata = encodeMetadata([
-      ['Socket-Type', Buffer.from(p.socketType, 'latin1')],
+      ['Socket-Type', Buffer.from(p.admission.socketType, 'latin1')],
       ['Identity', p.identity],
     ]);
-    this.mechanism = p.mechanism.create(this, p.role);
+    this.mech = p.mechanism.create(this, p.role);
     this.decoder = new Decoder(this, { maxMessageSize: p.options.maxMessageSize });
     this.encoder = new Encoder(p.socket);
     if (p.options.heartbeatInterval > 0) this.heartbeat = this.newHeartbeat();
@@ -167,7 +137,8 @@ export class ZmtpConnection implements MechanismHost {
         }
       }, p.options.handshakeTimeout);
     }
-    // Our whole greeting goes out at once, never waiting for the peer's (PROTOCOL.md §1.4.1).
+    // Our whole greeting goes out at once. libzmq sends 10 bytes and waits for the peer's before
+    // the rest (RFC 37 §"Detecting ZMTP 1.0 and 2.0 Peers"): waiting for its greeting would deadlock.
     this.encoder.raw(encodeGreeting(p.mechanism.name, p.identity.length));
   }
 
@@ -179,11 +150,6 @@ export class ZmtpConnection implements MechanismHost {
   /** True when the connection has closed or is closing. */
   get closed(): boolean {
     return this.state >= State.Closing;
-  }
-
-  /** The mechanism name ("NULL", "CURVE"). */
-  get mechanismName(): string {
-    return this.mechanismFactory.name;
   }
 
   /**
@@ -198,13 +164,12 @@ export class ZmtpConnection implements MechanismHost {
       this.queue.push(msg);
       return;
     }
-    // Checked here so that a bad part is the caller's TypeError; past this point a throw can only
-    // come from the codec, and the connection cannot go on after it.
-    checkMessage(msg);
     try {
       this.encoder.message(msg);
     } catch (err) {
-      this.abort(err);
+      // A bad part is the caller's TypeError, and nothing was written. A codec that threw has
+      // failed the encoder: the connection cannot go on.
+      if (this.encoder.failure !== null) this.abort(err);
       throw err;
     }
   }
@@ -219,10 +184,10 @@ export class ZmtpConnection implements MechanismHost {
       while (!this.encoder.blocked) {
         const msg = this.queue.shift();
         if (msg === undefined) break;
-        this.encoder.message(msg);
+        this.encoder.checked(msg);
       }
     } catch (err) {
-      // The queue only holds checked messages: this is the codec failing.
+      // The queue only holds checked messages: this is the codec failing the encoder.
       this.abort(err);
     }
   }
@@ -270,51 +235,23 @@ export class ZmtpConnection implements MechanismHost {
   }
 
   admitPeer(metadata: Uint8Array, publicKey: Uint8Array | undefined, accepted: () => void): void {
-    const md = decodeMetadata(Buffer.from(metadata.buffer, metadata.byteOffset, metadata.length));
-    const type = md.get('socket-type')?.toString('latin1');
-    if (type === undefined || !COMPATIBLE[this.socketType].includes(type)) {
-      throw new ZmtpError(ZmtpErrorCode.SOCKET_TYPE, `peer socket type is not compatible with ${this.socketType}`);
-    }
-    const identity = md.get('identity') ?? Buffer.alloc(0);
-    if (identity.length > 255 || (identity.length > 0 && identity[0] === 0)) {
-      throw new ZmtpError(ZmtpErrorCode.IDENTITY, 'peer identity is longer than 255 bytes or starts with 0x00');
-    }
-    this.peerMetadata = md;
-    this.peerIdentity = identity;
-    this.peerPublicKey = publicKey;
-    if (this.role !== 'server' || this.authenticate === undefined) {
+    const { identity, metadata: md } = this.admission.check(metadata);
+    this.identity = identity;
+    this.metadata = md;
+    this.publicKey = publicKey;
+    if (this.role !== 'server' || !this.admission.hasHook) {
       accepted();
       return;
     }
-    const req: AuthRequest = {
-      address: this.remoteAddress,
-      mechanism: this.mechanismFactory.name,
-      publicKey,
-      identity,
-      metadata: md,
-    };
-    let decision: AuthDecision | Promise<AuthDecision>;
-    try {
-      decision = this.authenticate(req);
-    } catch (err) {
-      this.deny('500', err);
-      return;
-    }
-    if (decision instanceof Promise) {
-      decision.then(
-        (d) => this.applyDecision(d, accepted),
-        (err) => this.deny('500', err),
-      );
-    } else {
-      this.applyDecision(decision, accepted);
-    }
+    const req = { address: this.remoteAddress, mechanism: this.mechanism, publicKey, identity, metadata: md };
+    this.admission.decide(req, (v) => this.applyVerdict(v, accepted));
   }
 
   handshakeComplete(): void {
     if (this.state !== State.Handshake) return;
     this.state = State.Ready;
     this.wasReady = true;
-    this.encoder.codec = this.codec = this.mechanism.codec;
+    this.encoder.codec = this.codec = this.mech.codec;
     if (this.handshakeTimer !== null) {
       this.options.clock.clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
@@ -332,9 +269,9 @@ export class ZmtpConnection implements MechanismHost {
   // --- DecoderSink --------------------------------------------------------------------------
 
   onGreeting(greeting: Buffer): void {
-    decodeGreeting(greeting, this.mechanismFactory.name);
+    decodeGreeting(greeting, this.mechanism);
     this.state = State.Handshake;
-    this.mechanism.start();
+    this.mech.start();
   }
 
   onFrame(flags: number, body: Buffer): void {
@@ -375,7 +312,7 @@ export class ZmtpConnection implements MechanismHost {
       const shown = /^[0-9]{3}$/.test(reason) ? reason : '(non-standard reason)';
       throw new ZmtpError(ZmtpErrorCode.PEER_ERROR, `peer refused the handshake with ERROR ${shown}`);
     }
-    this.mechanism.onCommand(body);
+    this.mech.onCommand(body);
   }
 
   // --- internals ----------------------------------------------------------------------------
@@ -401,19 +338,19 @@ export class ZmtpConnection implements MechanismHost {
     }
   }
 
-  private applyDecision(d: AuthDecision, accepted: () => void): void {
+  /** The hook has decided (maybe later: the connection may have ended meanwhile). Never throws. */
+  private applyVerdict(v: Verdict<A>, accepted: () => void): void {
     if (this.state !== State.Handshake) return;
-    if (d === true || (typeof d === 'object' && d.allow)) {
-      this.authData = typeof d === 'object' && d.allow ? d.data : undefined;
-      try {
-        accepted();
-      } catch (err) {
-        this.abort(err);
-      }
+    if (!v.allow) {
+      this.deny(v.status, v.cause);
       return;
     }
-    const status = typeof d === 'object' && !d.allow && d.status ? d.status : '400';
-    this.deny(status);
+    this.authData = v.data;
+    try {
+      accepted();
+    } catch (err) {
+      this.abort(err);
+    }
   }
 
   /** Sends ERROR with `status` (plaintext, as libzmq after a ZAP denial) and closes. */
@@ -499,7 +436,7 @@ export class ZmtpConnection implements MechanismHost {
     this.stopTimers();
     if (this.lingerTimer !== null) this.options.clock.clearTimeout(this.lingerTimer);
     this.lingerTimer = null;
-    this.mechanism.destroy();
+    this.mech.destroy();
     this.partial = [];
     this.partialBytes = 0;
     try {

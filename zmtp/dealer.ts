@@ -9,6 +9,7 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { TimerHandle } from './clock.js';
+import { Admission, type Peer } from './admission.js';
 import { type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
@@ -28,9 +29,10 @@ export interface DealerOptions extends ZmtpOptions {
 /** Where a dealer is in its life. */
 export type DealerState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'failed' | 'closed';
 
+/** The events of a {@link ZmtpDealer}. */
 export interface DealerEvents {
   /** The handshake completed; queued messages are being flushed. */
-  connect: [conn: ZmtpConnection];
+  connect: [peer: Peer<undefined>];
   /** An established connection ended (a reconnect follows unless failed/closed). */
   disconnect: [err: ZmtpError | null];
   /** A TCP connect or a handshake attempt failed; `retryInMs` is −1 when no retry follows. */
@@ -48,17 +50,39 @@ const RETRYABLE = new Set<string>([
   ZmtpErrorCode.HEARTBEAT_TIMEOUT,
 ]);
 
-export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner {
+/** Handler for a dealer's incoming messages: the frames and the peer they came from. */
+export type DealerMessageHandler = (frames: Buffer[], peer: Peer<undefined>) => void;
+
+/** Outgoing connections run no authentication hook: the peer view carries no auth data. */
+const DEALER_ADMISSION = new Admission<undefined>('DEALER');
+
+/**
+ * A ZMTP DEALER that connects to one peer and keeps reconnecting; messages sent meanwhile wait.
+ *
+ * @example
+ * ```ts
+ * import { ZmtpDealer } from 'oxenmq-ts/zmtp';
+ *
+ * const dealer = new ZmtpDealer({ identity: Buffer.from('client-1') });
+ * dealer.onMessage = (frames, peer) => console.log(`from ${peer.remoteAddress}:`, frames.map(String));
+ * dealer.on('failed', (err) => console.error('refused for good:', err.code));
+ * dealer.connect('tcp://127.0.0.1:5555');
+ * dealer.send(['hello']); // queued until the handshake completes
+ * // … later: give queued messages up to a second to go out
+ * await dealer.close(1000);
+ * ```
+ */
+export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
   readonly options: ResolvedZmtpOptions;
   /** Receives every incoming message; set it before connecting. */
-  onMessage: (frames: Buffer[], conn: ZmtpConnection) => void = () => {};
+  onMessage: DealerMessageHandler = () => {};
 
   private readonly mechanism: MechanismFactory;
   private readonly identity: Uint8Array;
   /** One queue for the dealer's life: what is queued while (re)connecting survives reconnects. */
   private readonly queue: SendQueue;
   private endpoint: Endpoint | null = null;
-  private conn: ZmtpConnection | null = null;
+  private conn: ZmtpConnection<undefined> | null = null;
   private pendingSocket: net.Socket | null = null;
   private retryTimer: TimerHandle | null = null;
   private retryDelay: number;
@@ -84,8 +108,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     return this._state;
   }
 
-  /** The live connection, once the handshake has completed. */
-  get connection(): ZmtpConnection | null {
+  /** The peer of the live connection, once its handshake has completed; else null. */
+  get connection(): Peer<undefined> | null {
     return this.conn !== null && this.conn.ready ? this.conn : null;
   }
 
@@ -107,7 +131,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   /**
    * Sends (or queues, while connecting) one multipart message. Throws QUEUE_FULL at the
-   * high-water mark, CLOSED after close() or after the peer refused us (cause: its error).
+   * high-water mark, CLOSED after close() or after the peer refused us (cause: its error),
+   * TypeError for a part that is neither a string nor a Uint8Array (nothing is sent then).
    * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
    * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
    * first if you must reuse it.
@@ -145,13 +170,13 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
-  connReady(conn: ZmtpConnection): void {
+  connReady(conn: ZmtpConnection<undefined>): void {
     this._state = 'ready';
     this.retryDelay = this.options.reconnectInterval;
     this.emit('connect', conn);
   }
 
-  connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
+  connMessage(conn: ZmtpConnection<undefined>, frames: Buffer[]): void {
     this.onMessage(frames, conn);
   }
 
@@ -159,7 +184,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (this.queue.length === 0) this.emit('drain');
   }
 
-  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {
+  connClose(conn: ZmtpConnection<undefined>, err: ZmtpError | null, wasReady: boolean): void {
     if (this.conn === conn) this.conn = null;
     if (this._state === 'closed') {
       this.queue.clear();
@@ -213,7 +238,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
       this.conn = new ZmtpConnection({
         socket,
         role: 'client',
-        socketType: 'DEALER',
+        admission: DEALER_ADMISSION,
         identity: this.identity,
         mechanism: this.mechanism,
         options: this.options,

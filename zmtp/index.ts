@@ -18,13 +18,7 @@ export * from './options.js';
 export * from './endpoint.js';
 export * from './queue.js';
 export * from './send-queue.js';
-export {
-  ZmtpConnection,
-  type AuthDecision,
-  type AuthRequest,
-  type Authenticator,
-  type ConnectionOwner,
-  type SocketType,
-} from './connection.js';
-export { ZmtpRouter, type RouterOptions, type RouterMessageHandler } from './router.js';
-export { ZmtpDealer, type DealerOptions, type DealerState } from './dealer.js';
+export * from './admission.js';
+export { ZmtpConnection, type ConnectionOwner } from './connection.js';
+export { ZmtpRouter, type RouterEvents, type RouterOptions, type RouterMessageHandler } from './router.js';
+export { ZmtpDealer, type DealerEvents, type DealerMessageHandler, type DealerOptions, type DealerState } from './dealer.js';

@@ -7,7 +7,8 @@ import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '..
 import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
 import { toHex } from '../../lib/encoding.js';
 import type { Logger } from '../../lib/logger.js';
-import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import type { Socket } from 'node:net';
+import { ZmtpDealer, type DealerOptions, type Peer, ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
 import { waitFor } from './net.js';
 
 export { waitFor };
@@ -71,6 +72,12 @@ export class RawDealer {
   send(...parts: (string | Uint8Array)[]): void {
     this.dealer.send(parts);
   }
+  /** The socket under the live connection, for tests that stop reading or watch raw bytes. */
+  get socket(): Socket {
+    const c = this.dealer.connection;
+    if (!(c instanceof ZmtpConnection)) throw new Error('the dealer has no live connection');
+    return c.socket;
+  }
   /** Waits for the `n`-th message (1-based) and returns it. */
   async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<Msg> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
@@ -83,11 +90,11 @@ export class RawDealer {
 
 /** A raw ROUTER (NULL or CURVE with its own keypair) standing in for a remote listener. */
 export class RawRouter {
-  readonly received: { route: Buffer; frames: Msg; conn: ZmtpConnection }[] = [];
+  readonly received: { route: Buffer; frames: Msg; conn: Peer }[] = [];
   readonly router: ZmtpRouter;
   readonly keys: CurveKeypair;
-  readonly connects: ZmtpConnection[] = [];
-  readonly disconnects: ZmtpConnection[] = [];
+  readonly connects: Peer[] = [];
+  readonly disconnects: Peer[] = [];
   endpoint = '';
   /** Answer `[HI]` with `[HELLO]` like an OxenMQ listener (off to hold a connect pending). */
   autoHello = true;
@@ -114,7 +121,7 @@ export class RawRouter {
   get address(): string {
     return this.mode === 'curve' ? `curve://127.0.0.1:${portOf(this.endpoint)}/${toHex(this.keys.publicKey)}` : this.endpoint;
   }
-  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: ZmtpConnection }> {
+  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: Peer }> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
     return this.received[n - 1]!;
   }

@@ -77,7 +77,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     const c = await h.server('curve');
     const d = h.rawDealer('curve', c.endpoint, c.omq.pubkey);
     await waitFor(() => d.dealer.connection !== null, 'CURVE handshake');
-    const md = d.dealer.connection!.peerMetadata;
+    const md = d.dealer.connection!.metadata;
     expect([...md.keys()].sort()).to.deep.equal(['identity', 'socket-type']);
     expect(md.get('socket-type')!.toString()).to.equal('ROUTER');
     expect(md.get('identity')!).to.have.length(0);
@@ -93,8 +93,8 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
         await c.connectRemote(router.address, perConn === undefined ? {} : { ephemeralRoutingId: perConn });
         await waitFor(() => router.connects.length > before, 'router connect');
         const conn = router.connects.at(-1)!;
-        expect(conn.peerMetadata.get('socket-type')!.toString()).to.equal('DEALER');
-        return conn.peerIdentity;
+        expect(conn.metadata.get('socket-type')!.toString()).to.equal('DEALER');
+        return conn.identity;
       };
       const legacy = await connectWith({ routingIdFormat: 'legacy' });
       expect(toHex(legacy)).to.equal('4c' + toHex(kp.publicKey));
@@ -251,7 +251,7 @@ describe('lib/oxenmq §8.1 transport and handshake', function () {
     const d = h.rawDealer('curve', s.endpoint, s.omq.pubkey, { clock: peerClock, heartbeatInterval: 15_000 });
     await waitFor(() => d.dealer.connection !== null, 'CURVE handshake');
     const chunks: Buffer[] = [];
-    d.dealer.connection!.socket.on('data', (b: Buffer) => chunks.push(b));
+    d.socket.on('data', (b: Buffer) => chunks.push(b));
     clock.advance(14_999);
     await settle();
     expect(chunks).to.have.length(0);
