@@ -16,9 +16,7 @@
  * has derived its per-direction subkeys; everything in destroy() and on any failure.
  */
 import { randomBytes } from 'node:crypto';
-import { isCommand } from '../zmtp/command.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
+import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
 import { boxKey, open, seal } from './box.js';
 import { COOKIE_BYTES } from './cookie.js';
 import { isZmtpKeyError, takeTransientSecret, wipeSecret, type X25519Secret } from './keys.js';

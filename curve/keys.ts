@@ -13,7 +13,7 @@
  */
 import * as nodeCrypto from 'node:crypto';
 import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 import { z85Decode } from './z85.js';
 
 /** Length of every CurveZMQ key, public or secret. */

@@ -16,9 +16,15 @@
  * a nonce not strictly above the last accepted one, a bad tag — throws ERR_ZMTP_CURVE_MESSAGE and
  * leaves the codec failed for good (STYLE 10).
  */
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import { FLAG_COMMAND, FLAG_MORE, frameHeaderLength, writeFrameHeader } from '../zmtp/frame.js';
-import type { FrameCodec } from '../zmtp/mechanism.js';
+import {
+  FLAG_COMMAND,
+  FLAG_MORE,
+  type FrameCodec,
+  ZmtpError,
+  ZmtpErrorCode,
+  frameHeaderLength,
+  writeFrameHeader,
+} from '../zmtp/index.js';
 import { MAC_BYTES, PrefixedBox } from './box.js';
 import type { ReceiveNonce, SendNonce } from './nonce.js';
 

@@ -11,7 +11,7 @@
  * Counters are kept as two u32 halves so the full 64-bit range compares exactly without BigInt;
  * a 24-byte nonce buffer is preallocated and updated in place (STYLE 8).
  */
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 
 function ascii(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'latin1'));

@@ -16,9 +16,7 @@
  * beyond the per-connection objects the engine already owns.
  */
 import { randomBytes } from 'node:crypto';
-import { isCommand } from '../zmtp/command.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
+import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decoder, type Peer, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
+import { Decoder } from '../../zmtp/decoder.js';
+import { type Peer, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
 
 /** A relay between a client and `target`, recording both directions as they pass. */
 export class Relay extends EventEmitter {

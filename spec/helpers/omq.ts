@@ -8,7 +8,8 @@ import { OxenMQ, type OxenMQOptions } from '../../lib/oxenmq.js';
 import { toHex } from '../../lib/encoding.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Socket } from 'node:net';
-import { ZmtpDealer, type DealerOptions, type Peer, ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import { ZmtpConnection } from '../../zmtp/connection.js';
+import { ZmtpDealer, type DealerOptions, type Peer, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
 import { waitFor } from './net.js';
 
 export { waitFor };

@@ -1,6 +1,9 @@
 /** A hand-driven ZMTP peer over a raw socket, for tests that need to misbehave on purpose. */
 import net from 'node:net';
-import { Decoder, encodeCommand, encodeGreeting, encodeMetadata, frameHeader } from '../../zmtp/index.js';
+import { Decoder } from '../../zmtp/decoder.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { encodeGreeting } from '../../zmtp/greeting.js';
+import { encodeCommand, encodeMetadata } from '../../zmtp/index.js';
 
 export interface RawFrame {
   flags: number;

@@ -1,18 +1,9 @@
 import { expect } from 'chai';
-import {
-  ZmtpErrorCode,
-  commandData,
-  commandName,
-  decodeErrorReason,
-  decodeMetadata,
-  decodePing,
-  encodeCommand,
-  encodeError,
-  encodeMetadata,
-  encodePing,
-  encodePong,
-  frameHeader,
-} from '../../zmtp/index.js';
+import { commandData, commandName, decodeErrorReason, encodeCommand, encodeError } from '../../zmtp/command.js';
+import { ZmtpErrorCode } from '../../zmtp/errors.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { decodePing, encodePing, encodePong } from '../../zmtp/heartbeat.js';
+import { decodeMetadata, encodeMetadata } from '../../zmtp/metadata.js';
 import { hex } from '../helpers/random.js';
 
 // Bytes recorded from real C++ oxenmq peers (shared/fixtures/plain/01, 10a, 12).

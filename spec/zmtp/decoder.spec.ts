@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { Decoder, type DecoderSink, ZmtpError, ZmtpErrorCode, encodeGreeting, frameHeader } from '../../zmtp/index.js';
+import { Decoder, type DecoderSink } from '../../zmtp/decoder.js';
+import { ZmtpError, ZmtpErrorCode } from '../../zmtp/errors.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { encodeGreeting } from '../../zmtp/greeting.js';
 import { Rng, bytewise, hex, randomSplits, splitAt } from '../helpers/random.js';
 
 interface Got {

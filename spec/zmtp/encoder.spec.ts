@@ -4,16 +4,12 @@
  * guarantee that a message reaches the socket whole or not at all.
  */
 import { expect } from 'chai';
-import {
-  Decoder,
-  Encoder,
-  type EncoderSocket,
-  type FrameCodec,
-  OutputSlab,
-  encodeCommand,
-  encodePing,
-  frameHeader,
-} from '../../zmtp/index.js';
+import { encodeCommand } from '../../zmtp/command.js';
+import { Decoder } from '../../zmtp/decoder.js';
+import { Encoder, type EncoderSocket, OutputSlab } from '../../zmtp/encoder.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { encodePing } from '../../zmtp/heartbeat.js';
+import type { FrameCodec } from '../../zmtp/mechanism.js';
 import { Rng, hex } from '../helpers/random.js';
 
 /** A socket that records what it is given, by reference. */

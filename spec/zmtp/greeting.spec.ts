@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ZmtpErrorCode, checkGreetingPrefix, decodeGreeting, encodeGreeting } from '../../zmtp/index.js';
+import { ZmtpErrorCode } from '../../zmtp/errors.js';
+import { checkGreetingPrefix, decodeGreeting, encodeGreeting } from '../../zmtp/greeting.js';
 import { hex } from '../helpers/random.js';
 
 // Greetings observed from libzmq 4.3 (PROTOCOL.md §1.4.1 [verified]).

@@ -7,18 +7,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { ZmtpConnection } from '../../zmtp/connection.js';
+import { encodePing } from '../../zmtp/heartbeat.js';
 import {
   ManualClock,
   type DealerOptions,
   type MechanismFactory,
-  ZmtpError,
-  encodeCommand,
+  type Peer,
   ZmtpDealer,
+  ZmtpError,
   ZmtpErrorCode,
   ZmtpRouter,
-  encodePing,
-  type Peer,
-  ZmtpConnection,
+  encodeCommand,
 } from '../../zmtp/index.js';
 import { freePort, once, tmpIpcDir } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { SendQueue, ZmtpErrorCode } from '../../zmtp/index.js';
+import { ZmtpErrorCode } from '../../zmtp/errors.js';
+import { SendQueue } from '../../zmtp/send-queue.js';
 
 describe('zmtp/send-queue', () => {
   it('holds messages in order up to its high-water mark, then refuses with ERR_ZMTP_QUEUE_FULL and queues nothing', () => {
