@@ -147,11 +147,6 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     return this.state === State.Ready;
   }
 
-  /** True when the connection has closed or is closing. */
-  get closed(): boolean {
-    return this.state >= State.Closing;
-  }
-
   /**
    * Writes one multipart message, or queues it behind others or while the socket pushes back.
    * Throws TypeError for a bad part (nothing is queued or written), QUEUE_FULL (from the queue)

@@ -1,10 +1,13 @@
 /**
- * An outgoing connection with libzmq DEALER semantics as C++ oxenmq uses it (PROTOCOL.md §1.2,
- * §1.8): one peer; messages queue while (re)connecting up to the high-water mark and are flushed
- * once the handshake completes in both directions (never before the peer's READY); reconnect with
- * back-off 250 ms doubling to 5 s, reset after a connection that completed its handshake; no
- * retry after the peer's handshake ERROR or a protocol error (libzmq 4.3 terminates the session
- * then), after which sends fail at once.
+ * An outgoing connection with libzmq DEALER semantics (RFC 28 §"The DEALER Socket Type") as C++
+ * oxenmq uses it (oxen-mq `oxenmq/connections.cpp`, `setup_outgoing_socket`): one peer; messages
+ * queue while (re)connecting up to the high-water mark and are flushed once the handshake
+ * completes in both directions (never before the peer's READY: a C++ listener still waiting on
+ * its authentication decision drops a connection that sends data early); reconnect with back-off
+ * 250 ms doubling to 5 s, reset after a connection that completed its handshake (libzmq
+ * `src/stream_connecter_base.cpp`, `get_new_reconnect_ivl`); no retry after the peer's handshake
+ * ERROR or a protocol error (libzmq 4.3 terminates the session then: `src/session_base.cpp`,
+ * `engine_error`), after which sends fail at once.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -61,15 +64,29 @@ const DEALER_ADMISSION = new Admission<undefined>('DEALER');
  *
  * @example
  * ```ts
- * import { ZmtpDealer } from 'oxenmq-ts/zmtp';
+ * import { ZmtpDealer, ZmtpErrorCode, ZmtpRouter, isZmtpError } from 'oxenmq-ts/zmtp';
+ *
+ * const router = new ZmtpRouter();
+ * router.onMessage = (frames, route) => router.send(route, frames); // an echo server
+ * const endpoint = await router.bind('tcp://127.0.0.1:0');
  *
  * const dealer = new ZmtpDealer({ identity: Buffer.from('client-1') });
- * dealer.onMessage = (frames, peer) => console.log(`from ${peer.remoteAddress}:`, frames.map(String));
- * dealer.on('failed', (err) => console.error('refused for good:', err.code));
- * dealer.connect('tcp://127.0.0.1:5555');
- * dealer.send(['hello']); // queued until the handshake completes
- * // … later: give queued messages up to a second to go out
- * await dealer.close(1000);
+ * dealer.on('failed', (err) => {
+ *   // The peer refused us (handshake ERROR) or broke the protocol: no retry; sends now throw.
+ * });
+ * dealer.send(['sent before connecting']); // queued until the handshake completes
+ * dealer.connect(endpoint);
+ * const echo = await new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ *
+ * // Sends never block: at the high-water mark they throw QUEUE_FULL until 'drain'.
+ * try {
+ *   for (;;) dealer.send([Buffer.alloc(1024)]);
+ * } catch (err) {
+ *   if (!isZmtpError(err, ZmtpErrorCode.QUEUE_FULL)) throw err;
+ *   await new Promise((resolve) => dealer.once('drain', resolve));
+ * }
+ * await dealer.close(1000); // what is still queued gets up to 1 s to go out
+ * await router.close();
  * ```
  */
 export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
@@ -251,7 +268,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   /**
    * Schedules the next attempt after the current delay and doubles the delay for the one after
-   * (libzmq `tcp_connecter_t::get_new_reconnect_ivl`); a completed handshake resets it.
+   * (libzmq `stream_connecter_base_t::get_new_reconnect_ivl`); a completed handshake resets it.
    */
   private scheduleRetry(attemptError: ZmtpError | null): void {
     this._state = 'waiting';

@@ -17,8 +17,8 @@
  * encoder stays failed (as a decoder does), since the codec's state can no longer be trusted.
  *
  * Batches are carved from one slab shared by every encoder, as Node's Buffer pool does: an idle
- * connection holds no output buffer at all (a private 32 KiB buffer each cost ~5 KiB of RSS per
- * idle connection with 10 000 CURVE connections). The slab's bookkeeping lives in this class
+ * connection holds no output buffer at all (a private buffer per connection made every idle
+ * connection several KiB larger). The slab's bookkeeping lives in this class
  * only; see {@link this.slab.tail}.
  */
 import type { Socket } from 'node:net';

@@ -58,16 +58,23 @@ export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer
  *
  * @example
  * ```ts
- * import { ZmtpRouter } from 'oxenmq-ts/zmtp';
+ * import { ZmtpDealer, ZmtpRouter } from 'oxenmq-ts/zmtp';
  *
+ * // The hook admits everyone and remembers where each peer came from (typed: peer.authData).
  * const router = new ZmtpRouter({ authenticate: (req) => ({ allow: true, data: { from: req.address } }) });
  * router.onMessage = (frames, route, peer) => {
- *   // Echo back to whoever sent it, with who we think they are.
- *   router.send(route, ['echo', peer.authData?.from ?? '?', ...frames]);
+ *   router.send(route, ['echo', peer.authData?.from ?? '?', ...frames]); // reply to the sender
  * };
- * router.on('disconnect', (peer, route, err) => console.log(`peer #${peer.serial} left`, err?.code ?? 'cleanly'));
+ * const gone: string[] = [];
+ * router.on('disconnect', (peer, _route, err) => gone.push(`#${peer.serial}: ${err?.code ?? 'closed'}`));
  * const endpoint = await router.bind('tcp://127.0.0.1:0');
- * // … later
+ *
+ * const dealer = new ZmtpDealer();
+ * const reply = new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ * dealer.connect(endpoint);
+ * dealer.send(['hello']);
+ * const [tag, from, body] = await reply; // 'echo', '127.0.0.1', 'hello'
+ * await dealer.close();
  * await router.close();
  * ```
  */
