@@ -197,17 +197,38 @@ export class Encoder {
     this.socket.uncork();
   }
 
+  /**
+   * One frame. Kept small so that V8 inlines it into the message loop: the common case (no codec,
+   * a small part) is a bounds check, a header and a copy; the rest is out of line.
+   */
   private frame(flags: number, p: Uint8Array | string): void {
+    if (this.codec !== null || typeof p === 'string' || p.length > SMALL_FRAME) {
+      this.otherFrame(flags, p);
+      return;
+    }
+    const len = p.length;
+    const buf = this.room((len > 255 ? 9 : 2) + len);
+    let at = this.end;
+    if (len <= 255) {
+      buf[at] = flags;
+      buf[at + 1] = len;
+      at += 2;
+    } else {
+      at += writeFrameHeader(buf, at, flags, len);
+    }
+    buf.set(p, at);
+    this.end = at + len;
+  }
+
+  /** Strings, frames over SMALL_FRAME bytes, and everything that goes through a codec. */
+  private otherFrame(flags: number, p: Uint8Array | string): void {
     const codec = this.codec;
-    if (typeof p === 'string') {
-      if (codec === null && p.length <= SHORT_STRING) {
-        const len = Buffer.byteLength(p);
-        this.reserve((len > 255 ? 9 : 2) + len);
-        const slab = this.slab.buf;
-        this.end += writeFrameHeader(slab, this.end, flags, len);
-        this.end += slab.write(p, this.end);
-        return;
-      }
+    if (typeof p === 'string' && codec === null && p.length <= SHORT_STRING) {
+      const len = Buffer.byteLength(p);
+      const buf = this.room((len > 255 ? 9 : 2) + len);
+      this.end += writeFrameHeader(buf, this.end, flags, len);
+      this.end += buf.write(p, this.end);
+      return;
     }
     const body = typeof p === 'string' ? Buffer.from(p) : p;
     const len = body.length;
@@ -215,25 +236,31 @@ export class Encoder {
       // The codec writes every byte of the wire frame anyway (a box is new bytes, not the
       // caller's): sealing it into the batch costs no allocation and no copy.
       if (codec.encodeFrameInto !== undefined && len <= CODEC_INTO_MAX) {
-        this.reserve(9 + (codec.overhead ?? 0) + len);
-        this.end += codec.encodeFrameInto(flags, body, this.slab.buf, this.end);
+        const buf = this.room(9 + (codec.overhead ?? 0) + len);
+        this.end += codec.encodeFrameInto(flags, body, buf, this.end);
       } else {
         this.byReference(codec.encodeFrame(flags, body));
       }
       return;
     }
-    const hl = len > 255 ? 9 : 2;
     if (len <= SMALL_FRAME) {
-      this.reserve(hl + len);
-      const slab = this.slab.buf;
-      this.end += writeFrameHeader(slab, this.end, flags, len);
-      slab.set(body, this.end);
+      // A string too long for the direct UTF-8 path whose bytes are still few enough to copy.
+      const buf = this.room((len > 255 ? 9 : 2) + len);
+      this.end += writeFrameHeader(buf, this.end, flags, len);
+      buf.set(body, this.end);
       this.end += len;
     } else {
-      this.reserve(hl);
-      this.end += writeFrameHeader(this.slab.buf, this.end, flags, len);
+      const buf = this.room(9);
+      this.end += writeFrameHeader(buf, this.end, flags, len);
       this.byReference(body);
     }
+  }
+
+  /** The slab's buffer, with room for `n` more bytes at the end of this encoder's open segment. */
+  private room(n: number): Buffer {
+    const slab = this.slab;
+    if (slab.tail !== this || this.end + n > slab.buf.length) this.reserve(n);
+    return slab.buf;
   }
 
   /** Starts a message: cork for this turn, remember where the message begins. */
@@ -275,7 +302,7 @@ export class Encoder {
     }
   }
 
-  /** Makes room for `n` more bytes at the end of this encoder's open segment. */
+  /** {@link Encoder.room}'s slow path: start a segment (and maybe a slab) with room for `n`. */
   private reserve(n: number): void {
     const tail = this.slab.tail;
     if (tail === this) {
