@@ -1,6 +1,6 @@
 /**
- * The CurveZMQ client handshake (RFC 26 §"The HELLO Command", §"The INITIATE Command"; libzmq 4.3
- * layouts in PROTOCOL.md §1.6), straight-line per STYLE 6:
+ * The CurveZMQ client handshake (RFC 26 §"The HELLO Command", §"The INITIATE Command"; the byte
+ * layouts libzmq 4.3 puts on the wire, `src/curve_client.cpp`), as straight-line code:
  *
  *     start      → send HELLO    (C', Box[64 zeros](C'→S, "CurveZMQHELLO---" ‖ 1))
  *     WELCOME    → send INITIATE (cookie, Box[C ‖ V ‖ vouch ‖ metadata](C'→S', … ‖ 2))
@@ -16,12 +16,10 @@
  * has derived its per-direction subkeys; everything in destroy() and on any failure.
  */
 import { randomBytes } from 'node:crypto';
-import { isCommand } from '../zmtp/command.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
+import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand, isZmtpError } from '../zmtp/index.js';
 import { boxKey, open, seal } from './box.js';
 import { COOKIE_BYTES } from './cookie.js';
-import { isZmtpKeyError, takeTransientSecret, wipeSecret, type X25519Secret } from './keys.js';
+import { takeTransientSecret, wipeSecret, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
 import {
   HELLO_PREFIX,
@@ -210,5 +208,5 @@ export class CurveClient implements Mechanism {
  * ERR_ZMTP_CURVE_KEY); any other error passes through unchanged.
  */
 export function rekeyError(err: unknown, message: string): unknown {
-  return isZmtpKeyError(err) ? new ZmtpError(ZmtpErrorCode.CURVE_KEY, message, { cause: err }) : err;
+  return isZmtpError(err, ZmtpErrorCode.CURVE_KEY) ? new ZmtpError(ZmtpErrorCode.CURVE_KEY, message, { cause: err }) : err;
 }

@@ -1,10 +1,10 @@
 /**
- * CurveZMQ keys (RFC 26 §"Cryptographic Notation": Curve25519 key pairs): generation, public-key
+ * CurveZMQ keys (Curve25519 key pairs, RFC 26 §"Security"): generation, public-key
  * derivation, the X25519 function itself, and validation at the public boundary.
  *
- * X25519 runs on node:crypto (OpenSSL) when it offers X25519: measured here at ≈23k agreements/s
- * with a prepared secret against ≈1k/s for @noble/curves, which matters because a CURVE
- * handshake costs three or four agreements plus a transient key pair on each side.
+ * X25519 runs on node:crypto (OpenSSL) when it offers X25519: with a prepared secret it measured
+ * about 20× faster than @noble/curves, which matters because a CURVE handshake costs three or
+ * four agreements plus a transient key pair on each side.
  * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519.
  *
  * A peer's public key that is a low-order point makes the shared secret all zero, which would let
@@ -13,7 +13,7 @@
  */
 import * as nodeCrypto from 'node:crypto';
 import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode, asBuffer } from '../zmtp/index.js';
 import { z85Decode } from './z85.js';
 
 /** Length of every CurveZMQ key, public or secret. */
@@ -28,13 +28,14 @@ export interface CurveKeypair {
 /** A key as accepted at the public API: 32 bytes, 64 hex characters or 40 Z85 characters. */
 export type CurveKeyInput = Uint8Array | string;
 
-// How raw keys reach OpenSSL. Measured on Node 20.20:
-// - PKCS#8 DER import goes through OpenSSL 3's decoder framework: ≈2.6k/s;
-// - JWK import (EVP_PKEY_new_raw_private_key underneath): ≈25k/s private, ≈120k/s public;
+// How raw keys reach OpenSSL, as measured on Node 20.20:
+// - PKCS#8 DER import goes through OpenSSL 3's decoder framework: about 10× slower than
+// - JWK import (EVP_PKEY_new_raw_private_key underneath), which is what we use;
 // - exporting a KeyObject as JWK hangs the process after a few thousand calls on Node 20.20
 //   (reproduced with nothing but generateKeyPairSync + export({format:'jwk'}) in a loop), and DER
-//   export costs ≈70 µs, so keys are never exported: secrets are drawn as raw random bytes (as
-//   crypto_box_keypair does) and the public key is computed as X25519(secret, 9), the base point.
+//   export costs more than an agreement, so keys are never exported: secrets are drawn as raw
+//   random bytes (as crypto_box_keypair does) and the public key is computed as X25519(secret, 9),
+//   the base point.
 // Node requires the `x` member of a private JWK but builds the key from `d` alone; where the
 // real public key is not known yet the base point stands in for it. A self-test at load checks
 // that this still yields the right key pair (RFC 7748 §6.1) and falls back to PKCS#8 otherwise.
@@ -43,7 +44,7 @@ const BASE_POINT = new Uint8Array(32);
 BASE_POINT[0] = 9;
 
 function b64u(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64url');
+  return asBuffer(bytes).toString('base64url');
 }
 
 function importJwk(raw: Uint8Array, pub: Uint8Array): nodeCrypto.KeyObject {
@@ -132,7 +133,7 @@ export function generateSecret(): X25519Secret {
 }
 
 // Transient key pairs made ahead of time. Making one costs an X25519 base-point multiplication
-// plus an OpenSSL key import (≈80 µs); a handshake needs one on each side before it can answer,
+// plus an OpenSSL key import (about two agreements' worth); a handshake needs one on each side before it can answer,
 // on the latency path of every connection. Making the next one in idle time (setImmediate, after
 // the current handshake step has been written) takes that off the path. Each key is still used
 // for exactly one connection and wiped by it; the pool holds at most TRANSIENT_POOL keys.
@@ -185,7 +186,7 @@ export function agree(secret: X25519Secret, peerPublic: Uint8Array): Uint8Array 
   return out;
 }
 
-/** Throws TypeError / RangeError unless `key` is a 32-byte Uint8Array (STYLE 11). */
+/** Throws TypeError / RangeError unless `key` is a 32-byte Uint8Array: the public boundary's check. */
 export function assertKey(key: unknown, name: string): asserts key is Uint8Array {
   if (!(key instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
   if (key.length !== KEY_BYTES) throw new RangeError(`${name} must be ${KEY_BYTES} bytes`);
@@ -250,14 +251,12 @@ export function generateKeypair(): CurveKeypair {
   return keypair;
 }
 
-/** Constant-time equality of two byte ranges of length `len` (STYLE 8: never early-exit on secrets). */
+/**
+ * Constant-time equality of two byte ranges of length `len`: no early exit, so that comparing
+ * secrets does not reveal where they differ. (zmtp's bytesEqual is for public bytes.)
+ */
 export function equalBytes(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, len: number): boolean {
   let diff = 0;
   for (let i = 0; i < len; i++) diff |= a[aOff + i]! ^ b[bOff + i]!;
   return diff === 0;
-}
-
-/** True for the ERR_ZMTP_CURVE_KEY errors thrown by {@link agree}. */
-export function isZmtpKeyError(err: unknown): err is ZmtpError {
-  return err instanceof ZmtpError && err.code === ZmtpErrorCode.CURVE_KEY;
 }

@@ -1,24 +1,33 @@
 /**
- * The CurveZMQ MESSAGE codec (RFC 26 §"The MESSAGE Command"; PROTOCOL.md §1.6.6): after the
- * handshake every logical ZMTP frame, data or command, travels boxed on its own:
+ * The CurveZMQ MESSAGE codec (RFC 26 §"The MESSAGE Command"; as libzmq 4.3 frames it,
+ * `src/curve_mechanism_base.cpp`): after the handshake every logical ZMTP frame, data or
+ * command, travels boxed on its own:
  *
  *     wire flags 0x00 (0x02 LONG when the body exceeds 255 bytes)
  *     body = 07 "MESSAGE" ‖ nonce u64be ‖ Box[inner_flags ‖ payload](own' → peer',
  *            "CurveZMQMESSAGE" C|S ‖ nonce)
  *
- * The inner flags byte is CurveZMQ's own encoding: 0x01 MORE, 0x02 COMMAND — not ZMTP's (COMMAND
- * is 0x04 there), so the codec translates both ways. Multipart structure and command-ness (e.g.
- * heartbeat PING) exist only inside the box; the wire frame is never MORE or COMMAND.
+ * The inner flags byte is not ZMTP's: RFC 26 defines bit 0 as MORE, and libzmq adds bit 1 for
+ * COMMAND (ZMTP's COMMAND is 0x04), so the codec translates both ways. Multipart structure and
+ * command-ness (e.g. heartbeat PING) exist only inside the box; the wire frame is never MORE or
+ * COMMAND.
  *
- * Per frame: the box is sealed straight into the wire frame at its offset (STYLE 9), either a
- * fresh one or the engine's output batch (encodeFrameInto), and opened in place, so a decoded
- * payload is a view of the received bytes. Any failure — size, name,
- * a nonce not strictly above the last accepted one, a bad tag — throws ERR_ZMTP_CURVE_MESSAGE and
- * leaves the codec failed for good (STYLE 10).
+ * Sealing writes the box straight into the wire frame at its offset, in a fresh buffer or in the
+ * engine's output batch (encodeFrameInto): no copy of the payload. Opening decrypts in place:
+ * the payload returned is a view of the received frame's own bytes, overwritten with the
+ * plaintext, not a fresh buffer. Any failure — size, name, a nonce not strictly above the last
+ * accepted one, a bad tag — throws ERR_ZMTP_CURVE_MESSAGE and leaves the codec failed for good,
+ * as a failed decoder stays failed.
  */
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import { FLAG_COMMAND, FLAG_MORE, frameHeaderLength, writeFrameHeader } from '../zmtp/frame.js';
-import type { FrameCodec } from '../zmtp/mechanism.js';
+import {
+  FLAG_COMMAND,
+  FLAG_MORE,
+  type FrameCodec,
+  ZmtpError,
+  ZmtpErrorCode,
+  frameHeaderLength,
+  writeFrameHeader,
+} from '../zmtp/index.js';
 import { MAC_BYTES, PrefixedBox } from './box.js';
 import type { ReceiveNonce, SendNonce } from './nonce.js';
 
@@ -43,7 +52,9 @@ export class MessageCodec implements FrameCodec {
   /**
    * `key` is the transient box key (C'↔S', wiped by the caller afterwards); `sendPrefix` and
    * `recvPrefix` the MESSAGE nonce prefixes of our and the peer's direction; the nonce objects
-   * continue the handshake's counters, since handshake nonces count (PROTOCOL.md §1.6.5).
+   * continue the handshake's counters: libzmq keeps one short-nonce sequence per direction across
+   * HELLO/INITIATE/READY and MESSAGE, and checks MESSAGE nonces against it
+   * (`src/curve_mechanism_base.cpp`).
    */
   constructor(
     key: Uint8Array,
@@ -81,9 +92,10 @@ export class MessageCodec implements FrameCodec {
   }
 
   /**
-   * Unboxes one wire frame body into its payload (a fresh buffer) and leaves the logical ZMTP
-   * flags in {@link MessageCodec.lastFlags}. The wire flags are ignored, as libzmq 4.3 does: the
-   * sender never sets MORE or COMMAND on a MESSAGE frame, and the engine has checked reserved bits.
+   * Unboxes one wire frame body in place and returns its payload, a view of `body` (whose bytes
+   * now hold the plaintext), and leaves the logical ZMTP flags in {@link MessageCodec.lastFlags}.
+   * The wire flags are ignored, as libzmq 4.3 does: the sender never sets MORE or COMMAND on a
+   * MESSAGE frame, and the engine has checked reserved bits.
    */
   decodeFrame(_wireFlags: number, body: Buffer): Buffer {
     if (this.failed) throw new ZmtpError(ZmtpErrorCode.CURVE_MESSAGE, 'CURVE codec has failed or been destroyed');

@@ -1,5 +1,5 @@
 /**
- * CurveZMQ nonces (RFC 26 §"Nonces" and the per-command layouts; PROTOCOL.md §1.6.5).
+ * CurveZMQ nonces (RFC 26 §"General Design", and their prefixes in §"High-level Grammar").
  *
  * Short nonces are a 16-byte ASCII prefix naming the command and direction plus a u64be counter
  * that each side increments for every box it sends: client HELLO = 1, INITIATE = 2, first MESSAGE
@@ -9,9 +9,9 @@
  * prefix plus 16 random bytes.
  *
  * Counters are kept as two u32 halves so the full 64-bit range compares exactly without BigInt;
- * a 24-byte nonce buffer is preallocated and updated in place (STYLE 8).
+ * a 24-byte nonce buffer is preallocated and updated in place, never allocated per box.
  */
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
+import { ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 
 function ascii(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'latin1'));
@@ -33,9 +33,6 @@ export const WELCOME_PREFIX = ascii('WELCOME-');
 export const COOKIE_PREFIX = ascii('COOKIE--');
 /** Long-nonce prefix of the vouch box. */
 export const VOUCH_PREFIX = ascii('VOUCH---');
-
-/** Bytes of a short nonce on the wire. */
-export const SHORT_NONCE_BYTES = 8;
 
 /**
  * A sender's short-nonce counter and its 24-byte nonce, updated in place. One per direction per

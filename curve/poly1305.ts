@@ -303,7 +303,7 @@ export function polyFinish(out: Uint8Array, off: number): void {
 
 /**
  * Compares the tag of the absorbed message with `mac[off, off + 16)` in constant time (no early
- * exit, STYLE 8) and wipes the state.
+ * exit, so a forger learns nothing from how long a rejection takes) and wipes the state.
  */
 export function polyVerify(mac: Uint8Array, off: number): boolean {
   finish();

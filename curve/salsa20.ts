@@ -1,8 +1,8 @@
 /**
  * Salsa20/20 and HSalsa20 (D. J. Bernstein, "Salsa20 specification" and "Extending the Salsa20
- * nonce"), the stream half of NaCl's crypto_box that CurveZMQ (RFC 26 §"Cryptographic Notation")
+ * nonce"), the stream half of NaCl's crypto_box that CurveZMQ (RFC 26 §"CurveZMQ Commands")
  * builds on. Internal to curve/: callers are box.ts and the MESSAGE codec, which have already
- * validated lengths, so nothing here checks its arguments (STYLE 11: hot internals assume).
+ * validated lengths, so nothing here checks its arguments (checks belong at the public boundary).
  *
  * Keys are held as eight little-endian u32 words so a per-connection key is converted once, not
  * per frame. The keystream is produced one 64-byte block at a time into a module-level scratch

@@ -1,14 +1,15 @@
 /**
- * The CurveZMQ server handshake (RFC 26 §"The WELCOME Command", §"The READY Command"; libzmq 4.3
- * layouts in PROTOCOL.md §1.6), straight-line per STYLE 6, mirroring client.ts:
+ * The CurveZMQ server handshake (RFC 26 §"The WELCOME Command", §"The READY Command"; the byte
+ * layouts libzmq 4.3 puts on the wire, `src/curve_server.cpp`), as straight-line code mirroring
+ * client.ts:
  *
  *     HELLO     → send WELCOME (Box[S' ‖ cookie](S→C', "WELCOME-" ‖ W))
  *     INITIATE  → check cookie, box and vouch; admitPeer(metadata, C, accepted)
  *     accepted  → send READY (Box[metadata](S'→C', "CurveZMQREADY---" ‖ 1)); handshake complete
  *
  * Name and exact size are checked before any decryption; a HELLO must carry version 1.0. On a
- * denial the host sends ERROR "400" itself and `accepted` never runs, so no READY leaves
- * (PROTOCOL.md §2.3).
+ * denial the host sends ERROR "400" itself and `accepted` never runs, so no READY leaves, as
+ * with a libzmq server whose ZAP handler denies (RFC 27; libzmq `src/curve_server.cpp`).
  *
  * State before a valid INITIATE is only what cookie.ts lists (cookie key, C', S', the client's
  * last nonce); the transient secret s' lives in the cookie, not here, between WELCOME and
@@ -16,9 +17,7 @@
  * beyond the per-connection objects the engine already owns.
  */
 import { randomBytes } from 'node:crypto';
-import { isCommand } from '../zmtp/command.js';
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/errors.js';
-import type { Mechanism, MechanismHost } from '../zmtp/mechanism.js';
+import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';

@@ -41,8 +41,8 @@ export class Inbound {
   /** A message on listener `l` from the peer at `route`; `self` marks our own in-process listener. */
   fromListener(l: Listener, frames: Buffer[], route: Buffer, peer: ListenerPeer, self: boolean): void {
     const { peers } = this.#ctx;
-    const pubkey = self ? this.#ctx.publicKey : l.curve && peer.peerPublicKey ? peer.peerPublicKey : EMPTY;
-    const auth = (peer.authData as { auth?: AuthLevel } | undefined)?.auth ?? AuthLevel.none;
+    const pubkey = self ? this.#ctx.publicKey : l.curve && peer.publicKey ? peer.publicKey : EMPTY;
+    const auth = peer.authData?.auth ?? AuthLevel.none;
     // SN status is decided per message, against the active set as it is now.
     const sn = peers.isActive(pubkey);
     if (sn) peers.noteIncoming(pubkey, l, route);

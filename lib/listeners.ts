@@ -8,7 +8,16 @@
  * does after a ZAP denial (upstream `oxenmq/auth.cpp` `proxy_zap_handler`).
  */
 import { curveServer } from '../curve/index.js';
-import { type AuthDecision, type AuthRequest, type MechanismFactory, ZmtpErrorCode, ZmtpRouter, isZmtpError, nullMechanism } from '../zmtp/index.js';
+import {
+  type AuthDecision,
+  type AuthRequest,
+  type MechanismFactory,
+  type Peer,
+  ZmtpErrorCode,
+  ZmtpRouter,
+  isZmtpError,
+  nullMechanism,
+} from '../zmtp/index.js';
 import { AuthLevel, isAuthLevel } from './auth.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { InprocHub } from './inproc.js';
@@ -17,14 +26,13 @@ import { type InstanceContext, zmtpOptions } from './options.js';
 /** `allow(address, pubkey, isServiceNode) → AuthLevel`, run once per incoming connection. */
 export type AllowFunc = (address: string, pubkey: Uint8Array, isServiceNode: boolean) => AuthLevel | Promise<AuthLevel>;
 
-/** What the listener knows of the peer behind a message. */
-export interface ListenerPeer {
-  /** The peer's long-term CURVE key (only meaningful on a CURVE listener). */
-  readonly peerPublicKey?: Uint8Array | undefined;
-  /** What Allow granted: `{ auth }`. */
-  readonly authData: unknown;
-  readonly remoteAddress: string;
+/** What Allow grants a connection: kept by the wire layer as the peer's auth data. */
+export interface ListenerAuth {
+  readonly auth: AuthLevel;
 }
+
+/** What the listener knows of the peer behind a message. */
+export type ListenerPeer = Pick<Peer<ListenerAuth>, 'publicKey' | 'authData' | 'remoteAddress'>;
 
 /** What the listeners report to the instance. */
 export interface ListenerEvents {
@@ -43,7 +51,7 @@ export interface ListenerContext extends InstanceContext {
 
 /** One listener: a ZMTP router, or the built-in in-process one. */
 export class Listener {
-  router: ZmtpRouter | undefined;
+  router: ZmtpRouter<ListenerAuth> | undefined;
   inproc: InprocHub | undefined;
   /** The bound endpoint (real port for port 0), once bound. */
   endpoint: string | undefined;
@@ -153,7 +161,7 @@ export class Listeners {
   async #bind(l: Listener): Promise<string> {
     const ctx = this.#ctx;
     const mechanism: MechanismFactory = l.curve ? curveServer({ publicKey: ctx.publicKey, secretKey: ctx.secretKey }) : nullMechanism;
-    const router = new ZmtpRouter({
+    const router = new ZmtpRouter<ListenerAuth>({
       ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger),
       mechanism,
       authenticate: (req) => this.#authenticate(l, req),
@@ -162,8 +170,9 @@ export class Listeners {
     router.on('handshake-failed', (err, address) => ctx.throttle.info('handshake-failed', address, `handshake with ${address} failed: ${err.message}`));
     // An SN's incoming route dies with its connection: the instance forgets it, or sends would
     // keep trying it.
-    router.on('disconnect', (peer) => {
-      if (peer.route.length > 0) ctx.events.peerGone(l, peer.route, peer.peerPublicKey);
+    router.on('disconnect', (peer, route) => {
+      // A handed-over connection (route null) leaves the route to its successor.
+      if (route !== null) ctx.events.peerGone(l, route, peer.publicKey);
     });
     // Visible to close() while the bind is under way: close() then closes it, and the bind fails.
     l.router = router;
@@ -184,12 +193,12 @@ export class Listeners {
   }
 
   /** The Allow callback behind the ZMTP authentication hook. */
-  #authenticate(l: Listener, req: AuthRequest): AuthDecision | Promise<AuthDecision> {
+  #authenticate(l: Listener, req: AuthRequest): AuthDecision<ListenerAuth> | Promise<AuthDecision<ListenerAuth>> {
     const ctx = this.#ctx;
     const address = normaliseAddress(req.address);
     const pubkey = l.curve && req.publicKey ? Uint8Array.from(req.publicKey) : new Uint8Array(0);
     const sn = l.curve && pubkey.length === 32 && ctx.events.isActiveSn(pubkey);
-    const decide = (level: unknown): AuthDecision => {
+    const decide = (level: unknown): AuthDecision<ListenerAuth> => {
       if (!isAuthLevel(level) || level === AuthLevel.denied) {
         ctx.throttle.info('denied', address, `denied connection from ${address}`);
         return { allow: false, status: '400' };

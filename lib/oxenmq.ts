@@ -272,7 +272,7 @@ export class OxenMQ {
     this.#registry.freeze();
     this.#scheduler.start();
     this.#armTick();
-    const selfPeer: ListenerPeer = { peerPublicKey: this.pubkey, authData: { auth: AuthLevel.admin }, remoteAddress: SELF_ADDRESS };
+    const selfPeer: ListenerPeer = { publicKey: this.pubkey, authData: { auth: AuthLevel.admin }, remoteAddress: SELF_ADDRESS };
     try {
       await this.#listeners.start((frames, route) => this.#inbound.fromListener(this.#listeners.self!, frames, route, selfPeer, true));
     } catch (err) {

@@ -26,6 +26,8 @@ const run = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args
 const CONSUMER = `
 import { AuthLevel, OxenMQ, RequestError, type Message, type OxenMQOptions } from 'oxenmq-ts';
 import { btDecode, btEncode, toHex } from 'oxenmq-ts/oxenc';
+import { ZmtpDealer, ZmtpRouter, type Peer, type RouterOptions } from 'oxenmq-ts/zmtp';
+import { curveClient, curveServer, generateKeypair, z85Encode } from 'oxenmq-ts/curve';
 
 const options: OxenMQOptions = { connHeartbeat: 0 };
 const omq = new OxenMQ(options);
@@ -42,6 +44,16 @@ export async function ask(): Promise<string> {
 }
 export const hex: string = toHex(btEncode({ a: 1 }));
 export const value = btDecode(btEncode([1, 'two']));
+
+const server = generateKeypair();
+const opts: RouterOptions<{ who: string }> = {
+  mechanism: curveServer({ secretKey: server.secretKey }),
+  authenticate: (req) => ({ allow: true, data: { who: req.address } }),
+};
+const router = new ZmtpRouter(opts);
+router.onMessage = (frames: Buffer[], route: Buffer, peer: Peer<{ who: string }>) => router.send(route, [peer.authData?.who ?? '', ...frames]);
+export const dealer = new ZmtpDealer({ mechanism: curveClient({ serverKey: server.publicKey, secretKey: generateKeypair().secretKey }) });
+export const z85: string = z85Encode(server.publicKey);
 `;
 
 const SAME_INSTANCE = `
@@ -95,7 +107,7 @@ describe('package', function () {
   });
 
   it('ships the builds, their declarations, the bins, LICENSE and README; no sources, specs or maps of specs', () => {
-    for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/oxenc/index.d.ts', 'dist/bench/cli.js', 'LICENSE', 'README.md', 'package.json']) {
+    for (const f of ['dist/lib/index.js', 'dist/lib/index.d.ts', 'dist/lib/oxenc/index.d.ts', 'dist/zmtp/public.d.ts', 'dist/curve/public.d.ts', 'dist/bench/cli.js', 'dist/cli/main.js', 'LICENSE', 'README.md', 'package.json']) {
       expect(files, f).to.include(f);
     }
     expect(files.filter((f) => /^(lib|zmtp|curve|spec|bench|cli)\/|^dist\/spec\//.test(f))).to.deep.equal([]);

@@ -1,6 +1,7 @@
 /**
  * ZMTP command bodies (RFC 37 §"Commands"): `name_len:u8 ‖ name ‖ data`.
  */
+import { asBuffer } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 
 /** Builds a command body: the length-prefixed ASCII name followed by `data`. */
@@ -22,7 +23,7 @@ export function commandName(body: Uint8Array): string {
   if (n === 0 || n + 1 > body.length) {
     throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'command frame has an invalid name length');
   }
-  return Buffer.from(body.buffer, body.byteOffset + 1, n).toString('latin1');
+  return asBuffer(body).toString('latin1', 1, 1 + n);
 }
 
 /** True when `body` is a command named `name` (compared byte for byte, no allocation). */

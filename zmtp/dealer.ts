@@ -1,21 +1,25 @@
 /**
- * An outgoing connection with libzmq DEALER semantics as C++ oxenmq uses it (PROTOCOL.md §1.2,
- * §1.8): one peer; messages queue while (re)connecting up to the high-water mark and are flushed
- * once the handshake completes in both directions (never before the peer's READY); reconnect with
- * back-off 250 ms doubling to 5 s, reset after a connection that completed its handshake; no
- * retry after the peer's handshake ERROR or a protocol error (libzmq 4.3 terminates the session
- * then), after which sends fail at once.
+ * An outgoing connection with libzmq DEALER semantics (RFC 28 §"The DEALER Socket Type") as C++
+ * oxenmq uses it (oxen-mq `oxenmq/connections.cpp`, `setup_outgoing_socket`): one peer; messages
+ * queue while (re)connecting up to the high-water mark and are flushed once the handshake
+ * completes in both directions (never before the peer's READY: a C++ listener still waiting on
+ * its authentication decision drops a connection that sends data early); reconnect with back-off
+ * 250 ms doubling to 5 s, reset after a connection that completed its handshake (libzmq
+ * `src/stream_connecter_base.cpp`, `get_new_reconnect_ivl`); no retry after the peer's handshake
+ * ERROR or a protocol error (libzmq 4.3 terminates the session then: `src/session_base.cpp`,
+ * `engine_error`), after which sends fail at once.
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import type { TimerHandle } from './clock.js';
-import { type ConnectionOwner, type OutgoingMessage, ZmtpConnection } from './connection.js';
+import { Admission, type Peer } from './admission.js';
+import { type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { RingQueue } from './queue.js';
+import { type OutgoingMessage, SendQueue } from './send-queue.js';
 
 /** Options of a {@link ZmtpDealer}. */
 export interface DealerOptions extends ZmtpOptions {
@@ -28,9 +32,10 @@ export interface DealerOptions extends ZmtpOptions {
 /** Where a dealer is in its life. */
 export type DealerState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'failed' | 'closed';
 
+/** The events of a {@link ZmtpDealer}. */
 export interface DealerEvents {
   /** The handshake completed; queued messages are being flushed. */
-  connect: [conn: ZmtpConnection];
+  connect: [peer: Peer<undefined>];
   /** An established connection ended (a reconnect follows unless failed/closed). */
   disconnect: [err: ZmtpError | null];
   /** A TCP connect or a handshake attempt failed; `retryInMs` is −1 when no retry follows. */
@@ -48,16 +53,53 @@ const RETRYABLE = new Set<string>([
   ZmtpErrorCode.HEARTBEAT_TIMEOUT,
 ]);
 
-export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner {
+/** Handler for a dealer's incoming messages: the frames and the peer they came from. */
+export type DealerMessageHandler = (frames: Buffer[], peer: Peer<undefined>) => void;
+
+/** Outgoing connections run no authentication hook: the peer view carries no auth data. */
+const DEALER_ADMISSION = new Admission<undefined>('DEALER');
+
+/**
+ * A ZMTP DEALER that connects to one peer and keeps reconnecting; messages sent meanwhile wait.
+ *
+ * @example
+ * ```ts
+ * import { ZmtpDealer, ZmtpErrorCode, ZmtpRouter, isZmtpError } from 'oxenmq-ts/zmtp';
+ *
+ * const router = new ZmtpRouter();
+ * router.onMessage = (frames, route) => router.send(route, frames); // an echo server
+ * const endpoint = await router.bind('tcp://127.0.0.1:0');
+ *
+ * const dealer = new ZmtpDealer({ identity: Buffer.from('client-1') });
+ * dealer.on('failed', (err) => {
+ *   // The peer refused us (handshake ERROR) or broke the protocol: no retry; sends now throw.
+ * });
+ * dealer.send(['sent before connecting']); // queued until the handshake completes
+ * dealer.connect(endpoint);
+ * const echo = await new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ *
+ * // Sends never block: at the high-water mark they throw QUEUE_FULL until 'drain'.
+ * try {
+ *   for (;;) dealer.send([Buffer.alloc(1024)]);
+ * } catch (err) {
+ *   if (!isZmtpError(err, ZmtpErrorCode.QUEUE_FULL)) throw err;
+ *   await new Promise((resolve) => dealer.once('drain', resolve));
+ * }
+ * await dealer.close(1000); // what is still queued gets up to 1 s to go out
+ * await router.close();
+ * ```
+ */
+export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
   readonly options: ResolvedZmtpOptions;
   /** Receives every incoming message; set it before connecting. */
-  onMessage: (frames: Buffer[], conn: ZmtpConnection) => void = () => {};
+  onMessage: DealerMessageHandler = () => {};
 
   private readonly mechanism: MechanismFactory;
   private readonly identity: Uint8Array;
-  private readonly queue = new RingQueue<OutgoingMessage>();
+  /** One queue for the dealer's life: what is queued while (re)connecting survives reconnects. */
+  private readonly queue: SendQueue;
   private endpoint: Endpoint | null = null;
-  private conn: ZmtpConnection | null = null;
+  private conn: ZmtpConnection<undefined> | null = null;
   private pendingSocket: net.Socket | null = null;
   private retryTimer: TimerHandle | null = null;
   private retryDelay: number;
@@ -76,14 +118,15 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     }
     this.identity = id;
     this.retryDelay = this.options.reconnectInterval;
+    this.queue = new SendQueue(this.options.sendHighWaterMark);
   }
 
   get state(): DealerState {
     return this._state;
   }
 
-  /** The live connection, once the handshake has completed. */
-  get connection(): ZmtpConnection | null {
+  /** The peer of the live connection, once its handshake has completed; else null. */
+  get connection(): Peer<undefined> | null {
     return this.conn !== null && this.conn.ready ? this.conn : null;
   }
 
@@ -105,7 +148,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   /**
    * Sends (or queues, while connecting) one multipart message. Throws QUEUE_FULL at the
-   * high-water mark, CLOSED after close() or after the peer refused us (cause: its error).
+   * high-water mark, CLOSED after close() or after the peer refused us (cause: its error),
+   * TypeError for a part that is neither a string nor a Uint8Array (nothing is sent then).
    * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
    * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
    * first if you must reuse it.
@@ -115,14 +159,8 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (this._state === 'failed') {
       throw new ZmtpError(ZmtpErrorCode.CLOSED, 'the peer refused this connection; it will not be retried', { cause: this.failure });
     }
-    if (this.conn !== null && this.conn.ready) {
-      this.conn.send(msg);
-      return;
-    }
-    if (this.queue.length >= this.options.sendHighWaterMark) {
-      throw new ZmtpError(ZmtpErrorCode.QUEUE_FULL, `send queue is at its high-water mark (${this.options.sendHighWaterMark})`);
-    }
-    this.queue.push(msg);
+    if (this.conn !== null && this.conn.ready) this.conn.send(msg);
+    else this.queue.push(msg);
   }
 
   /**
@@ -149,13 +187,13 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
-  connReady(conn: ZmtpConnection): void {
+  connReady(conn: ZmtpConnection<undefined>): void {
     this._state = 'ready';
     this.retryDelay = this.options.reconnectInterval;
     this.emit('connect', conn);
   }
 
-  connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
+  connMessage(conn: ZmtpConnection<undefined>, frames: Buffer[]): void {
     this.onMessage(frames, conn);
   }
 
@@ -163,7 +201,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (this.queue.length === 0) this.emit('drain');
   }
 
-  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {
+  connClose(conn: ZmtpConnection<undefined>, err: ZmtpError | null, wasReady: boolean): void {
     if (this.conn === conn) this.conn = null;
     if (this._state === 'closed') {
       this.queue.clear();
@@ -217,7 +255,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
       this.conn = new ZmtpConnection({
         socket,
         role: 'client',
-        socketType: 'DEALER',
+        admission: DEALER_ADMISSION,
         identity: this.identity,
         mechanism: this.mechanism,
         options: this.options,
@@ -230,7 +268,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   /**
    * Schedules the next attempt after the current delay and doubles the delay for the one after
-   * (libzmq `tcp_connecter_t::get_new_reconnect_ivl`); a completed handshake resets it.
+   * (libzmq `stream_connecter_base_t::get_new_reconnect_ivl`); a completed handshake resets it.
    */
   private scheduleRetry(attemptError: ZmtpError | null): void {
     this._state = 'waiting';

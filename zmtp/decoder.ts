@@ -3,6 +3,10 @@
  * received chunks. It hands out views of the head chunk when a whole field fits in it and copies
  * only what straddles chunks; it never concatenates the backlog. Every header field is checked
  * as soon as it is read, before waiting for the body. A decoder that has failed stays failed.
+ *
+ * Only the decoder's own checks raise ZmtpErrors here. Whatever the sink throws passes through
+ * unchanged (the decoder stops there too): the sink's owner knows whether it was the peer's fault
+ * or a bug, the decoder does not.
  */
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FLAG_RESERVED } from './frame.js';
@@ -14,7 +18,10 @@ export interface DecoderLimits {
   maxMessageSize: number;
 }
 
-/** Receives what the decoder produces; `body` is a view valid until the callback returns. */
+/**
+ * Receives what the decoder produces; `body` is a view valid until the callback returns. An
+ * exception thrown here stops the decoder and reaches the caller of {@link Decoder.push} as is.
+ */
 export interface DecoderSink {
   onGreeting(greeting: Buffer): void;
   onFrame(flags: number, body: Buffer): void;
@@ -40,7 +47,9 @@ export class Decoder {
   private size = 0;
   private greetingBuf: Buffer | null = null;
   private greetingHave = 0;
-  private error: ZmtpError | null = null;
+  /** What stopped this decoder: its own ZmtpError, or whatever its sink threw. */
+  private error: unknown = null;
+  private failed = false;
 
   constructor(
     private readonly sink: DecoderSink,
@@ -50,17 +59,17 @@ export class Decoder {
     this.state = expectGreeting ? State.Greeting : State.Header;
   }
 
-  /** The error that stopped this decoder, if any. */
-  get failure(): ZmtpError | null {
+  /** What stopped this decoder (its own ZmtpError or the sink's exception), or null. */
+  get failure(): unknown {
     return this.error;
   }
 
   /**
    * Feeds one received chunk and decodes everything it completes. Throws the ZmtpError of the
-   * first violation; afterwards every call throws the same error.
+   * first violation, or the sink's exception unchanged; afterwards every call throws the same.
    */
   push(chunk: Buffer): void {
-    if (this.error) throw this.error;
+    if (this.failed) throw this.error;
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -72,11 +81,9 @@ export class Decoder {
       this.head = 0;
       this.headOff = 0;
       this.buffered = 0;
-      this.error =
-        err instanceof ZmtpError
-          ? err
-          : new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'frame handler failed', { cause: err });
-      throw this.error;
+      this.failed = true;
+      this.error = err;
+      throw err;
     }
   }
 

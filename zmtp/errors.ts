@@ -63,6 +63,12 @@ export const ZmtpErrorCode = {
   CURVE_MESSAGE: 'ERR_ZMTP_CURVE_MESSAGE',
   /** CurveZMQ: an invalid key (wrong length, low-order point). */
   CURVE_KEY: 'ERR_ZMTP_CURVE_KEY',
+  /**
+   * A bug of ours, not the peer's doing: code of the wire layer threw something other than a
+   * ZmtpError while handling the connection. `cause` holds what was thrown; it is logged once at
+   * error level.
+   */
+  INTERNAL: 'ERR_ZMTP_INTERNAL',
 } as const;
 
 export type ZmtpErrorCode = (typeof ZmtpErrorCode)[keyof typeof ZmtpErrorCode];

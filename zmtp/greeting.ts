@@ -1,5 +1,6 @@
 /**
- * The ZMTP 3.1 greeting (RFC 37 §"The Greeting", PROTOCOL.md §1.4.1): 64 bytes each way.
+ * The ZMTP 3.1 greeting (RFC 37 §"Formal Grammar", §"Version Negotiation"): 64 bytes each way,
+ * as libzmq 4.3 writes and reads it (`src/zmtp_engine.cpp`).
  *
  *   0      FF                signature start
  *   1..8   padding           libzmq writes u64be(len(routing id) + 1); receivers ignore it
@@ -9,9 +10,11 @@
  *   32     as-server         libzmq always writes 00; never relied upon
  *   33..63 filler            zeros
  *
- * We send all 64 bytes at once and never wait for the peer's first (libzmq sends in pieces and
- * waits for ours: waiting for theirs would deadlock).
+ * We send all 64 bytes at once and never wait for the peer's first: libzmq sends 10 bytes and
+ * waits for ours before the rest (RFC 37 §"Detecting ZMTP 1.0 and 2.0 Peers"), so waiting for
+ * its whole greeting would deadlock.
  */
+import { asBuffer } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 
 export const GREETING_SIZE = 64;
@@ -59,7 +62,7 @@ export function decodeGreeting(bytes: Uint8Array, expectedMechanism: string): Gr
   checkGreetingPrefix(bytes, GREETING_SIZE);
   let end = 12;
   while (end < 32 && bytes[end] !== 0) end++;
-  const mechanism = Buffer.from(bytes.buffer, bytes.byteOffset + 12, end - 12).toString('latin1');
+  const mechanism = asBuffer(bytes).toString('latin1', 12, end);
   if (mechanism !== expectedMechanism) {
     // Only name our own mechanism: the peer's bytes are not echoed into messages.
     throw new ZmtpError(

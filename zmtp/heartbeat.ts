@@ -1,5 +1,6 @@
 /**
- * ZMTP 3.1 heartbeats (RFC 37 §"Connection Heartbeating", PROTOCOL.md §1.7).
+ * ZMTP 3.1 heartbeats (RFC 37 §"Connection Heartbeating"), timed as libzmq 4.3 does
+ * (`src/zmtp_engine.cpp`, `produce_ping_message` / `process_heartbeat_message`).
  *
  * PING = `04 "PING" ‖ ttl:u16be (deciseconds) ‖ context (≤ 16 bytes)`; PONG = `04 "PONG" ‖
  * context`. As libzmq: a PING every `interval` regardless of traffic; after each PING, if nothing

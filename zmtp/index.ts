@@ -1,30 +1,36 @@
 /**
- * ZMTP 3.1 (RFC 23/37) over net.Socket: greeting, frame codec, NULL mechanism, heartbeats, and
- * libzmq-compatible ROUTER (listener) and DEALER (outgoing) roles. Knows nothing of OxenMQ.
+ * The seam of the ZMTP 3.1 layer (RFC 23, RFC 37) for the layers above it: everything curve/
+ * and lib/ use, and nothing else. curve/ and lib/ import zmtp/ only through this file; the
+ * engine's internals (decoder, encoder, connection, greeting, heartbeat) stay behind it. What
+ * the package exposes to its users is the smaller list in public.ts.
  */
-export * from './errors.js';
-export * from './bytes.js';
-export * from './clock.js';
-export * from './throttle.js';
-export * from './frame.js';
-export * from './command.js';
-export * from './metadata.js';
-export * from './greeting.js';
-export * from './decoder.js';
-export * from './heartbeat.js';
-export * from './mechanism.js';
+
+// Errors and the byte helpers every layer shares.
+export { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
+export { asBuffer, bytesEqual, latin1Key, utf8Key } from './bytes.js';
+
+// Time and queues.
+export { type Clock, ManualClock, type TimerHandle, systemClock } from './clock.js';
+export { RingQueue } from './queue.js';
+export { LogThrottle, type LogThrottleOptions, type ThrottleSink } from './throttle.js';
+
+// Wire pieces a security mechanism needs to read and build its handshake commands.
+export { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, frameHeaderLength, writeFrameHeader } from './frame.js';
+export { commandData, commandName, encodeCommand, isCommand } from './command.js';
+export { type Metadata, decodeMetadata, encodeMetadata } from './metadata.js';
+export type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';
 export { nullMechanism } from './null.js';
-export * from './options.js';
-export * from './endpoint.js';
-export * from './queue.js';
+
+// Endpoints, options, admission and the two socket roles.
+export { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
+export type { ZmtpLogger, ZmtpOptions } from './options.js';
+export type { AuthDecision, AuthRequest, Authenticator, Peer } from './admission.js';
+export type { OutgoingMessage } from './send-queue.js';
+export { type RouterEvents, type RouterMessageHandler, type RouterOptions, ZmtpRouter } from './router.js';
 export {
-  ZmtpConnection,
-  type AuthDecision,
-  type AuthRequest,
-  type Authenticator,
-  type ConnectionOwner,
-  type OutgoingMessage,
-  type SocketType,
-} from './connection.js';
-export { ZmtpRouter, type RouterOptions, type RouterMessageHandler } from './router.js';
-export { ZmtpDealer, type DealerOptions, type DealerState } from './dealer.js';
+  type DealerEvents,
+  type DealerMessageHandler,
+  type DealerOptions,
+  type DealerState,
+  ZmtpDealer,
+} from './dealer.js';

@@ -1,5 +1,6 @@
 /**
- * The ZMTP metadata property list (RFC 37 §"The NULL Security Mechanism", RFC 26 for CURVE):
+ * The ZMTP metadata property list (RFC 37 §"Connection Metadata", encoded as in §"The NULL Security
+ * Mechanism"; RFC 26 §"The INITIATE Command" for CURVE):
  * `repeat: name_len:u8 ‖ name ‖ value_len:u32be ‖ value`, carried by READY and INITIATE.
  */
 import { ZmtpError, ZmtpErrorCode } from './errors.js';

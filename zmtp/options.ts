@@ -1,6 +1,8 @@
 /**
  * Every limit and timer of the wire layer in one place, with the defaults C++ oxenmq sets on its
- * libzmq sockets (PROTOCOL.md §1.2, §7.6).
+ * libzmq sockets (oxen-mq `oxenmq/oxenmq.h` for the values, `oxenmq/connections.cpp`
+ * `setup_external_socket` for where they apply) and libzmq's own where oxenmq keeps them (the
+ * 1000-message ZMQ_SNDHWM).
  */
 import { type Clock, systemClock } from './clock.js';
 

@@ -1,65 +1,104 @@
 /**
- * A listener with libzmq ROUTER semantics (RFC 28 routing, PROTOCOL.md §1.3), plus the two
- * options C++ oxenmq sets on its listeners: ROUTER_HANDOVER (a new connection announcing a routing
- * id in use takes the route over; the old one is closed) and ROUTER_MANDATORY (sending to a route
- * with no live connection is a typed error, never a silent drop).
+ * A listener with libzmq ROUTER semantics (RFC 28 §"The ROUTER Socket Type"; libzmq
+ * `src/router.cpp`, `router_t::identify_peer`), plus the two options C++ oxenmq sets on its
+ * listeners (oxen-mq `oxenmq/connections.cpp`, `setup_incoming_socket`): ROUTER_HANDOVER (a new
+ * connection announcing a routing id in use takes the route over; the old one is closed) and
+ * ROUTER_MANDATORY (sending to a route with no live connection is a typed error, never a silent
+ * drop).
  *
- * Route = the peer's announced Identity, or a generated 5-byte `00 ‖ u32be(counter)` when empty.
+ * Route = the peer's announced Identity, or a generated 5-byte `00 ‖ u32be(counter)` when empty
+ * (the counter starts at a random value, as libzmq's does). The router alone keeps the routes:
+ * a connection does not know its own, and a handover is the router forgetting the old one's.
  */
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import {
-  type Authenticator,
-  type ConnectionOwner,
-  type OutgoingMessage,
-  ZmtpConnection,
-} from './connection.js';
+import { Admission, type Authenticator, type Peer } from './admission.js';
+import { latin1Key } from './bytes.js';
+import { type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
+import { type OutgoingMessage, SendQueue } from './send-queue.js';
 
-/** Options of a {@link ZmtpRouter}. */
-export interface RouterOptions extends ZmtpOptions {
+/** Options of a {@link ZmtpRouter}; `A` is the data its authentication hook attaches to peers. */
+export interface RouterOptions<A = unknown> extends ZmtpOptions {
   /** Security mechanism (default NULL). */
   mechanism?: MechanismFactory;
-  /** Called once per connection after the peer's identity is known; deny → ERROR "400". */
-  authenticate?: Authenticator;
+  /**
+   * Called once per connection after the peer's identity is known; deny → ERROR "400". The data
+   * an admitting decision carries becomes the peer's {@link Peer.authData}.
+   */
+  authenticate?: Authenticator<A>;
 }
 
-/** Events: 'connect' (peer), 'disconnect' (peer, err|null), 'handshake-failed' (err, address), 'drain' (peer). */
-export interface RouterEvents {
-  connect: [peer: ZmtpConnection];
-  disconnect: [peer: ZmtpConnection, err: ZmtpError | null];
+/** The events of a {@link ZmtpRouter}. */
+export interface RouterEvents<A = unknown> {
+  /** A peer completed its handshake and now owns `route`. */
+  connect: [peer: Peer<A>, route: Buffer];
+  /**
+   * A connected peer is gone. `route` is the one it had, or null when a newer connection has
+   * taken it over (handover); `err` is null for a clean close.
+   */
+  disconnect: [peer: Peer<A>, route: Buffer | null, err: ZmtpError | null];
+  /** A connection failed before its handshake completed (never a 'connect' for it). */
   'handshake-failed': [err: ZmtpError, address: string];
-  /** A peer's socket drained and its send queue is empty again. */
-  drain: [peer: ZmtpConnection];
+  /** A peer's socket drained and its send queue is empty again: sending after QUEUE_FULL may resume. */
+  drain: [peer: Peer<A>, route: Buffer];
 }
 
 /** Handler for incoming messages: the frames after the (local) route, the route and the peer. */
-export type RouterMessageHandler = (frames: Buffer[], route: Buffer, peer: ZmtpConnection) => void;
+export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer, peer: Peer<A>) => void;
 
-export class ZmtpRouter extends EventEmitter<RouterEvents> implements ConnectionOwner {
+/**
+ * A ZMTP ROUTER that listens: many peers, each addressed by its route.
+ *
+ * @example
+ * ```ts
+ * import { ZmtpDealer, ZmtpRouter } from 'oxenmq-ts/zmtp';
+ *
+ * // The hook admits everyone and remembers where each peer came from (typed: peer.authData).
+ * const router = new ZmtpRouter({ authenticate: (req) => ({ allow: true, data: { from: req.address } }) });
+ * router.onMessage = (frames, route, peer) => {
+ *   router.send(route, ['echo', peer.authData?.from ?? '?', ...frames]); // reply to the sender
+ * };
+ * const gone: string[] = [];
+ * router.on('disconnect', (peer, _route, err) => gone.push(`#${peer.serial}: ${err?.code ?? 'closed'}`));
+ * const endpoint = await router.bind('tcp://127.0.0.1:0');
+ *
+ * const dealer = new ZmtpDealer();
+ * const reply = new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ * dealer.connect(endpoint);
+ * dealer.send(['hello']);
+ * const [tag, from, body] = await reply; // 'echo', '127.0.0.1', 'hello'
+ * await dealer.close();
+ * await router.close();
+ * ```
+ */
+export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> implements ConnectionOwner<A> {
   readonly options: ResolvedZmtpOptions;
-  /** Live, handshaken connections by route (latin1 of the route bytes: cheap and exact). */
-  private readonly routes = new Map<string, ZmtpConnection>();
-  private readonly connections = new Set<ZmtpConnection>();
+  /** Live, handshaken connections by route key ({@link latin1Key} of the route: cheap and exact). */
+  private readonly routes = new Map<string, ZmtpConnection<A>>();
+  /** The route of each connection that holds one; a handed-over connection has none. */
+  private readonly routeOf = new Map<ZmtpConnection<A>, Buffer>();
+  /** Every open connection, handshaken or not. */
+  private readonly connections = new Set<ZmtpConnection<A>>();
   private readonly servers: { server: net.Server; endpoint: Endpoint; ipcPath?: string }[] = [];
   private readonly mechanism: MechanismFactory;
-  private readonly authenticate: Authenticator | undefined;
+  private readonly admission: Admission<A>;
   private nextGenerated = randomInt(0, 0x7fff_ffff);
   private closed = false;
   /** Receives every incoming message; set it before binding. */
-  onMessage: RouterMessageHandler = () => {};
+  onMessage: RouterMessageHandler<A> = () => {};
 
-  constructor(opts: RouterOptions = {}) {
+  constructor(opts: RouterOptions<A> = {}) {
     super();
     this.options = resolveOptions(opts);
     this.mechanism = opts.mechanism ?? nullMechanism;
-    this.authenticate = opts.authenticate;
+    this.admission = new Admission<A>('ROUTER', opts.authenticate);
   }
 
   /** Number of live routes. */
@@ -116,20 +155,21 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
     return formatEndpoint(bound);
   }
 
-  /** The live connection for `route`, if any. */
-  peer(route: Uint8Array): ZmtpConnection | undefined {
-    return this.routes.get(routeKey(route));
+  /** The peer that owns `route` now, if any. */
+  peer(route: Uint8Array): Peer<A> | undefined {
+    return this.routes.get(latin1Key(route));
   }
 
   /**
    * Sends a message to the peer at `route`. Throws HOST_UNREACHABLE when no live connection has
-   * that route (ROUTER_MANDATORY), QUEUE_FULL at the high-water mark, CLOSED after close().
+   * that route (ROUTER_MANDATORY), QUEUE_FULL at the high-water mark, TypeError for a part that is
+   * neither a string nor a Uint8Array (nothing is sent then).
    * Parts are handed over by reference, as with `net.Socket.write`: do not modify a buffer after
    * passing it here (it may be queued, or written at the end of the event-loop turn); copy it
    * first if you must reuse it.
    */
   send(route: Uint8Array, msg: OutgoingMessage): void {
-    const conn = this.routes.get(routeKey(route));
+    const conn = this.routes.get(latin1Key(route));
     if (conn === undefined) {
       throw new ZmtpError(ZmtpErrorCode.HOST_UNREACHABLE, 'no connected peer has this route');
     }
@@ -157,44 +197,47 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
-  connReady(conn: ZmtpConnection): void {
-    let route = conn.peerIdentity;
+  connReady(conn: ZmtpConnection<A>): void {
+    let route = conn.identity;
     if (route.length === 0) {
       route = Buffer.allocUnsafe(5);
       route[0] = 0;
       route.writeUInt32BE(this.nextGenerated, 1);
       this.nextGenerated = (this.nextGenerated + 1) >>> 0;
     }
-    const key = routeKey(route);
+    const key = latin1Key(route);
     const old = this.routes.get(key);
     if (old !== undefined) {
-      // Handover: the newcomer takes the route; the old connection is detached and closed.
-      old.route = Buffer.alloc(0);
+      // Handover: the newcomer takes the route; the old connection loses it and is closed.
+      this.routeOf.delete(old);
       old.close(0);
     }
-    conn.route = route;
     this.routes.set(key, conn);
-    this.emit('connect', conn);
+    this.routeOf.set(conn, route);
+    this.emit('connect', conn, route);
   }
 
-  connMessage(conn: ZmtpConnection, frames: Buffer[]): void {
-    if (conn.route.length === 0) return; // handed over: receives and delivers nothing further
-    this.onMessage(frames, conn.route, conn);
+  connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void {
+    const route = this.routeOf.get(conn);
+    if (route === undefined) return; // handed over: delivers nothing further
+    this.onMessage(frames, route, conn);
   }
 
-  connDrain(conn: ZmtpConnection): void {
-    if (conn.queue.length === 0) this.emit('drain', conn);
+  connDrain(conn: ZmtpConnection<A>): void {
+    const route = this.routeOf.get(conn);
+    if (route !== undefined && conn.queue.length === 0) this.emit('drain', conn, route);
   }
 
-  connClose(conn: ZmtpConnection, err: ZmtpError | null, wasReady: boolean): void {
+  connClose(conn: ZmtpConnection<A>, err: ZmtpError | null, wasReady: boolean): void {
     this.connections.delete(conn);
-    if (conn.route.length > 0) {
-      const key = routeKey(conn.route);
-      if (this.routes.get(key) === conn) this.routes.delete(key);
+    const route = this.routeOf.get(conn);
+    if (route !== undefined) {
+      this.routeOf.delete(conn);
+      this.routes.delete(latin1Key(route));
     }
     if (wasReady) {
       if (err) this.options.logger.debug?.(`zmtp: peer #${conn.serial} disconnected: ${err.message}`);
-      this.emit('disconnect', conn, err);
+      this.emit('disconnect', conn, route ?? null, err);
     } else {
       const e = err ?? new ZmtpError(ZmtpErrorCode.TRANSPORT, 'peer closed the connection during the handshake');
       this.options.logger.warn?.(`zmtp: handshake with ${conn.remoteAddress} failed: ${e.message}`);
@@ -207,25 +250,22 @@ export class ZmtpRouter extends EventEmitter<RouterEvents> implements Connection
       socket.destroy();
       return;
     }
-    const conn = new ZmtpConnection({
+    const conn = new ZmtpConnection<A>({
       socket,
       role: 'server',
-      socketType: 'ROUTER',
-      identity: Buffer.alloc(0),
+      admission: this.admission,
+      identity: EMPTY,
       mechanism: this.mechanism,
       options: this.options,
       owner: this,
       remoteAddress: socket.remoteAddress ?? 'localhost',
-      authenticate: this.authenticate,
+      queue: new SendQueue(this.options.sendHighWaterMark),
     });
     this.connections.add(conn);
   }
 }
 
-/** Map key for a route: latin1 keeps every byte value distinct without a hex conversion. */
-function routeKey(route: Uint8Array): string {
-  return Buffer.from(route.buffer, route.byteOffset, route.length).toString('latin1');
-}
+const EMPTY = Buffer.alloc(0);
 
 function unlinkQuietly(path: string): void {
   try {

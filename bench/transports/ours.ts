@@ -102,9 +102,10 @@ export async function serve(spec: ServeSpec): Promise<RunningServer> {
         router.send(route, ack);
       }
     };
-    router.on('disconnect', (peer) => {
-      sinks.delete(peer.route.toString('latin1'));
-      if (peer.route === lastRoute) lastRoute = lastSink = null;
+    router.on('disconnect', (_peer, route) => {
+      if (route === null) return;
+      sinks.delete(route.toString('latin1'));
+      if (route === lastRoute) lastRoute = lastSink = null;
     });
   }
   const endpoint = await router.bind(spec.endpoint);

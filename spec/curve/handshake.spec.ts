@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import sodium from 'libsodium-wrappers';
+import { latin1Key } from '../../zmtp/bytes.js';
 import { isZmtpError, ZmtpErrorCode } from '../../zmtp/errors.js';
 import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from '../../zmtp/frame.js';
 import type { FrameCodec } from '../../zmtp/mechanism.js';
 import { curveClient, curveServer, generateKeypair } from '../../curve/index.js';
 import { CLIENT_METADATA, catchError, FakeHost, makePair, pump, runHandshake, SERVER_METADATA, type Pair } from './helpers.js';
 
-const ascii = (b: Uint8Array) => Buffer.from(b).toString('latin1');
+const ascii = latin1Key;
 const u64 = (b: Buffer, off: number) => b.readBigUInt64BE(off);
 
 /** Splits a wire frame from encodeFrame into flags, declared size and body. */

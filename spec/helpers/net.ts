@@ -4,7 +4,8 @@ import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Decoder, type ZmtpConnection, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
+import { Decoder } from '../../zmtp/decoder.js';
+import { type Peer, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
 
 /** A relay between a client and `target`, recording both directions as they pass. */
 export class Relay extends EventEmitter {
@@ -134,8 +135,8 @@ export function nextMessage(d: ZmtpDealer): Promise<Buffer[]> {
   return new Promise((res) => (d.onMessage = (f) => res(f.map((b) => Buffer.from(b)))));
 }
 
-/** Resolves with the router's next message (copied), its route and the peer connection. */
-export function nextRouted(r: ZmtpRouter): Promise<{ frames: Buffer[]; route: Buffer; peer: ZmtpConnection }> {
+/** Resolves with the router's next message (copied), its route and the peer it came from. */
+export function nextRouted<A>(r: ZmtpRouter<A>): Promise<{ frames: Buffer[]; route: Buffer; peer: Peer<A> }> {
   return new Promise((res) => (r.onMessage = (frames, route, peer) => res({ frames: frames.map((b) => Buffer.from(b)), route: Buffer.from(route), peer })));
 }
 

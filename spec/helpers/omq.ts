@@ -12,7 +12,9 @@ import { OxenMQ } from '../../lib/oxenmq.js';
 import type { OxenMQOptions } from '../../lib/options.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
-import { ZmtpDealer, type DealerOptions, type ZmtpConnection, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import type { Socket } from 'node:net';
+import { ZmtpConnection } from '../../zmtp/connection.js';
+import { ZmtpDealer, type DealerOptions, type Peer, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
 import type { ManualClock } from '../../zmtp/clock.js';
 import { waitFor } from './net.js';
 
@@ -112,6 +114,12 @@ export class RawDealer {
   send(...parts: (string | Uint8Array)[]): void {
     this.dealer.send(parts);
   }
+  /** The socket under the live connection, for tests that stop reading or watch raw bytes. */
+  get socket(): Socket {
+    const c = this.dealer.connection;
+    if (!(c instanceof ZmtpConnection)) throw new Error('the dealer has no live connection');
+    return c.socket;
+  }
   /** Waits for the `n`-th message (1-based) and returns it. */
   async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<Msg> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
@@ -147,11 +155,13 @@ export class RawDealer {
 
 /** A raw ROUTER (NULL or CURVE with its own keypair) standing in for a remote listener. */
 export class RawRouter {
-  readonly received: { route: Buffer; frames: Msg; conn: ZmtpConnection }[] = [];
+  readonly received: { route: Buffer; frames: Msg; conn: Peer }[] = [];
   readonly router: ZmtpRouter;
   readonly keys: CurveKeypair;
-  readonly connects: ZmtpConnection[] = [];
-  readonly disconnects: ZmtpConnection[] = [];
+  readonly connects: Peer[] = [];
+  /** The route each of `connects` got. */
+  readonly connectRoutes: Buffer[] = [];
+  readonly disconnects: Peer[] = [];
   endpoint = '';
   /** Answer `[HI]` with `[HELLO]` like an OxenMQ listener (off to hold a connect pending). */
   autoHello = true;
@@ -167,7 +177,10 @@ export class RawRouter {
       this.received.push({ route: Buffer.from(route), frames: copy, conn });
       if (this.autoHello && copy.length === 1 && copy[0]!.toString() === 'HI') this.router.send(route, ['HELLO']);
     };
-    this.router.on('connect', (c) => this.connects.push(c));
+    this.router.on('connect', (c, route) => {
+      this.connects.push(c);
+      this.connectRoutes.push(route);
+    });
     this.router.on('disconnect', (c) => this.disconnects.push(c));
   }
   async bind(): Promise<this> {
@@ -178,7 +191,7 @@ export class RawRouter {
   get address(): string {
     return this.mode === 'curve' ? `curve://127.0.0.1:${portOf(this.endpoint)}/${toHex(this.keys.publicKey)}` : this.endpoint;
   }
-  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: ZmtpConnection }> {
+  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: Peer }> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
     return this.received[n - 1]!;
   }

@@ -1,6 +1,9 @@
 /** A hand-driven ZMTP peer over a raw socket, for tests that need to misbehave on purpose. */
 import net from 'node:net';
-import { Decoder, encodeCommand, encodeGreeting, encodeMetadata, frameHeader } from '../../zmtp/index.js';
+import { Decoder } from '../../zmtp/decoder.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { encodeGreeting } from '../../zmtp/greeting.js';
+import { commandName, encodeCommand, encodeMetadata } from '../../zmtp/index.js';
 
 export interface RawFrame {
   flags: number;
@@ -89,7 +92,7 @@ export class RawPeer {
 
   /** Names of the command frames received so far. */
   commands(): string[] {
-    return this.frames.filter((f) => f.flags & 0x04).map((f) => f.body.subarray(1, 1 + f.body[0]!).toString('latin1'));
+    return this.frames.filter((f) => f.flags & 0x04).map((f) => commandName(f.body));
   }
 
   destroy(): void {

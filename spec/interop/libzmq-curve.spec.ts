@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import * as zmq from 'zeromq';
 import { curveClient, curveServer, generateKeypair, z85Decode, z85Encode } from '../../curve/index.js';
-import { ZmtpDealer, type ZmtpConnection, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
+import { ZmtpDealer, type Peer, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
 import { Relay, commandsIn, messageBoxesIn, once, waitFor, listenEndpoint, nextMessage, nextRouted } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 
@@ -74,7 +74,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
         await d.send(['hello', Buffer.alloc(0), ...PAYLOADS]);
         const m = await got;
         expect(m.route.toString()).to.equal('zcurve');
-        expect(Buffer.from(m.peer.peerPublicKey!)).to.deep.equal(Buffer.from(z85Decode(client.publicKey)));
+        expect(Buffer.from(m.peer.publicKey!)).to.deep.equal(Buffer.from(z85Decode(client.publicKey)));
         expect(seen).to.have.length(1);
         PAYLOADS.forEach((p, i) => expect(Buffer.compare(m.frames[i + 2]!, p)).to.equal(0, `size ${p.length}`));
         router.send(m.route, ['reply', Buffer.alloc(0), PAYLOADS.at(-1)!]);
@@ -102,9 +102,9 @@ describe('interop/libzmq CURVE: limits, heartbeats, refusals', () => {
       const got = nextRouted(router);
       await d.send(Buffer.alloc(MIB - 33, 1));
       expect((await got).frames[0]!.length).to.equal(MIB - 33);
-      const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+      const gone = once<[Peer, Buffer | null, ZmtpError | null]>(router, 'disconnect');
       await d.send(Buffer.alloc(MIB - 32, 2));
-      expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.FRAME_TOO_LARGE);
+      expect((await gone)[2]?.code).to.equal(ZmtpErrorCode.FRAME_TOO_LARGE);
     } finally {
       d.close();
       await router.close();
@@ -186,7 +186,7 @@ describe('interop/libzmq CURVE: limits, heartbeats, refusals', () => {
       d.connect(router.lastEndpoint!);
       const [err] = await failed;
       expect(err.code).to.equal(ZmtpErrorCode.PEER_ERROR);
-      expect((err as ZmtpError & { reason?: string }).reason).to.equal('400');
+      expect(err.message).to.include('ERROR 400');
       expect(creds).to.have.length(1);
       expect(Buffer.from(creds[0]!)).to.deep.equal(Buffer.from(me.publicKey)); // ZAP saw our long-term key
       expect(d.state).to.equal('failed');

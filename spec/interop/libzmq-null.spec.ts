@@ -239,7 +239,7 @@ describe('interop/libzmq NULL: refusal and reconnection', () => {
       d.send(['queued before the refusal']);
       const [err] = await failed;
       expect(err.code).to.equal(ZmtpErrorCode.PEER_ERROR);
-      expect((err as ZmtpError & { reason?: string }).reason).to.equal('400');
+      expect(err.message).to.include('ERROR 400');
       expect(d.state).to.equal('failed');
       expect(() => d.send(['after'])).to.throw().with.property('code', ZmtpErrorCode.CLOSED);
       expect(zapRequests).to.equal(1);

@@ -253,7 +253,7 @@ describe('lib/oxenmq replies, requests, sends', function () {
       );
       const d = h.rawDealer(mode, s.endpoint, s.omq.pubkey);
       await waitFor(() => d.dealer.connection !== null, 'handshake');
-      d.dealer.connection!.socket.pause();
+      d.socket.pause();
       d.send('x.flood');
       await waitFor(() => sent === 3000, 'the flood');
       // The callbacks are queued on the batch queue as each send fails; a job queued after the

@@ -229,7 +229,7 @@ describe('lib/oxenmq service nodes', function () {
     await waitFor(() => r.disconnects.length === 1, 'idle close');
     a.omq.connectSn(r2.keys.publicKey, { hint: r2.endpoint });
     await waitFor(() => r2.connects.length === 1, 'connectSn');
-    const route2 = r2.connects[0]!.route;
+    const route2 = r2.connectRoutes[0]!;
     // The router's side of the handshake ends first; until ours has, an advance would fire our
     // handshake timeout. An answer shows it has (and an unknown command refreshes nothing).
     await r2.barrier(route2);

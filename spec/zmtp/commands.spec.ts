@@ -1,21 +1,12 @@
 import { expect } from 'chai';
-import {
-  ZmtpErrorCode,
-  commandData,
-  commandName,
-  decodeErrorReason,
-  decodeMetadata,
-  decodePing,
-  encodeCommand,
-  encodeError,
-  encodeMetadata,
-  encodePing,
-  encodePong,
-  frameHeader,
-} from '../../zmtp/index.js';
+import { commandData, commandName, decodeErrorReason, encodeCommand, encodeError } from '../../zmtp/command.js';
+import { ZmtpErrorCode } from '../../zmtp/errors.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { decodePing, encodePing, encodePong } from '../../zmtp/heartbeat.js';
+import { decodeMetadata, encodeMetadata } from '../../zmtp/metadata.js';
 import { hex } from '../helpers/random.js';
 
-// Bytes recorded from real C++ oxenmq peers (shared/fixtures/plain/01, 10a, 12).
+// Bytes recorded from real C++ oxenmq peers (a client, a listener, a denial, heartbeats).
 const CLIENT_PK = hex('0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20');
 const DEALER_READY_FRAME = hex(
   '044a 05 5245414459 0b 536f636b65742d54797065 00000006 4445414c4552 08 4964656e74697479 00000021 4c' +

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { Decoder, type DecoderSink, ZmtpError, ZmtpErrorCode, encodeGreeting, frameHeader } from '../../zmtp/index.js';
+import { Decoder, type DecoderSink } from '../../zmtp/decoder.js';
+import { ZmtpError, ZmtpErrorCode } from '../../zmtp/errors.js';
+import { frameHeader } from '../../zmtp/frame.js';
+import { encodeGreeting } from '../../zmtp/greeting.js';
 import { Rng, bytewise, hex, randomSplits, splitAt } from '../helpers/random.js';
 
 interface Got {
@@ -115,7 +118,7 @@ describe('zmtp/decoder', () => {
         expect(got.frames).to.have.length(0);
         // A failed decoder stays failed, even for valid input.
         expect(() => d.push(hex('00 00'))).to.throw(ZmtpError).with.property('code', code);
-        expect(d.failure?.code).to.equal(code);
+        expect(d.failure).to.have.property('code', code);
       });
     }
 
@@ -142,6 +145,28 @@ describe('zmtp/decoder', () => {
       const { d } = decoder();
       expect(() => d.push(g.subarray(0, 11))).to.throw(ZmtpError).with.property('code', ZmtpErrorCode.VERSION);
     });
+  });
+
+  it("lets the sink's own exception through unchanged and stays failed with it", () => {
+    const bug = new TypeError('a bug in the code above the decoder');
+    const seen: Buffer[] = [];
+    const d = new Decoder(
+      {
+        onGreeting: () => {},
+        onFrame: (_flags, body) => {
+          seen.push(Buffer.from(body));
+          if (seen.length === 1) throw bug;
+        },
+      },
+      { maxMessageSize: 1024 },
+      false,
+    );
+    const two = Buffer.concat([frame(0, Buffer.from('one')), frame(0, Buffer.from('two'))]);
+    expect(() => d.push(two)).to.throw().that.equals(bug);
+    expect(d.failure).to.equal(bug);
+    // Nothing after the throwing frame is decoded, now or later.
+    expect(() => d.push(frame(0, Buffer.from('three')))).to.throw().that.equals(bug);
+    expect(seen.map((b) => b.toString())).to.deep.equal(['one']);
   });
 
   it('property: arbitrary bytes give frames or a ZmtpError, never another exception', () => {

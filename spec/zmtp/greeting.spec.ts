@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ZmtpErrorCode, checkGreetingPrefix, decodeGreeting, encodeGreeting } from '../../zmtp/index.js';
+import { ZmtpErrorCode } from '../../zmtp/errors.js';
+import { checkGreetingPrefix, decodeGreeting, encodeGreeting } from '../../zmtp/greeting.js';
 import { hex } from '../helpers/random.js';
 
-// Greetings observed from libzmq 4.3 (PROTOCOL.md §1.4.1 [verified]).
+// Greetings recorded from libzmq 4.3 peers.
 const LIBZMQ_DEALER_NULL_33 = hex('ff 0000000000000022 7f 03 01 4e554c4c' + '00'.repeat(16) + '00' + '00'.repeat(31));
 const LIBZMQ_ROUTER_NULL = hex('ff 0000000000000001 7f 03 01 4e554c4c' + '00'.repeat(16) + '00' + '00'.repeat(31));
 const LIBZMQ_ROUTER_CURVE = hex('ff 0000000000000001 7f 03 01 4355525645' + '00'.repeat(15) + '00' + '00'.repeat(31));

@@ -7,21 +7,45 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { ZmtpConnection } from '../../zmtp/connection.js';
+import { encodePing } from '../../zmtp/heartbeat.js';
 import {
   ManualClock,
   type DealerOptions,
+  type MechanismFactory,
+  type Peer,
   ZmtpDealer,
-  type ZmtpError,
+  ZmtpError,
   ZmtpErrorCode,
   ZmtpRouter,
-  encodePing,
-  type ZmtpConnection,
+  encodeCommand,
 } from '../../zmtp/index.js';
 import { freePort, once, tmpIpcDir } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
 
 const portOf = (ep: string) => Number(ep.split(':').at(-1));
+
+/** The engine behind a peer view, for tests that look at its socket. */
+function engine(peer: Peer | undefined): ZmtpConnection {
+  if (!(peer instanceof ZmtpConnection)) throw new Error('not a live connection');
+  return peer;
+}
+
+type Gone = [peer: Peer, route: Buffer | null, err: ZmtpError | null];
+
+/** Sends 64 KiB messages until a send throws; how many went out and what was thrown. */
+function floodUntilFull(send: (msg: Buffer[]) => void): { sent: number; full: unknown } {
+  const big = Buffer.alloc(64 * 1024);
+  for (let sent = 0; sent < 100_000; sent++) {
+    try {
+      send([big]);
+    } catch (full) {
+      return { sent, full };
+    }
+  }
+  return { sent: 100_000, full: undefined };
+}
 
 /** A dealer whose handshake with a raw ROUTER-speaking peer has completed. */
 async function readyDealer(opts: DealerOptions = {}): Promise<{ d: ZmtpDealer; peer: RawPeer; srv: Awaited<ReturnType<typeof rawServer>> }> {
@@ -36,7 +60,7 @@ async function readyDealer(opts: DealerOptions = {}): Promise<{ d: ZmtpDealer; p
 }
 
 describe('zmtp/roles: DEALER', () => {
-  it('sends its whole greeting at once, READY after the peer greeting, and data only after the peer READY (fixture S1)', async () => {
+  it('sends its whole greeting at once, READY after the peer greeting, and data only after the peer READY', async () => {
     const srv = await rawServer();
     const d = new ZmtpDealer({ identity: Buffer.from('Lx') });
     try {
@@ -201,17 +225,7 @@ describe('zmtp/roles: DEALER', () => {
     const { d, peer, srv } = await readyDealer({ sendHighWaterMark: 100 });
     try {
       peer.socket.pause();
-      const big = Buffer.alloc(64 * 1024);
-      let sent = 0;
-      let full: unknown;
-      for (; sent < 100_000; sent++) {
-        try {
-          d.send([big]);
-        } catch (err) {
-          full = err;
-          break;
-        }
-      }
+      const { sent, full } = floodUntilFull((m) => d.send(m));
       expect(full).to.have.property('code', ZmtpErrorCode.QUEUE_FULL);
       expect(d.queued).to.equal(100); // bounded: the high-water mark, not the whole backlog
       const drained = once(d, 'drain', 10_000);
@@ -283,7 +297,7 @@ describe('zmtp/roles: ROUTER', () => {
     return p;
   }
 
-  it('answers READY with Socket-Type=ROUTER and an empty Identity (checklist 8.1 #1)', async () => {
+  it('answers READY with Socket-Type=ROUTER and an empty Identity', async () => {
     router = new ZmtpRouter();
     const p = await handshaken(portOf(await router.bind('tcp://127.0.0.1:0')));
     const ready = p.frames[0]!.body;
@@ -291,21 +305,33 @@ describe('zmtp/roles: ROUTER', () => {
     p.destroy();
   });
 
-  it('the authentication hook sees address, mechanism and identity, and can attach data', async () => {
+  it('the authentication hook sees address, mechanism and identity; the data it attaches is the peer view\'s authData', async () => {
     const seen: unknown[] = [];
-    router = new ZmtpRouter({
+    const typed = new ZmtpRouter<{ level: 'basic' | 'admin' }>({
       authenticate: (req) => {
         seen.push([req.address, req.mechanism, req.identity.toString(), req.publicKey]);
         return { allow: true, data: { level: 'basic' } };
       },
     });
-    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
-    const connected = once<[ZmtpConnection]>(router, 'connect');
-    const p = await handshaken(port, 'Lauth');
-    const [conn] = await connected;
-    expect(seen).to.deep.equal([['127.0.0.1', 'NULL', 'Lauth', undefined]]);
-    expect(conn.authData).to.deep.equal({ level: 'basic' });
-    p.destroy();
+    try {
+      const port = portOf(await typed.bind('tcp://127.0.0.1:0'));
+      const connected = once<[Peer<{ level: 'basic' | 'admin' }>, Buffer]>(typed, 'connect');
+      const got = new Promise<string | undefined>((res) => (typed.onMessage = (_f, _r, peer) => res(peer.authData?.level)));
+      const p = await handshaken(port, 'Lauth');
+      const [peer, route] = await connected;
+      expect(seen).to.deep.equal([['127.0.0.1', 'NULL', 'Lauth', undefined]]);
+      expect(route.toString()).to.equal('Lauth');
+      expect(peer.identity.toString()).to.equal('Lauth');
+      expect(peer.mechanism).to.equal('NULL');
+      expect(peer.metadata.get('socket-type')?.toString()).to.equal('DEALER');
+      expect(peer.authData).to.deep.equal({ level: 'basic' });
+      expect(typed.peer(route)).to.equal(peer);
+      p.sendMessage('x');
+      expect(await got).to.equal('basic');
+      p.destroy();
+    } finally {
+      await typed.close();
+    }
   });
 
   it('an asynchronous hook that denies gets ERROR "400" on the wire, then the connection closes', async () => {
@@ -338,15 +364,77 @@ describe('zmtp/roles: ROUTER', () => {
     const good = await handshaken(port, 'Lgood');
     const bad = await handshaken(port, 'Lbad');
     router.onMessage = (frames, route) => router.send(route, ['echo', ...frames]);
-    const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+    const gone = once<Gone>(router, 'disconnect');
     bad.write(Buffer.from([0x08, 0x00])); // reserved flag bit
-    const [conn, err] = await gone;
-    expect(conn.route.toString()).to.equal('Lbad');
+    const [peer, route, err] = await gone;
+    expect(route?.toString()).to.equal('Lbad');
+    expect(peer.identity.toString()).to.equal('Lbad');
     expect(err?.code).to.equal(ZmtpErrorCode.RESERVED_FLAGS);
+    expect(router.peer(Buffer.from('Lbad'))).to.equal(undefined);
     good.sendMessage('still', 'here');
     await good.until(() => good.frames.length === 4, 'echo on the good connection');
     expect(good.frames.slice(1).map((f) => f.body.toString())).to.deep.equal(['echo', 'still', 'here']);
     good.destroy();
+  });
+
+  it('handover: a newcomer with a routing id in use takes the route; the old connection is closed, route null in its disconnect, and delivers nothing more', async () => {
+    router = new ZmtpRouter();
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const got: string[] = [];
+    router.onMessage = (frames, route) => got.push(`${route}:${frames[0]}`);
+    const first = await handshaken(port, 'Lsame');
+    const firstPeer = router.peer(Buffer.from('Lsame'));
+    const gone = once<Gone>(router, 'disconnect');
+    const connected = once<[Peer, Buffer]>(router, 'connect');
+    const second = await handshaken(port, 'Lsame');
+    const [newPeer, newRoute] = await connected;
+    const [oldPeer, oldRoute, err] = await gone;
+    expect(oldPeer).to.equal(firstPeer);
+    expect(oldRoute).to.equal(null);
+    expect(err).to.equal(null);
+    expect(newRoute.toString()).to.equal('Lsame');
+    expect(router.peer(newRoute)).to.equal(newPeer);
+    expect(router.size).to.equal(1);
+    first.sendMessage('from the old one'); // its socket is gone: nothing may arrive from it
+    second.sendMessage('from the new one');
+    await second.until(() => got.length === 1, 'the newcomer\'s message');
+    router.send(newRoute, ['to the newcomer']);
+    await second.until(() => second.frames.length === 2, 'a reply on the new connection');
+    expect(got).to.deep.equal(['Lsame:from the new one']);
+    expect(first.frames.filter((f) => !(f.flags & 0x04))).to.have.length(0);
+    first.destroy();
+    second.destroy();
+  });
+
+  it('a peer that stops reading fills its queue to QUEUE_FULL; once it reads again, drain names the peer and its route', async () => {
+    router = new ZmtpRouter({ sendHighWaterMark: 10 });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await handshaken(port, 'Lslow');
+    const route = Buffer.from('Lslow');
+    p.socket.pause();
+    const { sent, full } = floodUntilFull((m) => router.send(route, m));
+    expect(full).to.have.property('code', ZmtpErrorCode.QUEUE_FULL);
+    const drained = once<[Peer, Buffer]>(router, 'drain', 10_000);
+    p.socket.resume();
+    const [peer, drainedRoute] = await drained;
+    expect(peer).to.equal(router.peer(route));
+    expect(drainedRoute.toString()).to.equal('Lslow');
+    router.send(route, ['after the drain']);
+    await p.until(() => p.frames.at(-1)?.body.toString() === 'after the drain', 'the message sent after drain', 10_000);
+    expect(p.frames.filter((f) => !(f.flags & 0x04))).to.have.length(sent + 1);
+    p.destroy();
+  });
+
+  it('a part that is neither string nor bytes is a TypeError at send(), and the connection carries on', async () => {
+    router = new ZmtpRouter();
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await handshaken(port, 'Lt');
+    const route = Buffer.from('Lt');
+    expect(() => router.send(route, ['ok', 7 as unknown as string])).to.throw(TypeError, /part 1/);
+    router.send(route, ['fine']);
+    await p.until(() => p.frames.length === 2, 'the good message');
+    expect(p.frames[1]!.body.toString()).to.equal('fine');
+    p.destroy();
   });
 
   for (const [what, act, code] of [
@@ -358,9 +446,9 @@ describe('zmtp/roles: ROUTER', () => {
       router = new ZmtpRouter({ maxFramesPerMessage: 10 });
       const port = portOf(await router.bind('tcp://127.0.0.1:0'));
       const p = await handshaken(port);
-      const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+      const gone = once<Gone>(router, 'disconnect');
       act(p);
-      expect((await gone)[1]?.code).to.equal(code);
+      expect((await gone)[2]?.code).to.equal(code);
     });
   }
 
@@ -383,6 +471,66 @@ describe('zmtp/roles: ROUTER', () => {
     });
   }
 
+  it('a mechanism that throws a plain Error is our bug: ERR_ZMTP_INTERNAL with the cause, one error log line', async () => {
+    const bug = new TypeError('mechanism bug');
+    const errors: unknown[][] = [];
+    const buggy: MechanismFactory = {
+      name: 'NULL',
+      create: () => ({
+        codec: null,
+        start() {},
+        onCommand() {
+          throw bug;
+        },
+        destroy() {},
+      }),
+    };
+    router = new ZmtpRouter({ mechanism: buggy, logger: { error: (...args: unknown[]) => errors.push(args) } });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await RawPeer.connect(port);
+    const failed = once<[ZmtpError, string]>(router, 'handshake-failed');
+    p.sendGreeting();
+    p.sendReady('DEALER');
+    const [err] = await failed;
+    expect(err.code).to.equal(ZmtpErrorCode.INTERNAL);
+    expect(err.cause).to.equal(bug);
+    expect(errors).to.have.length(1);
+    expect(errors[0]![1]).to.equal(bug);
+    p.destroy();
+  });
+
+  it('a codec that fails while sending ends the connection with its error; nothing of the message reaches the peer', async () => {
+    const failure = new ZmtpError(ZmtpErrorCode.CURVE_MESSAGE, 'codec gave up');
+    const failing: MechanismFactory = {
+      name: 'NULL',
+      create: (host) => ({
+        codec: {
+          lastFlags: 0,
+          encodeFrame(): Uint8Array {
+            throw failure;
+          },
+          decodeFrame: (_flags: number, body: Buffer) => body,
+        },
+        start() {},
+        onCommand(body: Buffer) {
+          host.admitPeer(body.subarray(6), undefined, () => {
+            host.sendCommand(encodeCommand('READY', host.localMetadata));
+            host.handshakeComplete();
+          });
+        },
+        destroy() {},
+      }),
+    };
+    router = new ZmtpRouter({ mechanism: failing });
+    const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+    const p = await handshaken(port, 'Lc');
+    const gone = once<Gone>(router, 'disconnect');
+    expect(() => router.send(Buffer.from('Lc'), ['a', Buffer.alloc(1000)])).to.throw().that.equals(failure);
+    expect((await gone)[2]).to.equal(failure);
+    await p.until(() => p.closed, 'the close');
+    expect(p.frames).to.have.length(1); // our READY, nothing after it
+  });
+
   it('honours a PING TTL from the peer (manual clock)', async () => {
     const clock = new ManualClock();
     router = new ZmtpRouter({ clock, heartbeatInterval: 0 });
@@ -391,9 +539,9 @@ describe('zmtp/roles: ROUTER', () => {
     p.sendCommand('PING', Buffer.from([0, 10, 0xca, 0xfe])); // TTL 1 s, context cafe
     await p.until(() => p.commands().includes('PONG'), 'PONG');
     expect(p.frames.at(-1)!.body.subarray(5).toString('hex')).to.equal('cafe');
-    const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+    const gone = once<Gone>(router, 'disconnect');
     clock.advance(1000);
-    expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.HEARTBEAT_TIMEOUT);
+    expect((await gone)[2]?.code).to.equal(ZmtpErrorCode.HEARTBEAT_TIMEOUT);
   });
 
   it('property: 50 clients sending random garbage at every stage each fail alone; a good client keeps working', async () => {
@@ -404,7 +552,7 @@ describe('zmtp/roles: ROUTER', () => {
     const rng = new Rng(5);
     const failures: string[] = [];
     router.on('handshake-failed', (err) => failures.push(err.code));
-    router.on('disconnect', (_peer, err) => failures.push(err?.code ?? 'clean close'));
+    router.on('disconnect', (_peer, _route, err) => failures.push(err?.code ?? 'clean close'));
     const peers: RawPeer[] = [];
     for (let i = 0; i < 50; i++) {
       const p = await RawPeer.connect(port);
@@ -496,12 +644,12 @@ describe('zmtp/roles: hostile peers and races', () => {
   it('a PING flood from a peer that never reads does not grow our write buffer', async () => {
     const router = new ZmtpRouter({ heartbeatInterval: 0 });
     const port = portOf(await router.bind('tcp://127.0.0.1:0'));
-    const connected = once<[ZmtpConnection]>(router, 'connect');
+    const connected = once<[Peer]>(router, 'connect');
     const p = await RawPeer.connect(port);
     try {
       p.sendGreeting();
       p.sendReady('DEALER');
-      const [conn] = await connected;
+      const conn = engine((await connected)[0]);
       p.socket.pause(); // never read our PONGs
       const pings = Buffer.alloc(9 * 100_000);
       for (let i = 0; i < 100_000; i++) pings.set([0x04, 0x07, 0x04, 0x50, 0x49, 0x4e, 0x47, 0, 0], i * 9);
@@ -526,10 +674,10 @@ describe('zmtp/roles: hostile peers and races', () => {
       p.sendGreeting();
       p.sendReady('DEALER');
       await p.until(() => p.commands().includes('READY'), 'READY');
-      const gone = once<[ZmtpConnection, ZmtpError | null]>(router, 'disconnect');
+      const gone = once<Gone>(router, 'disconnect');
       const part = Buffer.alloc(400 * 1024);
       for (let i = 0; i < 3; i++) p.write(Buffer.from([0x03, 0, 0, 0, 0, 0, 0x06, 0x40, 0x00]), part); // MORE|LONG, 400 KiB
-      expect((await gone)[1]?.code).to.equal(ZmtpErrorCode.MESSAGE_TOO_LARGE);
+      expect((await gone)[2]?.code).to.equal(ZmtpErrorCode.MESSAGE_TOO_LARGE);
     } finally {
       p.destroy();
       await router.close();
