@@ -7,17 +7,11 @@ import { expect } from 'chai';
 import { Address, type AddressKeyEncoding, OxenMQ } from '../../lib/index.js';
 import { OmqErrorCode } from '../../lib/errors.js';
 import { toBase32z, toBase64, toHex } from '../../lib/oxenc/index.js';
+import { thrownCode } from '../helpers/omq.js';
 import { Rng } from '../helpers/random.js';
 
 const ENCODINGS: AddressKeyEncoding[] = ['base32z', 'hex', 'base64', 'BASE32Z'];
-const badCode = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-};
+const badCode = thrownCode;
 
 describe('lib/address: no silent downgrade, and every address round-trips', () => {
   it('ipc+curve with a key that decodes to 31 or 33 bytes is refused, in every encoding', () => {

@@ -7,15 +7,9 @@ import { AuthLevel } from '../../lib/auth.js';
 import { OmqErrorCode } from '../../lib/errors.js';
 import { OxenMQ } from '../../lib/index.js';
 import { Registry } from '../../lib/registry.js';
+import { thrownCode } from '../helpers/omq.js';
 
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-};
+const code = thrownCode;
 
 describe('lib/registry', () => {
   it('category names are 1–50 bytes of UTF-8 without a dot, and unique', () => {
