@@ -8,16 +8,25 @@ import type { Logger } from './logger.js';
 
 /** Events of an OxenMQ instance, by name, with their argument. */
 export interface OxenMQEvents {
-  /** An outgoing connection is established (connectRemote/connectInproc got HELLO; an SN connection completed its handshake). */
+  /**
+   * An outgoing connection is up: connectRemote/connectInproc got the listener's HELLO, an SN
+   * connection completed its handshake, or either came back after a drop.
+   */
   connect: { conn: ConnectionID; address: string };
-  /** An outgoing connection closed; `reason` says why (e.g. 'disconnected', 'idle', 'peer said BYE', a transport error). */
-  disconnect: { conn: ConnectionID; reason: string };
-  /** A peer connected to one of our listeners and passed its Allow callback. */
+  /**
+   * An outgoing connection that was up went down. `reconnecting` is true after a transport drop
+   * (the connection keeps its ConnectionID and redials), false when it is gone for good
+   * (`reason`: 'disconnected', 'idle', 'peer said BYE', 'refused', …).
+   */
+  disconnect: { conn: ConnectionID; reason: string; reconnecting: boolean };
+  /** An attempt to open an outgoing connection failed (TCP or handshake); `retryInMs` is −1 when it will not be retried. */
+  'connect-failed': { conn: ConnectionID; address: string; error: Error; retryInMs: number };
+  /** A peer connected to one of our listeners and its Allow callback admitted it. */
   accept: { conn: ConnectionID; address: string };
-  /** A peer's connection to one of our listeners closed. */
+  /** A peer's connection to one of our listeners closed (`reason` is the error message, or 'closed'). */
   close: { conn: ConnectionID; reason: string };
-  /** A handshake failed, incoming (`incoming: true`) or outgoing; `error` has the code. */
-  'handshake-failed': { address: string; incoming: boolean; error: Error };
+  /** An incoming connection failed its handshake (denied, malformed, timed out); `error` has the code. */
+  'handshake-failed': { address: string; error: Error };
   /** A listener is bound and accepting; `endpoint` has the real port. */
   listening: { endpoint: string; curve: boolean };
   /** A listener stopped (the instance closed). */

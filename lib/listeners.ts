@@ -19,6 +19,8 @@ import {
   nullMechanism,
 } from '../zmtp/index.js';
 import { AuthLevel, isAuthLevel } from './auth.js';
+import { ConnectionID } from './connection-id.js';
+import { channels } from './diagnostics.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { InprocHub } from './inproc.js';
 import { type InstanceContext, zmtpOptions } from './options.js';
@@ -46,7 +48,7 @@ export interface ListenerEvents {
 
 /** What the listeners need from their instance. */
 export interface ListenerContext extends InstanceContext {
-  readonly events: ListenerEvents;
+  readonly hooks: ListenerEvents;
 }
 
 /** One listener: a ZMTP router, or the built-in in-process one. */
@@ -153,7 +155,12 @@ export class Listeners {
   close(lingerMs: number): Promise<unknown>[] {
     this.#closed = true;
     const waits: Promise<unknown>[] = [];
-    for (const l of this.#all) if (l.router) waits.push(l.router.close(lingerMs));
+    for (const l of this.#all) {
+      const router = l.router;
+      if (router === undefined) continue;
+      const endpoint = l.endpoint;
+      waits.push(router.close(lingerMs).then(() => endpoint !== undefined && this.#ctx.emitter.emit('listener-closed', { endpoint })));
+    }
     for (const b of this.#pending.splice(0)) b.reject(new OmqError(OmqErrorCode.CLOSED, 'instance closed before start'));
     return waits;
   }
@@ -166,13 +173,30 @@ export class Listeners {
       mechanism,
       authenticate: (req) => this.#authenticate(l, req),
     });
-    router.onMessage = (frames, route, peer) => ctx.events.message(l, frames, route, peer);
-    router.on('handshake-failed', (err, address) => ctx.throttle.info('handshake-failed', address, `handshake with ${address} failed: ${err.message}`));
-    // An SN's incoming route dies with its connection: the instance forgets it, or sends would
-    // keep trying it.
-    router.on('disconnect', (peer, route) => {
-      // A handed-over connection (route null) leaves the route to its successor.
-      if (route !== null) ctx.events.peerGone(l, route, peer.publicKey);
+    router.onMessage = (frames, route, peer) => ctx.hooks.message(l, frames, route, peer);
+    router.on('handshake-failed', (err, address) => {
+      ctx.throttle.info('handshake-failed', address, `handshake with ${address} failed: ${err.message}`);
+      ctx.emitter.emit('handshake-failed', { address: normaliseAddress(address), error: err });
+    });
+    // The ConnectionID each peer was announced with, so its close names the same one even after a
+    // handover took its route.
+    const conns = new WeakMap<Peer<ListenerAuth>, ConnectionID>();
+    router.on('connect', (peer, route) => {
+      const conn = new ConnectionID(l.id, l.curve && peer.publicKey ? peer.publicKey : new Uint8Array(0), Buffer.from(route));
+      conns.set(peer, conn);
+      const address = normaliseAddress(peer.remoteAddress);
+      ctx.emitter.emit('accept', { conn, address });
+      if (channels.connectionOpen.hasSubscribers) channels.connectionOpen.publish({ conn, address, direction: 'incoming' });
+    });
+    router.on('disconnect', (peer, route, err) => {
+      // An SN's incoming route dies with its connection: the instance forgets it, or sends would
+      // keep trying it. A handed-over connection (route null) leaves the route to its successor.
+      if (route !== null) ctx.hooks.peerGone(l, route, peer.publicKey);
+      const conn = conns.get(peer);
+      if (conn === undefined) return;
+      const reason = err?.message ?? 'closed';
+      ctx.emitter.emit('close', { conn, reason });
+      if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ conn, reason, direction: 'incoming' });
     });
     // Visible to close() while the bind is under way: close() then closes it, and the bind fails.
     l.router = router;
@@ -189,6 +213,7 @@ export class Listeners {
       const code = (cause as { code?: unknown }).code;
       throw new OmqError(OmqErrorCode.BIND_FAILED, `cannot listen on ${l.bind}${typeof code === 'string' ? `: ${code}` : ''}`, { cause });
     }
+    ctx.emitter.emit('listening', { endpoint: l.endpoint, curve: l.curve });
     return l.endpoint;
   }
 
@@ -197,7 +222,7 @@ export class Listeners {
     const ctx = this.#ctx;
     const address = normaliseAddress(req.address);
     const pubkey = l.curve && req.publicKey ? Uint8Array.from(req.publicKey) : new Uint8Array(0);
-    const sn = l.curve && pubkey.length === 32 && ctx.events.isActiveSn(pubkey);
+    const sn = l.curve && pubkey.length === 32 && ctx.hooks.isActiveSn(pubkey);
     const decide = (level: unknown): AuthDecision<ListenerAuth> => {
       if (!isAuthLevel(level) || level === AuthLevel.denied) {
         ctx.throttle.info('denied', address, `denied connection from ${address}`);

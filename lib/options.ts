@@ -6,6 +6,7 @@
 import { generateKeypair, publicKeyFromSecret } from '../curve/index.js';
 import { type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
+import type { Emitter, OxenMQEvents } from './events.js';
 import type { Logger, LogLevel } from './logger.js';
 import { parsePubkey } from './oxenc/index.js';
 
@@ -109,6 +110,8 @@ export interface InstanceContext {
   readonly nextId: () => number;
   /** Lines that peers (or a send loop) can cause at will go through this, rate limited. */
   readonly throttle: LogThrottle;
+  /** The instance's lifecycle events. */
+  readonly emitter: Emitter<OxenMQEvents>;
 }
 
 /** C++ oxenmq's defaults, in one place. */

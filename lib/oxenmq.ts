@@ -12,6 +12,7 @@ import { type Access, AuthLevel, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
 import { AbortError, OmqError, OmqErrorCode, RequestError } from './errors.js';
 import { type Batch, Scheduler, type SchedulerStats, type TaggedThreadID, type TimerID } from './jobs/index.js';
+import { Emitter, type OxenMQEvents, type OxenMQListener } from './events.js';
 import { Inbound } from './inbound.js';
 import { type AllowFunc, type ListenerPeer, Listeners } from './listeners.js';
 import { LevelLogger, type LogLevel, type Logger, isLogLevel, processWarningLogger } from './logger.js';
@@ -94,6 +95,7 @@ export class OxenMQ {
   readonly #delivery: Delivery;
   readonly #inbound: Inbound;
   readonly #throttle: LogThrottle;
+  readonly #events: Emitter<OxenMQEvents>;
   #started = false;
   #closed = false;
   #nextId = 1;
@@ -121,6 +123,7 @@ export class OxenMQ {
       logger: this.#log,
     });
     this.#throttle = new LogThrottle(this.#log, this.#clock);
+    this.#events = new Emitter<OxenMQEvents>(this.#log);
     const common = {
       settings: this as OxenMQSettings,
       clock: this.#clock,
@@ -129,10 +132,11 @@ export class OxenMQ {
       secretKey: this.#privkey,
       nextId: () => this.#nextId++,
       throttle: this.#throttle,
+      emitter: this.#events,
     };
     this.#listeners = new Listeners({
       ...common,
-      events: {
+      hooks: {
         message: (l, frames, route, peer) => this.#inbound.fromListener(l, frames, route, peer, false),
         peerGone: (l, route, pubkey) => {
           if (pubkey?.length === 32) this.#peers.forgetIncoming(pubkey, l, route);
@@ -162,6 +166,28 @@ export class OxenMQ {
       sender: this,
       localSn: this.serviceNode,
     });
+  }
+
+  /**
+   * Listens to a lifecycle event ({@link OxenMQEvents}): `connect`, `disconnect`,
+   * `connect-failed` (outgoing), `accept`, `close`, `handshake-failed` (incoming), `listening`,
+   * `listener-closed`. A listener that throws is logged.
+   */
+  on<K extends keyof OxenMQEvents>(name: K, fn: OxenMQListener<K>): this {
+    this.#events.on(name, fn);
+    return this;
+  }
+
+  /** Listens to the next `name` event only. */
+  once<K extends keyof OxenMQEvents>(name: K, fn: OxenMQListener<K>): this {
+    this.#events.once(name, fn);
+    return this;
+  }
+
+  /** Stops calling a listener added with {@link OxenMQ.on}. */
+  off<K extends keyof OxenMQEvents>(name: K, fn: OxenMQListener<K>): this {
+    this.#events.off(name, fn);
+    return this;
   }
 
   /** The least severe level logged; may be changed at any time. */

@@ -11,6 +11,7 @@ import { type MechanismFactory, ZmtpDealer, latin1Key, nullMechanism } from '../
 import { Address } from './address.js';
 import { AuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
+import { channels } from './diagnostics.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { InprocHub } from './inproc.js';
 import type { Listener } from './listeners.js';
@@ -44,6 +45,8 @@ export interface Outgoing {
   readonly link: OutLink;
   /** The remote's pubkey: the SN's, or the curve address's; empty for plain. */
   readonly pubkey: Uint8Array;
+  /** The endpoint dialled (`tcp://…`, `ipc://…`), or 'inproc'. */
+  readonly address: string;
   readonly isSn: boolean;
   /** The auth level granted to commands the remote sends us over this connection. */
   readonly authLevel: AuthLevel;
@@ -51,6 +54,8 @@ export interface Outgoing {
   lastActivity: number;
   pending: PendingConnect | undefined;
   closed: boolean;
+  /** The transport is up and its 'connect' event was announced. */
+  up: boolean;
 }
 
 /** How to reach a service node: our outgoing connection, or its connection to our listener. */
@@ -156,12 +161,14 @@ export class Peers {
         kind: 'inproc',
         link: client,
         pubkey: this.#ctx.publicKey,
+        address: 'inproc',
         isSn: false,
         authLevel: auth,
         idleExpiry: FOREVER,
         lastActivity: now,
         pending: { deadline, resolve, reject },
         closed: false,
+        up: false,
       };
       this.#outgoing.set(id, out);
       client.send(['HI']);
@@ -173,7 +180,30 @@ export class Peers {
     const p = out.pending;
     if (p === undefined) return;
     out.pending = undefined;
-    p.resolve(new ConnectionID(out.id, out.pubkey));
+    const conn = new ConnectionID(out.id, out.pubkey);
+    this.#up(out, out.kind === 'inproc' ? 'inproc' : out.address);
+    p.resolve(conn);
+  }
+
+  /** The ID a connection's events name: the SN form for SN connections. */
+  #conn(out: Outgoing): ConnectionID {
+    return out.isSn ? ConnectionID.sn(out.pubkey) : new ConnectionID(out.id, out.pubkey);
+  }
+
+  #up(out: Outgoing, address: string): void {
+    if (out.up || out.closed) return;
+    out.up = true;
+    const conn = this.#conn(out);
+    this.#ctx.emitter.emit('connect', { conn, address });
+    if (channels.connectionOpen.hasSubscribers) channels.connectionOpen.publish({ conn, address, direction: 'outgoing' });
+  }
+
+  #down(out: Outgoing, reason: string, reconnecting: boolean): void {
+    if (!out.up) return;
+    out.up = false;
+    const conn = this.#conn(out);
+    this.#ctx.emitter.emit('disconnect', { conn, reason, reconnecting });
+    if (channels.connectionClose.hasSubscribers) channels.connectionClose.publish({ conn, reason, direction: 'outgoing' });
   }
 
   /** Gives up on connection `id` while it is still pending: its connect fails with `err`, and it is closed. */
@@ -189,6 +219,7 @@ export class Peers {
   /** Closes an outgoing connection, forgets its records and fails its pending connect with `reason`. */
   close(out: Outgoing, lingerMs: number, reason: string, cause?: unknown): void {
     if (out.closed) return;
+    this.#down(out, reason, false);
     out.closed = true;
     this.#outgoing.delete(out.id);
     if (out.isSn) this.#removeRecords(latin1Key(out.pubkey), (r) => r.out === out);
@@ -334,14 +365,25 @@ export class Peers {
       kind,
       link: dealer,
       pubkey,
+      address: endpoint,
       isSn,
       authLevel: auth,
       idleExpiry,
       lastActivity: ctx.clock.now(),
       pending: undefined,
       closed: false,
+      up: false,
     };
     dealer.onMessage = (frames, conn) => ctx.onMessage(out, frames, conn.remoteAddress);
+    // A connectRemote is up once HELLO arrives (established()); a reconnect, or an SN connection,
+    // as soon as its handshake completes.
+    dealer.on('connect', () => {
+      if (out.pending === undefined) this.#up(out, endpoint);
+    });
+    dealer.on('disconnect', (err) => this.#down(out, err?.message ?? 'peer closed the connection', true));
+    dealer.on('connect-failed', (err, retryInMs) => {
+      if (!out.closed) ctx.emitter.emit('connect-failed', { conn: this.#conn(out), address: endpoint, error: err, retryInMs });
+    });
     dealer.on('failed', (err) => {
       ctx.throttle.warn('refused', endpoint, `connection to ${endpoint} refused: ${err.message}`);
       if (out.pending) this.close(out, 0, `connection refused: ${err.message}`, err);
