@@ -22,32 +22,45 @@ export interface Channel<M> {
 
 /** `oxenmq:request:start`. */
 export interface RequestStartMessage {
+  /** The requested command. */
   readonly command: string;
+  /** Where it went: a ConnectionID, or a service node's pubkey. */
   readonly conn: ConnectionID | Uint8Array;
 }
 /** `oxenmq:request:end`. */
 export interface RequestEndMessage extends RequestStartMessage {
   /** `'reply'`, or the code the request failed with (`'TIMEOUT'`, `'FORBIDDEN'`, `'ABORT_ERR'`, …). */
   readonly outcome: string;
+  /** From start to end, in ms (0 when nobody listened at the start). */
   readonly durationMs: number;
 }
 /** `oxenmq:command`. */
 export interface CommandMessage {
+  /** `category.command` as registered. */
   readonly command: string;
+  /** Who sent it. */
   readonly conn: ConnectionID;
+  /** The sender's address. */
   readonly remote: string;
+  /** True for a request command (a reply is expected). */
   readonly request: boolean;
 }
 /** `oxenmq:connection:open`. */
 export interface ConnectionOpenMessage {
+  /** The connection. */
   readonly conn: ConnectionID;
+  /** The endpoint dialled (outgoing) or the peer's address (incoming). */
   readonly address: string;
+  /** Which side opened it: we did (`outgoing`) or the peer did (`incoming`). */
   readonly direction: 'outgoing' | 'incoming';
 }
 /** `oxenmq:connection:close`. */
 export interface ConnectionCloseMessage {
+  /** The connection. */
   readonly conn: ConnectionID;
+  /** Why it closed. */
   readonly reason: string;
+  /** Which side had opened it. */
   readonly direction: 'outgoing' | 'incoming';
 }
 

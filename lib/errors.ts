@@ -77,7 +77,9 @@ export type OmqCode = OmqErrorCode | RequestErrorCode;
 
 /** An error of the OxenMQ layer, with a stable `code`. */
 export class OmqError<C extends OmqCode = OmqCode> extends Error {
+  /** `'OmqError'`, or the subclass's name. */
   override readonly name: string = 'OmqError';
+  /** The stable code: what failed, for programs to test (the message is for people). */
   readonly code: C;
 
   constructor(code: C, message: string, options?: { cause?: unknown }) {
@@ -91,6 +93,7 @@ export class OmqError<C extends OmqCode = OmqCode> extends Error {
  * requested.
  */
 export class RequestError extends OmqError<RequestErrorCode> {
+  /** `'RequestError'`. */
   override readonly name: string = 'RequestError';
   /** The command that was requested. */
   readonly command: string;
@@ -106,6 +109,7 @@ export class RequestError extends OmqError<RequestErrorCode> {
  * `Error` carrying the original `name`, `message` and worker stack.
  */
 export class WorkerJobError extends OmqError<WorkerJobErrorCode> {
+  /** `'WorkerJobError'`. */
   override readonly name: string = 'WorkerJobError';
   /** The `name` of the error the job threw in the worker (e.g. `'RangeError'`), when it threw one. */
   readonly originalName: string | undefined;
@@ -121,6 +125,7 @@ export class WorkerJobError extends OmqError<WorkerJobErrorCode> {
  * `'ABORT_ERR'`, as Node's own; `cause` is `signal.reason`.
  */
 export class AbortError extends OmqError<typeof OmqErrorCode.ABORTED> {
+  /** `'AbortError'`, as Node's own. */
   override readonly name: string = 'AbortError';
 
   constructor(message: string, options?: { cause?: unknown }) {

@@ -10,9 +10,13 @@
  * console prints fully; plain lines as `(message)`.
  */
 export interface Logger {
+  /** Something went wrong that the library handled (a peer's bad input, a dropped message). */
   warn(msg: string, ...meta: unknown[]): void;
+  /** Something failed: a handler or job threw, a listener failed. */
   error(msg: string, ...meta: unknown[]): void;
+  /** Details for debugging; only called at level 'debug'. */
   debug?(msg: string, ...meta: unknown[]): void;
+  /** Noteworthy events (denied connections, idle closes); only called at level 'info' or lower. */
   info?(msg: string, ...meta: unknown[]): void;
 }
 

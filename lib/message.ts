@@ -69,7 +69,9 @@ export class Message {
 /** The deferred form of a {@link Message}'s reply helpers; holds no reference to the message data. */
 export class DeferredSend {
   readonly #omq: MessageSender;
+  /** The connection the message came from. */
   readonly conn: ConnectionID;
+  /** The request's reply tag (a copy), or undefined for a plain command. */
   readonly replyTag: Buffer | undefined;
 
   /** @internal */
@@ -80,15 +82,18 @@ export class DeferredSend {
     this.replyTag = replyTag === undefined ? undefined : Buffer.from(replyTag);
   }
 
+  /** As {@link Message.sendBack}: sends `command` to the originating peer. */
   back(command: string, ...args: SendArg[]): void {
     this.#omq.send(this.conn, command, ...args, { optional: !this.conn.isSn });
   }
 
+  /** As {@link Message.sendReply}: replies to the request. Throws if the message was not a request. */
   reply(...args: SendArg[]): void {
     if (this.replyTag === undefined) throw new TypeError('reply: the deferred message was not a request');
     this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, { optional: !this.conn.isSn });
   }
 
+  /** As {@link Message.sendRequest}: sends a request to the originating peer. */
   request(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]> {
     return this.#omq.request(this.conn, command, parts, { optional: !this.conn.isSn, ...options });
   }

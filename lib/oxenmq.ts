@@ -51,7 +51,7 @@ export type RequestCallback = (success: boolean, data: Buffer[]) => void;
 /** Peers on the built-in in-process listener are this instance itself, with admin rights. */
 const SELF_ADDRESS = '(unknown)';
 
-// The C++ tunables are plain properties of the instance (see OxenMQSettings).
+/** The C++ tunables ({@link OxenMQSettings}) are plain properties of the instance. */
 export interface OxenMQ extends OxenMQSettings {}
 
 /**

@@ -37,6 +37,7 @@ export interface SendOptions {
 
 /** Options of `request()`: `timeout` is a synonym of `requestTimeout`. */
 export interface RequestOptions extends SendOptions {
+  /** Fail with `TIMEOUT` when no reply arrives within this many ms (same as `requestTimeout`). */
   timeout?: number;
   /** Gives up on the request when aborted: it rejects with an `AbortError` (cause: `signal.reason`) and is forgotten. */
   signal?: AbortSignal;
@@ -45,7 +46,10 @@ export interface RequestOptions extends SendOptions {
 /** A range of parts spliced into a send at its position (C++ `send_option::data_parts`). */
 export class DataParts {
   /** @internal Use {@link dataParts}: it checks every part. */
-  constructor(readonly parts: readonly (Uint8Array | string)[]) {}
+  constructor(
+    /** The parts, checked, in order. */
+    readonly parts: readonly (Uint8Array | string)[],
+  ) {}
 }
 
 function describe(v: unknown): string {

@@ -15,6 +15,7 @@ export interface Clock {
    * `keepAlive` is set (for pending work with no socket open, such as a reconnect back-off).
    */
   setTimeout(fn: () => void, ms: number, keepAlive?: boolean): TimerHandle;
+  /** Cancels a timer from {@link Clock.setTimeout}; a handle that already fired is ignored. */
   clearTimeout(handle: TimerHandle): void;
 }
 

@@ -76,6 +76,7 @@ export type ZmtpErrorCode = (typeof ZmtpErrorCode)[keyof typeof ZmtpErrorCode];
 /** An error of the ZMTP or CurveZMQ layer, with a stable `code`. */
 export class ZmtpError extends Error {
   override readonly name = 'ZmtpError';
+  /** The stable code (`ERR_ZMTP_*`): what failed, for programs to test. */
   readonly code: ZmtpErrorCode;
 
   constructor(code: ZmtpErrorCode, message: string, options?: { cause?: unknown }) {

@@ -75,16 +75,21 @@ export interface CategoryStats {
   queued: number;
   /** Commands dropped because the queue was full. */
   dropped: number;
+  /** `r_c`: slots reserved for this category. */
   reserved: number;
+  /** Most commands that may wait (−1 unlimited, 0 never queue). */
   maxQueue: number;
 }
 
 /** A snapshot of the scheduler's counters (upstream's symbols in brackets). */
 export interface SchedulerStats {
+  /** True once start() ran. */
   started: boolean;
-  /** `G`, `B`, `R` as configured (defaults resolved). */
+  /** `G`: general slots. */
   generalThreads: number;
+  /** `B`: slots reserved for batch jobs (default resolved). */
   batchThreads: number;
+  /** `R`: slots reserved for reply callbacks (default resolved). */
   replyThreads: number;
   /** `M = G + B + R + Σ r_c`. */
   maxThreads: number;
@@ -92,10 +97,13 @@ export interface SchedulerStats {
   active: number;
   /** High-water mark of `active` since construction or {@link Scheduler.resetMaxActive}. */
   maxActive: number;
-  /** `a_B`, `a_R`. */
+  /** `a_B`: running batch jobs. */
   batchActive: number;
+  /** `a_R`: running reply callbacks. */
   replyActive: number;
+  /** Batch jobs waiting for a slot. */
   batchQueued: number;
+  /** Reply callbacks waiting for a slot. */
   replyQueued: number;
   /** Σ `q_c`. */
   commandsQueued: number;
@@ -103,7 +111,9 @@ export interface SchedulerStats {
   queued: number;
   /** Commands dropped on a full queue, all categories. */
   dropped: number;
+  /** Per category, keyed by the category's name as registered. */
   perCategory: Record<string, CategoryStats>;
+  /** Per tagged thread, by name: running something, and how many jobs wait. */
   tagged: Record<string, { busy: boolean; queued: number }>;
 }
 
