@@ -16,7 +16,6 @@
  * Nothing here touches a socket, the scheduler or the clock: the caller applies the
  * {@link Outcome}, which keeps every rule testable without a connection.
  */
-import { latin1Key } from '../zmtp/index.js';
 import { type Access, type AuthLevel, authLevelName } from './auth.js';
 import type { ConnectionID } from './connection-id.js';
 import type { RequestErrorCode } from './errors.js';
@@ -34,6 +33,8 @@ export interface Origin {
   readonly remoteSn: boolean;
   /** The peer's address, for the handler and for logs. */
   readonly remote: string;
+  /** What a handler is told of the peer's rights: `auth`, `remoteSn`, and our own `localSn`. */
+  readonly access: Access;
 }
 
 /**
@@ -55,7 +56,6 @@ export type Outcome =
       readonly resolved: ResolvedCommand;
       readonly data: Buffer[];
       readonly tag: Buffer | undefined;
-      readonly access: Access;
     }
   /** Send these frames back on the connection the message came in on. */
   | { readonly kind: 'answer'; readonly frames: (Uint8Array | string)[]; readonly note?: LogNote }
@@ -87,6 +87,10 @@ export function safeName(s: string): string {
 export function dispatch(frames: Buffer[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
   if (frames.length === 0) return IGNORE;
   const first = frames[0]!;
+  // The one built-in on every reply: recognised from its bytes, without making a string.
+  if (first.length === 5 && first[0] === 0x52 && first[1] === 0x45 && first[2] === 0x50 && first[3] === 0x4c && first[4] === 0x59) {
+    return frames.length < 2 ? IGNORE : { kind: 'reply', tag: frames[1]!, data: frames.slice(2) };
+  }
   // Every built-in name is 2–18 upper-case bytes; application commands contain a dot.
   if (first.length >= 2 && first.length <= 18 && first[0]! >= 0x41 && first[0]! <= 0x5a) {
     const builtin = builtIn(first.toString('latin1'), frames, origin);
@@ -124,7 +128,7 @@ function builtIn(name: string, frames: Buffer[], origin: Origin): Outcome | unde
 function command(frames: Buffer[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
   const raw = frames[0]!;
   // Over-long names are unknown whatever they say: don't even make a string of them.
-  const found = raw.length <= 251 ? registry.resolve(latin1Key(raw)) : undefined;
+  const found = raw.length <= 251 ? registry.resolveBytes(raw) : undefined;
   let err: RequestErrorCode;
   let note: LogNote | undefined;
   if (found === undefined) {
@@ -146,7 +150,6 @@ function command(frames: Buffer[], origin: Origin, registry: Registry, localSn: 
         resolved: found,
         data: frames.slice(command.isRequest ? 2 : 1),
         tag: command.isRequest ? frames[1] : undefined,
-        access: { auth: origin.auth, remoteSn: origin.remoteSn, localSn },
       };
     }
     if (command.isRequest && hasTag) return { kind: 'answer', frames: [err, 'REPLY', frames[1]!], note };

@@ -18,6 +18,15 @@ import type { Requests } from './requests.js';
 
 const EMPTY = new Uint8Array(0);
 
+/** What stays the same for every message on one incoming connection. */
+interface KnownPeer {
+  readonly pubkey: Uint8Array;
+  readonly plain: Origin;
+  /** The same with the SN form, made the first time the peer is an SN at a message. */
+  sn: Origin | undefined;
+  readonly answer: (frames: (Uint8Array | string)[]) => void;
+}
+
 /** What inbound handling needs from its instance. */
 export interface InboundContext extends InstanceContext {
   readonly registry: Registry;
@@ -33,40 +42,57 @@ export interface InboundContext extends InstanceContext {
 /** The inbound side of one instance. */
 export class Inbound {
   readonly #ctx: InboundContext;
+  /** Per connection to one of our listeners: what stays the same from message to message. */
+  readonly #known = new WeakMap<object, KnownPeer>();
+  /** Per connection we opened: its Origin (it changes only if the peer's address does) and answer path. */
+  readonly #outgoing = new WeakMap<Outgoing, { origin: Origin; answer: (frames: (Uint8Array | string)[]) => void }>();
 
   constructor(ctx: InboundContext) {
     this.#ctx = ctx;
   }
 
-  /** A message on listener `l` from the peer at `route`; `self` marks our own in-process listener. */
+  /**
+   * A message on listener `l` from the peer at `route`; `self` marks our own in-process listener.
+   * What is fixed for a connection (its ConnectionIDs, auth level, address, how to answer it) is
+   * worked out on its first message and kept with the peer; only SN status is decided per
+   * message, against the active set as it is now.
+   */
   fromListener(l: Listener, frames: Buffer[], route: Buffer, peer: ListenerPeer, self: boolean): void {
     const { peers } = this.#ctx;
-    const pubkey = self ? this.#ctx.publicKey : l.curve && peer.publicKey ? peer.publicKey : EMPTY;
-    const auth = peer.authData?.auth ?? AuthLevel.none;
-    // SN status is decided per message, against the active set as it is now.
-    const sn = peers.isActive(pubkey);
-    if (sn) peers.noteIncoming(pubkey, l, route);
-    const origin: Origin = {
-      outgoing: false,
-      conn: sn ? ConnectionID.sn(pubkey) : new ConnectionID(l.id, pubkey, route),
-      auth,
-      remoteSn: sn,
-      remote: peer.remoteAddress,
-    };
-    this.#apply(this.#dispatch(frames, origin), origin, (reply) => l.send(route, reply), undefined);
+    let known = self ? undefined : this.#known.get(peer);
+    if (known === undefined) {
+      const pubkey = self ? this.#ctx.publicKey : l.curve && peer.publicKey ? peer.publicKey : EMPTY;
+      const at = Buffer.from(route);
+      known = {
+        pubkey,
+        plain: this.#origin(false, new ConnectionID(l.id, pubkey, at), peer.authData?.auth ?? AuthLevel.none, false, peer.remoteAddress),
+        sn: undefined,
+        answer: (reply) => l.send(at, reply),
+      };
+      if (!self) this.#known.set(peer, known);
+    }
+    let origin = known.plain;
+    if (peers.isActive(known.pubkey)) {
+      peers.noteIncoming(known.pubkey, l, route);
+      origin = known.sn ??= this.#origin(false, ConnectionID.sn(known.pubkey), known.plain.auth, true, known.plain.remote);
+    }
+    this.#apply(this.#dispatch(frames, origin), origin, known.answer, undefined);
   }
 
   /** A message on connection `out`, which we opened. */
   fromOutgoing(out: Outgoing, frames: Buffer[], remote: string): void {
     if (out.closed) return;
-    const origin: Origin = {
-      outgoing: true,
-      conn: out.isSn ? ConnectionID.sn(out.pubkey) : new ConnectionID(out.id, out.pubkey),
-      auth: out.authLevel,
-      remoteSn: out.isSn,
-      remote,
-    };
-    this.#apply(this.#dispatch(frames, origin), origin, (reply) => out.link.send(reply), out);
+    let known = this.#outgoing.get(out);
+    if (known === undefined || known.origin.remote !== remote) {
+      const origin = this.#origin(true, out.isSn ? ConnectionID.sn(out.pubkey) : new ConnectionID(out.id, out.pubkey), out.authLevel, out.isSn, remote);
+      known = { origin, answer: (reply) => out.link.send(reply) };
+      this.#outgoing.set(out, known);
+    }
+    this.#apply(this.#dispatch(frames, known.origin), known.origin, known.answer, out);
+  }
+
+  #origin(outgoing: boolean, conn: ConnectionID, auth: AuthLevel, remoteSn: boolean, remote: string): Origin {
+    return { outgoing, conn, auth, remoteSn, remote, access: Object.freeze({ auth, remoteSn, localSn: this.#ctx.localSn }) };
   }
 
   #dispatch(frames: Buffer[], origin: Origin): Outcome {
@@ -78,7 +104,7 @@ export class Inbound {
     const ctx = this.#ctx;
     switch (o.kind) {
       case 'run': {
-        const msg = new Message(ctx.sender, o.data, origin.conn, o.access, origin.remote, o.tag);
+        const msg = new Message(ctx.sender, o.data, origin.conn, origin.access, origin.remote, o.tag);
         const handler = o.resolved.command.handler;
         // A drop (full category queue) is logged once, by the scheduler; no reply goes back.
         const r = ctx.scheduler.submitCommand(o.resolved.category.name, () => handler(msg), o.resolved.name);

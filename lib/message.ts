@@ -4,13 +4,21 @@
  */
 import type { Access } from './auth.js';
 import type { ConnectionID } from './connection-id.js';
-import type { RequestOptions, SendArg } from './send.js';
+import type { RequestOptions, SendArg, SendOptions } from './send.js';
 
 /** The subset of OxenMQ a Message uses to answer; keeps message.ts free of the core's internals. */
 export interface MessageSender {
   send(to: ConnectionID, command: string, ...args: SendArg[]): void;
   request(to: ConnectionID, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]>;
 }
+
+/**
+ * How answers travel (C++ passes `send_option::optional{!conn.is_sn}`): to a service node a new
+ * connection may be opened; to anyone else only the connection the message came on is used.
+ * Shared, frozen option objects: answering allocates none.
+ */
+const STRONG: SendOptions = Object.freeze({ optional: false });
+const WEAK: SendOptions = Object.freeze({ optional: true });
 
 /** An incoming command as handed to its handler. */
 export class Message {
@@ -42,13 +50,13 @@ export class Message {
    * came on.
    */
   sendBack(command: string, ...args: SendArg[]): void {
-    this.#omq.send(this.conn, command, ...args, { optional: !this.conn.isSn });
+    this.#omq.send(this.conn, command, ...args, (this.conn.isSn ? STRONG : WEAK));
   }
 
   /** Replies to a request: `[REPLY][tag][parts…]`. Throws if the message carried no tag. */
   sendReply(...args: SendArg[]): void {
     if (this.replyTag === undefined) throw new TypeError('sendReply: this message is not a request (no reply tag)');
-    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, { optional: !this.conn.isSn });
+    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, (this.conn.isSn ? STRONG : WEAK));
   }
 
   /** Sends a request back to the originating peer and resolves with its reply. */
@@ -84,13 +92,13 @@ export class DeferredSend {
 
   /** As {@link Message.sendBack}: sends `command` to the originating peer. */
   back(command: string, ...args: SendArg[]): void {
-    this.#omq.send(this.conn, command, ...args, { optional: !this.conn.isSn });
+    this.#omq.send(this.conn, command, ...args, (this.conn.isSn ? STRONG : WEAK));
   }
 
   /** As {@link Message.sendReply}: replies to the request. Throws if the message was not a request. */
   reply(...args: SendArg[]): void {
     if (this.replyTag === undefined) throw new TypeError('reply: the deferred message was not a request');
-    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, { optional: !this.conn.isSn });
+    this.#omq.send(this.conn, 'REPLY', this.replyTag, ...args, (this.conn.isSn ? STRONG : WEAK));
   }
 
   /** As {@link Message.sendRequest}: sends a request to the originating peer. */

@@ -6,7 +6,7 @@
  * Names are matched against the bytes that arrive, so they are keyed by their UTF-8 bytes (as a
  * latin1 string, {@link utf8Key}); the name as registered is kept for logs and statistics.
  */
-import { utf8Key } from '../zmtp/index.js';
+import { latin1Key, utf8Key } from '../zmtp/index.js';
 import { type Access, type AuthLevel, toAccess } from './auth.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Message } from './message.js';
@@ -59,6 +59,8 @@ export class Registry {
   readonly #aliases = new Map<string, string>();
   readonly #index = new Map<string, ResolvedCommand>();
   #frozen = false;
+  #lastBytes: Uint8Array | undefined;
+  #lastResolved: ResolvedCommand | undefined;
 
   /** True once {@link Registry.freeze} ran. */
   get frozen(): boolean {
@@ -147,6 +149,26 @@ export class Registry {
     if (wireName.length > MAX_FULL_NAME) return undefined;
     const name = this.#aliases.size > 0 ? (this.#aliases.get(wireName) ?? wireName) : wireName;
     return this.#index.get(name);
+  }
+
+  /**
+   * {@link Registry.resolve} for the received bytes themselves. Traffic mostly repeats the same
+   * command, so the last name resolved is kept and compared byte for byte before any string is
+   * made of the new one.
+   */
+  resolveBytes(raw: Uint8Array): ResolvedCommand | undefined {
+    const last = this.#lastBytes;
+    if (last !== undefined && last.length === raw.length) {
+      let i = 0;
+      while (i < raw.length && raw[i] === last[i]) i++;
+      if (i === raw.length) return this.#lastResolved;
+    }
+    const found = this.resolve(latin1Key(raw));
+    if (found !== undefined && raw.length <= 64) {
+      this.#lastBytes = Uint8Array.from(raw);
+      this.#lastResolved = found;
+    }
+    return found;
   }
 
   #lookupSplit(full: string): ResolvedCommand | undefined {

@@ -7,7 +7,7 @@
  * comes from the caller (`now`), and one coarse sweep on the cleanup tick fails what has expired:
  * no timer per request.
  */
-import { latin1Key } from '../zmtp/index.js';
+import { bytesEqual } from '../zmtp/index.js';
 import type { ConnectionID } from './connection-id.js';
 import { channels } from './diagnostics.js';
 import { type OmqError, RequestError, type RequestErrorCode } from './errors.js';
@@ -18,6 +18,8 @@ export const TAG_BYTES = 15;
 const TAGS_PER_POOL = 256;
 
 interface Pending {
+  /** The whole tag: the map is keyed by its first six bytes, a match must be exact. */
+  readonly tag: Uint8Array;
   readonly deadline: number;
   readonly command: string;
   readonly conn: ConnectionID | Uint8Array;
@@ -29,9 +31,16 @@ interface Pending {
   cleanup: (() => void) | undefined;
 }
 
+/** The map key of a tag of ours: its first six bytes as a number; undefined for any other length. */
+function keyOf(tag: Uint8Array): number | undefined {
+  if (tag.length !== TAG_BYTES) return undefined;
+  return tag[0]! + tag[1]! * 0x100 + tag[2]! * 0x1_0000 + tag[3]! * 0x100_0000 + tag[4]! * 0x1_0000_0000 + tag[5]! * 0x100_0000_0000;
+}
+
 /** The pending requests of one instance. */
 export class Requests {
-  readonly #pending = new Map<string, Pending>();
+  /** Keyed by the tag's first 48 bits as a number: no string per request or reply. */
+  readonly #pending = new Map<number, Pending>();
   #pool = Buffer.alloc(0);
   #poolPos = 0;
 
@@ -42,14 +51,17 @@ export class Requests {
 
   /** A fresh reply tag: 15 bytes from the platform CSPRNG, drawn from a pool refilled 256 tags at a time. */
   newTag(): Buffer {
-    if (this.#poolPos + TAG_BYTES > this.#pool.length) {
-      this.#pool = Buffer.allocUnsafe(TAG_BYTES * TAGS_PER_POOL);
-      globalThis.crypto.getRandomValues(this.#pool);
-      this.#poolPos = 0;
+    for (;;) {
+      if (this.#poolPos + TAG_BYTES > this.#pool.length) {
+        this.#pool = Buffer.allocUnsafe(TAG_BYTES * TAGS_PER_POOL);
+        globalThis.crypto.getRandomValues(this.#pool);
+        this.#poolPos = 0;
+      }
+      const tag = this.#pool.subarray(this.#poolPos, this.#poolPos + TAG_BYTES);
+      this.#poolPos += TAG_BYTES;
+      // Two pending tags sharing their first 48 bits would share a key: draw again (p ≈ n·2⁻⁴⁸).
+      if (!this.#pending.has(keyOf(tag)!)) return tag;
     }
-    const tag = this.#pool.subarray(this.#poolPos, this.#poolPos + TAG_BYTES);
-    this.#poolPos += TAG_BYTES;
-    return tag;
   }
 
   /**
@@ -60,7 +72,7 @@ export class Requests {
     const traced = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers;
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ command, conn });
     return new Promise<Buffer[]>((resolve, reject) => {
-      this.#pending.set(latin1Key(tag), { deadline, command, conn, started: traced ? performance.now() : 0, resolve, reject, cleanup });
+      this.#pending.set(keyOf(tag)!, { tag, deadline, command, conn, started: traced ? performance.now() : 0, resolve, reject, cleanup });
     });
   }
 
@@ -110,9 +122,11 @@ export class Requests {
   }
 
   #take(tag: Uint8Array): Pending | undefined {
-    const key = latin1Key(tag);
+    const key = keyOf(tag);
+    if (key === undefined) return undefined;
     const p = this.#pending.get(key);
-    if (p !== undefined) this.#pending.delete(key);
+    if (p === undefined || !bytesEqual(p.tag, tag)) return undefined;
+    this.#pending.delete(key);
     return p;
   }
 

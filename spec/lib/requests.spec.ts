@@ -41,6 +41,19 @@ describe('lib/requests', () => {
     expect(r.resolve(tag, [])).to.equal(false);
   });
 
+  it('a tag matches exactly: one differing only after its first six bytes, or of another length, completes nothing', () => {
+    const r = new Requests();
+    const tag = r.newTag();
+    void r.add(tag, 'x.echo', CONN, 100);
+    const near = Buffer.from(tag);
+    near[14] ^= 0xff;
+    expect(r.resolve(near, [])).to.equal(false);
+    expect(r.resolve(Buffer.concat([tag, Buffer.from([0])]), [])).to.equal(false);
+    expect(r.resolve(tag.subarray(0, 14), [])).to.equal(false);
+    expect(r.size).to.equal(1);
+    expect(r.resolve(Buffer.from(tag), [])).to.equal(true);
+  });
+
   it('an unknown tag completes nothing', () => {
     const r = new Requests();
     void r.add(r.newTag(), 'x.echo', CONN, 100);
