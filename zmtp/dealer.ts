@@ -90,6 +90,7 @@ const DEALER_ADMISSION = new Admission<undefined>('DEALER');
  * ```
  */
 export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
+  /** The options in force: what was passed, with every default filled in. */
   readonly options: ResolvedZmtpOptions;
   /** Receives every incoming message; set it before connecting. */
   onMessage: DealerMessageHandler = () => {};
@@ -121,6 +122,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     this.queue = new SendQueue(this.options.sendHighWaterMark);
   }
 
+  /** Where the dealer is in its life: idle, connecting, ready, waiting to reconnect, failed or closed. */
   get state(): DealerState {
     return this._state;
   }
@@ -187,20 +189,24 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
+  /** Connection callback (not for users): the handshake of `conn` completed. */
   connReady(conn: ZmtpConnection<undefined>): void {
     this._state = 'ready';
     this.retryDelay = this.options.reconnectInterval;
     this.emit('connect', conn);
   }
 
+  /** Connection callback (not for users): `conn` received a whole multipart message. */
   connMessage(conn: ZmtpConnection<undefined>, frames: Buffer[]): void {
     this.onMessage(frames, conn);
   }
 
+  /** Connection callback (not for users): the socket of a connection drained. */
   connDrain(): void {
     if (this.queue.length === 0) this.emit('drain');
   }
 
+  /** Connection callback (not for users): `conn` closed, with the error that ended it if any. */
   connClose(conn: ZmtpConnection<undefined>, err: ZmtpError | null, wasReady: boolean): void {
     if (this.conn === conn) this.conn = null;
     if (this._state === 'closed') {

@@ -8,9 +8,13 @@ import { type Clock, systemClock } from './clock.js';
 
 /** A pluggable logger; every method is optional so a partial console-like object fits. */
 export interface ZmtpLogger {
+  /** Detail for debugging: a peer disconnecting, a command ignored. */
   debug?(msg: string, ...meta: unknown[]): void;
+  /** Notable but expected events. */
   info?(msg: string, ...meta: unknown[]): void;
+  /** Something a peer did wrong, or a connection that failed. */
   warn?(msg: string, ...meta: unknown[]): void;
+  /** A fault in our own code or in a handler. */
   error?(msg: string, ...meta: unknown[]): void;
 }
 
@@ -45,6 +49,7 @@ export interface ZmtpOptions {
   ipv6?: boolean;
   /** Timer source; inject a ManualClock in tests. */
   clock?: Clock;
+  /** Where the wire layer logs; default: nothing is logged. */
   logger?: ZmtpLogger;
 }
 

@@ -79,6 +79,7 @@ export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer
  * ```
  */
 export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> implements ConnectionOwner<A> {
+  /** The options in force: what was passed, with every default filled in. */
   readonly options: ResolvedZmtpOptions;
   /** Live, handshaken connections by route key ({@link latin1Key} of the route: cheap and exact). */
   private readonly routes = new Map<string, ZmtpConnection<A>>();
@@ -197,6 +198,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
+  /** Connection callback (not for users): the handshake of `conn` completed. */
   connReady(conn: ZmtpConnection<A>): void {
     let route = conn.identity;
     if (route.length === 0) {
@@ -217,17 +219,20 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.emit('connect', conn, route);
   }
 
+  /** Connection callback (not for users): `conn` received a whole multipart message. */
   connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void {
     const route = this.routeOf.get(conn);
     if (route === undefined) return; // handed over: delivers nothing further
     this.onMessage(frames, route, conn);
   }
 
+  /** Connection callback (not for users): the socket of a connection drained. */
   connDrain(conn: ZmtpConnection<A>): void {
     const route = this.routeOf.get(conn);
     if (route !== undefined && conn.queue.length === 0) this.emit('drain', conn, route);
   }
 
+  /** Connection callback (not for users): `conn` closed, with the error that ended it if any. */
   connClose(conn: ZmtpConnection<A>, err: ZmtpError | null, wasReady: boolean): void {
     this.connections.delete(conn);
     const route = this.routeOf.get(conn);
