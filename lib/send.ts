@@ -6,7 +6,7 @@
  * `send_option`); here any plain object in the list is an option set, `dataParts(...)` splices a
  * range of parts in place, and `undefined`/`null` are skipped (C++ `std::optional` unset).
  */
-import { ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
+import { ZmtpDealer, ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
 import { ConnectionID } from './connection-id.js';
 import { safeName } from './dispatch.js';
 import { OmqError, OmqErrorCode } from './errors.js';
@@ -170,6 +170,33 @@ export class Delivery {
       return this.notSent(opts, command, new OmqError(OmqErrorCode.SEND_FAILED, 'not a valid outgoing connection'));
     }
     return this.#viaOutgoing(out, frames, opts, command);
+  }
+
+  /**
+   * Resolves once the connection `to` names has nothing queued for sending (at once when it has
+   * nothing queued, or is not a live connection; also when it closes). For an SN pubkey: every
+   * connection to it that we know.
+   */
+  drained(to: ConnectionID | Uint8Array): Promise<void> {
+    const { peers, listeners } = this.#ctx;
+    const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
+    if (cid === undefined) throw new TypeError('drained: target must be a ConnectionID or a 32-byte service node pubkey');
+    const waits: Promise<void>[] = [];
+    const viaLink = (link: unknown) => {
+      if (link instanceof ZmtpDealer) waits.push(link.drained());
+    };
+    if (cid.isSn) {
+      for (const rec of peers.records(cid.pubkey) ?? []) {
+        if (rec.out) viaLink(rec.out.link);
+        else if (rec.listener.router) waits.push(rec.listener.router.drained(rec.route));
+      }
+    } else if (cid.route.length > 0) {
+      const router = listeners.get(cid.id)?.router;
+      if (router) waits.push(router.drained(cid.route));
+    } else {
+      viaLink(peers.get(cid.id)?.link);
+    }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /**
