@@ -74,6 +74,11 @@ export interface OxenMQSettings {
    */
   maxQueuedBytes: number;
   /**
+   * Most messages queued per connection in one go while none has waited past a flush (a burst in
+   * one event-loop turn) before sends are dropped (`queueFull`). Default 16 384. C++: none.
+   */
+  sendBurstLimit: number;
+  /**
    * Per listener: most connections at once whose handshake has not completed; one past it is
    * closed at once, with a throttled warning. −1: no limit. Default 1024. C++/libzmq: none.
    */
@@ -185,6 +190,7 @@ export const DEFAULTS: Readonly<OxenMQSettings> = Object.freeze({
   defaultRequestTimeout: 15_000,
   sendHighWaterMark: 1000,
   maxQueuedBytes: 64 * 1024 * 1024,
+  sendBurstLimit: 16_384,
   maxHandshakes: 1024,
   maxHandshakesPerAddress: -1,
 });
@@ -222,7 +228,9 @@ export function resolveSettings(opts: OxenMQOptions): OxenMQSettings {
   }
   if (!(s.maxMsgSize === -1 || (Number.isSafeInteger(s.maxMsgSize) && s.maxMsgSize >= 0))) throw invalid('maxMsgSize must be -1 or an integer ≥ 0');
   if (!(Number.isSafeInteger(s.maxSockets) && s.maxSockets >= -1)) throw invalid('maxSockets must be an integer ≥ -1');
-  if (!(Number.isSafeInteger(s.sendHighWaterMark) && s.sendHighWaterMark >= 0)) throw invalid('sendHighWaterMark must be an integer ≥ 0');
+  for (const k of ['sendHighWaterMark', 'sendBurstLimit'] as const) {
+    if (!(Number.isSafeInteger(s[k]) && s[k] >= 0)) throw invalid(`${k} must be an integer ≥ 0`);
+  }
   for (const k of ['maxQueuedBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
     if (!(s[k] === -1 || (Number.isSafeInteger(s[k]) && s[k] >= 0))) throw invalid(`${k} must be -1 or an integer ≥ 0`);
   }
@@ -257,6 +265,7 @@ export function zmtpOptions(s: OxenMQSettings, clock: Clock, logger: Logger, bud
   return {
     sendHighWaterMark: s.sendHighWaterMark,
     maxQueuedBytes: s.maxQueuedBytes,
+    sendBurstLimit: s.sendBurstLimit,
     maxHandshakes: s.maxHandshakes,
     maxHandshakesPerAddress: s.maxHandshakesPerAddress,
     ...(budgets !== undefined ? { inputBudget: budgets.input, outputBudget: budgets.output } : {}),

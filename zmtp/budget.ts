@@ -16,8 +16,11 @@
 
 /** Bytes counted against a limit, with callbacks for whoever waits for room. */
 export class ByteBudget {
-  #used = 0;
+  /** Bytes counted now (read it; {@link ByteBudget.charge} and {@link ByteBudget.release} move it). */
+  used = 0;
   readonly #waiters = new Set<() => void>();
+  /** True while someone waits: keeps {@link ByteBudget.release} to one subtraction otherwise. */
+  #waiting = false;
 
   /** @param limit most bytes counted at once; −1 for no limit (then it only counts). */
   constructor(readonly limit: number) {
@@ -26,32 +29,28 @@ export class ByteBudget {
     }
   }
 
-  /** Bytes counted now. */
-  get used(): number {
-    return this.#used;
-  }
-
   /** True when `n` more bytes stay within the limit. */
   fits(n: number): boolean {
-    return this.limit < 0 || this.#used + n <= this.limit;
+    return this.limit < 0 || this.used + n <= this.limit;
   }
 
   /** True while the count is above the limit. */
   get over(): boolean {
-    return this.limit >= 0 && this.#used > this.limit;
+    return this.limit >= 0 && this.used > this.limit;
   }
 
   /** Counts `n` more bytes (the caller has checked {@link ByteBudget.fits} where it must). */
   charge(n: number): void {
-    this.#used += n;
+    this.used += n;
   }
 
   /** Stops counting `n` bytes; wakes the waiters once the count is within the limit. */
   release(n: number): void {
-    this.#used -= n;
-    if (this.#waiters.size > 0 && !this.over) {
+    this.used -= n;
+    if (this.#waiting && !this.over) {
       const all = [...this.#waiters];
       this.#waiters.clear();
+      this.#waiting = false;
       for (const w of all) w();
     }
   }
@@ -59,11 +58,13 @@ export class ByteBudget {
   /** Calls `cb` once, the next time the count falls within the limit. */
   waitForRoom(cb: () => void): void {
     this.#waiters.add(cb);
+    this.#waiting = true;
   }
 
   /** Forgets a callback given to {@link ByteBudget.waitForRoom}. */
   cancelWait(cb: () => void): void {
     this.#waiters.delete(cb);
+    this.#waiting = this.#waiters.size > 0;
   }
 }
 

@@ -19,7 +19,7 @@ import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
 
 /** Options of a {@link ZmtpDealer}. */
 export interface DealerOptions extends ZmtpOptions {
@@ -119,8 +119,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     }
     this.identity = id;
     this.retryDelay = this.options.reconnectInterval;
-    const o = this.options;
-    this.queue = new SendQueue({ highWaterMark: o.sendHighWaterMark, maxBytes: o.maxQueuedBytes, budget: o.outputBudget });
+    this.queue = new SendQueue(queueLimits(this.options));
   }
 
   get state(): DealerState {

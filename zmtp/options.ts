@@ -62,6 +62,13 @@ export interface ZmtpOptions {
    */
   maxQueuedBytes?: number;
   /**
+   * Most messages queued per connection in one go while none has waited past a flush (a burst
+   * sent in one event-loop turn); past it, sends fail with QUEUE_FULL. Default 16 384. No libzmq
+   * equivalent (its ZMQ_SNDHWM is reached only when the peer does not keep up: its I/O thread
+   * drains the pipe while the application sends).
+   */
+  sendBurstLimit?: number;
+  /**
    * The budget every connection's queued bytes count against together (a send past it fails with
    * QUEUE_FULL). Default: one shared by the whole process, of 1 GiB. No libzmq equivalent.
    */
@@ -114,6 +121,7 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     heartbeatTtl: o.heartbeatTtl ?? 0,
     sendHighWaterMark: o.sendHighWaterMark ?? 1000,
     maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
+    sendBurstLimit: o.sendBurstLimit ?? 16_384,
     outputBudget: o.outputBudget ?? sharedOutputBudget,
     inputBudget: o.inputBudget ?? sharedInputBudget,
     maxHandshakes: o.maxHandshakes ?? 1024,
@@ -131,6 +139,7 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     'heartbeatTimeout',
     'heartbeatTtl',
     'sendHighWaterMark',
+    'sendBurstLimit',
     'reconnectInterval',
     'reconnectIntervalMax',
   ] as const) {

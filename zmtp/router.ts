@@ -28,7 +28,7 @@ import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { LogThrottle } from './throttle.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
 
 /** Options of a {@link ZmtpRouter}; `A` is the data its authentication hook attaches to peers. */
 export interface RouterOptions<A = unknown> extends ZmtpOptions {
@@ -320,7 +320,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
       options: this.options,
       owner: this,
       remoteAddress: address,
-      queue: new SendQueue({ highWaterMark: this.options.sendHighWaterMark, maxBytes: this.options.maxQueuedBytes, budget: this.options.outputBudget }),
+      queue: new SendQueue(queueLimits(this.options)),
     });
     this.connections.add(conn);
     this.handshaking.add(conn);

@@ -146,4 +146,13 @@ describe('zmtp/budget: send queue bytes', () => {
     q.push(['room again']);
     expect(q.settled).to.equal(999);
   });
+
+  it('a burst is bounded by the burst limit too, so a loop that sends until refused does not queue 64 MiB of small messages', () => {
+    const q = new SendQueue({ highWaterMark: 1000, maxBytes: 64 * 1024 * 1024, burstLimit: 16_384 });
+    let n = 0;
+    expect(() => {
+      for (;;) (q.push(['x']), n++);
+    }).to.throw(/burst limit/).with.property('code', ZmtpErrorCode.QUEUE_FULL);
+    expect(n).to.equal(16_384);
+  });
 });
