@@ -207,7 +207,12 @@ export class Delivery {
    */
   notSent(opts: SendOptions, command: string, cause: unknown): OmqError {
     const ctx = this.#ctx;
-    ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
+    if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL)) {
+      // As C++ drops at its mark, with a warning; a flood of drops is one line per interval.
+      ctx.throttle.warn('queue-full', '', `send queue full; dropping ${safeName(command)}: ${cause.message}`);
+    } else {
+      ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
+    }
     const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
     if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL) && opts.queueFull) ctx.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
     else if (opts.queueFailure) ctx.scheduler.submitBatchJob(() => opts.queueFailure!(err), 'send failure callback');

@@ -9,7 +9,7 @@ import { ManualClock } from '../../zmtp/clock.js';
 import { encodeGreeting } from '../../zmtp/greeting.js';
 import { ZmtpRouter } from '../../zmtp/router.js';
 import { waitFor } from '../helpers/net.js';
-import { portOf } from '../helpers/omq.js';
+import { Harness, portOf } from '../helpers/omq.js';
 import { RawPeer } from '../helpers/raw.js';
 
 async function stall(port: number): Promise<RawPeer> {
@@ -19,12 +19,15 @@ async function stall(port: number): Promise<RawPeer> {
 }
 
 describe('fault: handshake flood', () => {
+  const h = new Harness();
+  afterEach(() => h.closeAll());
   let router: ZmtpRouter | undefined;
   const peers: RawPeer[] = [];
-  afterEach(async () => {
-    for (const p of peers.splice(0)) p.destroy();
-    await router?.close();
-    router = undefined;
+  beforeEach(() => {
+    h.defer(async () => {
+      for (const p of peers.splice(0)) p.destroy();
+      await router?.close();
+    });
   });
 
   it('past maxHandshakes stalled handshakes, new connections are closed at once with a throttled warning; a slot freed is usable again', async () => {
