@@ -114,6 +114,8 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   /** A message completed while the input budget was over: stop reading after this chunk. */
   private pauseAfterPush = false;
   private inputPaused = false;
+  /** The callback the input budget wakes, made on the first pause (idle connections stay small). */
+  private resumer: (() => void) | null = null;
 
   constructor(p: ConnectionParams<A>) {
     this.socket = p.socket;
@@ -432,22 +434,22 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
       if (this.inputBudget.over && !this.inputPaused && this.state < State.Closing) {
         this.inputPaused = true;
         this.socket.pause();
-        this.inputBudget.waitForRoom(this.resumeInput);
+        this.inputBudget.waitForRoom((this.resumer ??= () => this.resumeInput()));
       }
     }
   }
 
-  private readonly resumeInput = (): void => {
+  private resumeInput(): void {
     if (!this.inputPaused) return;
     this.inputPaused = false;
     if (this.state < State.Closing) this.socket.resume();
-  };
+  }
 
   /** Gives back everything this connection charged to the input budget (it is closing). */
   private releaseInput(): void {
     if (this.inputPaused) {
       this.inputPaused = false;
-      this.inputBudget.cancelWait(this.resumeInput);
+      if (this.resumer !== null) this.inputBudget.cancelWait(this.resumer);
     }
     if (this.inputHeld > 0) this.inputBudget.release(this.inputHeld);
     this.inputHeld = 0;

@@ -79,7 +79,7 @@ export class SendQueue {
   readonly burstLimit: number;
   readonly budget: ByteBudget | undefined;
   /** Messages at even indices, their counted sizes at the odd ones after them; a power of 2 long. */
-  private ring: (OutgoingMessage | number | undefined)[] = new Array(32);
+  private ring: (OutgoingMessage | number | undefined)[] = new Array(16);
   private head = 0;
   private count = 0;
   private held = 0;

@@ -13,7 +13,7 @@ import { ZmtpRouter } from '../../zmtp/router.js';
 import { isCommand } from '../../zmtp/command.js';
 import { rawServer, RawPeer } from '../helpers/raw.js';
 import { waitFor } from '../helpers/net.js';
-import { Harness, flush, portOf } from '../helpers/omq.js';
+import { Harness, RecordingLogger, flush, portOf } from '../helpers/omq.js';
 
 const MiB = 1024 * 1024;
 
@@ -90,34 +90,40 @@ describe('fault: slow consumer', () => {
     expect(budget.used).to.equal(first + router.queuedBytes(routes[1]!));
   });
 
-  it('OxenMQ: sends to a peer that never reads are dropped with queueFull past maxQueuedBytes; drained() waits for room', async () => {
-    const srv = await rawServer();
-    h.defer(() => srv.close());
-    const c = await h.client({ maxQueuedBytes: 4 * MiB });
-    const connecting = c.connectRemote(`tcp://127.0.0.1:${srv.port}`);
-    const peer = await srv.peer;
-    peer.sendGreeting();
-    peer.sendReady('ROUTER');
-    await peer.until(() => peer.frames.some((f) => !(f.flags & 0x04)), 'the HI');
-    const hi = peer.frames.find((f) => !(f.flags & 0x04) && !isCommand(f.body, 'READY'))!;
-    expect(hi.body.toString()).to.equal('HI');
-    peer.sendMessage('HELLO');
-    const conn: ConnectionID = await connecting;
-    peer.socket.pause();
-    const big = Buffer.alloc(MiB);
-    let full = 0;
-    for (let turn = 0; turn < 8; turn++) {
-      for (let i = 0; i < 8; i++) c.send(conn, 'x.y', big, { queueFull: () => full++ });
+  for (const [what, limit] of [
+    ['maxQueuedBytes', { maxQueuedBytes: 4 * MiB }],
+    ['the instance outputBudget', { outputBudget: 4 * MiB }],
+  ] as const) {
+    it(`OxenMQ: sends to a peer that never reads are dropped with queueFull past ${what}, with one throttled warning; drained() waits for room`, async () => {
+      const srv = await rawServer();
+      h.defer(() => srv.close());
+      const log = new RecordingLogger();
+      const c = await h.client({ ...limit, logger: log });
+      const connecting = c.connectRemote(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      peer.sendGreeting();
+      peer.sendReady('ROUTER');
+      await peer.until(() => peer.frames.some((f) => !(f.flags & 0x04)), 'the HI');
+      const hi = peer.frames.find((f) => !(f.flags & 0x04) && !isCommand(f.body, 'READY'))!;
+      expect(hi.body.toString()).to.equal('HI');
+      peer.sendMessage('HELLO');
+      const conn: ConnectionID = await connecting;
+      peer.socket.pause();
+      const big = Buffer.alloc(MiB);
+      let full = 0;
+      for (let turn = 0; turn < 8; turn++) {
+        for (let i = 0; i < 8; i++) c.send(conn, 'x.y', big, { queueFull: () => full++ });
+        await flush();
+      }
+      await waitFor(() => full > 40, 'queueFull calls'); // 64 MiB offered; about 4 MiB queued and what the sockets hold
+      expect(log.matching('send queue full', 'warn').length).to.be.within(1, 3);
+      let drained = false;
+      const room = c.drained(conn).then(() => (drained = true));
       await flush();
-    }
-    await waitFor(() => full > 0, 'queueFull calls');
-    expect(full).to.be.above(40); // 64 MiB offered; about 4 MiB queued and what the sockets hold
-    let drained = false;
-    const room = c.drained(conn).then(() => (drained = true));
-    await flush();
-    expect(drained).to.equal(false);
-    peer.socket.resume();
-    await room;
-    expect(drained).to.equal(true);
-  });
+      expect(drained).to.equal(false);
+      peer.socket.resume();
+      await room;
+      expect(drained).to.equal(true);
+    });
+  }
 });
