@@ -107,6 +107,7 @@ export class OxenMQ {
     this.#log = new LevelLogger(opts.logger ?? processWarningLogger, level);
     this.logger = this.#log;
     Object.assign(this, resolveSettings(opts));
+    const budgets = resolveBudgets(opts);
     const keys = resolveKeys(opts);
     this.pubkey = keys.publicKey;
     this.#privkey = keys.secretKey;
@@ -133,7 +134,7 @@ export class OxenMQ {
       nextId: () => this.#nextId++,
       throttle: this.#throttle,
       emitter: this.#events,
-      budgets: resolveBudgets(opts),
+      budgets,
     };
     this.#listeners = new Listeners({
       ...common,

@@ -5,7 +5,9 @@ import { ZmtpErrorCode } from '../../zmtp/errors.js';
 import { writeFrameHeader } from '../../zmtp/frame.js';
 import { GREETING_SIZE, decodeGreeting, encodeGreeting } from '../../zmtp/greeting.js';
 import { MAX_METADATA_PROPERTIES, decodeMetadata, encodeMetadata } from '../../zmtp/metadata.js';
+import { resolveOptions } from '../../zmtp/options.js';
 import { SendQueue, queuedSize } from '../../zmtp/send-queue.js';
+import { OxenMQ } from '../../lib/index.js';
 
 function frame(flags: number, body: Buffer): Buffer {
   const h = Buffer.alloc(9);
@@ -154,5 +156,24 @@ describe('zmtp/budget: send queue bytes', () => {
       for (;;) (q.push(['x']), n++);
     }).to.throw(/burst limit/).with.property('code', ZmtpErrorCode.QUEUE_FULL);
     expect(n).to.equal(16_384);
+  });
+});
+
+describe('zmtp/budget: options', () => {
+  it('the budget options have their documented defaults and refuse what is not a byte count or a ByteBudget', () => {
+    const o = resolveOptions();
+    expect([o.maxQueuedBytes, o.sendHighWaterMark, o.sendBurstLimit, o.maxHandshakes, o.maxHandshakesPerAddress]).to.deep.equal([64 * 1024 * 1024, 1000, 16_384, 1024, -1]);
+    expect([o.outputBudget.limit, o.inputBudget.limit]).to.deep.equal([1024 ** 3, 1024 ** 3]);
+    expect(resolveOptions().outputBudget).to.equal(o.outputBudget); // one per process
+    expect(() => resolveOptions({ maxQueuedBytes: -2 })).to.throw(RangeError, /maxQueuedBytes/);
+    expect(() => resolveOptions({ maxHandshakes: 1.5 })).to.throw(RangeError, /maxHandshakes/);
+    expect(() => resolveOptions({ outputBudget: 5 as unknown as ByteBudget })).to.throw(TypeError, /outputBudget/);
+    expect(() => new ByteBudget(-3)).to.throw(RangeError);
+  });
+
+  it('OxenMQ refuses bad budget settings with ERR_OMQ_INVALID_ARGUMENT', () => {
+    for (const bad of [{ maxQueuedBytes: -5 }, { sendBurstLimit: -1 }, { outputBudget: 0.5 }, { inputBudget: -2 }, { maxHandshakes: NaN }]) {
+      expect(() => new OxenMQ(bad), JSON.stringify(bad)).to.throw().with.property('code', 'ERR_OMQ_INVALID_ARGUMENT');
+    }
   });
 });
