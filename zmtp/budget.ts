@@ -22,11 +22,15 @@ export class ByteBudget {
   /** True while someone waits: keeps {@link ByteBudget.release} to one subtraction otherwise. */
   #waiting = false;
 
+  /** Most bytes counted at once; −1 for no limit (then it only counts). */
+  readonly limit: number;
+
   /** @param limit most bytes counted at once; −1 for no limit (then it only counts). */
-  constructor(readonly limit: number) {
+  constructor(limit: number) {
     if (!(limit === -1 || (Number.isSafeInteger(limit) && limit >= 0))) {
       throw new RangeError('a byte budget must be -1 or a non-negative integer');
     }
+    this.limit = limit;
   }
 
   /** True when `n` more bytes stay within the limit. */
