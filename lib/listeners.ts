@@ -169,7 +169,7 @@ export class Listeners {
     const ctx = this.#ctx;
     const mechanism: MechanismFactory = l.curve ? curveServer({ publicKey: ctx.publicKey, secretKey: ctx.secretKey }) : nullMechanism;
     const router = new ZmtpRouter<ListenerAuth>({
-      ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger),
+      ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets),
       mechanism,
       authenticate: (req) => this.#authenticate(l, req),
     });
