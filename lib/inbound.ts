@@ -4,6 +4,7 @@
  * through the scheduler, answering on the same connection, completing a request, establishing or
  * closing a connection. C++ does this in its proxy thread (upstream `oxenmq/proxy.cpp`).
  */
+import type { Peer } from '../zmtp/index.js';
 import { AuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
 import { channels } from './diagnostics.js';
@@ -17,6 +18,15 @@ import type { Registry } from './registry.js';
 import type { Requests } from './requests.js';
 
 const EMPTY = new Uint8Array(0);
+/** What a queued command is taken to hold beyond its data: its Message, closure and queue slot. */
+const QUEUED_OVERHEAD = 256;
+
+/** Bytes a queued command keeps alive: its data parts, and a constant for the rest. */
+function heldBytes(data: readonly Uint8Array[]): number {
+  let n = QUEUED_OVERHEAD;
+  for (const d of data) n += d.length;
+  return n;
+}
 
 /** What stays the same for every message on one incoming connection. */
 interface KnownPeer {
@@ -76,7 +86,7 @@ export class Inbound {
       peers.noteIncoming(known.pubkey, l, route);
       origin = known.sn ??= this.#origin(false, ConnectionID.sn(known.pubkey), known.plain.auth, true, known.plain.remote);
     }
-    this.#apply(this.#dispatch(frames, origin), origin, known.answer, undefined);
+    this.#apply(this.#dispatch(frames, origin), origin, known.answer, undefined, peer);
   }
 
   /** A message on connection `out`, which we opened. */
@@ -88,7 +98,7 @@ export class Inbound {
       known = { origin, answer: (reply) => out.link.send(reply) };
       this.#outgoing.set(out, known);
     }
-    this.#apply(this.#dispatch(frames, known.origin), known.origin, known.answer, out);
+    this.#apply(this.#dispatch(frames, known.origin), known.origin, known.answer, out, out.link.connection ?? undefined);
   }
 
   #origin(outgoing: boolean, conn: ConnectionID, auth: AuthLevel, remoteSn: boolean, remote: string): Origin {
@@ -99,15 +109,28 @@ export class Inbound {
     return dispatch(frames, origin, this.#ctx.registry, this.#ctx.localSn);
   }
 
-  /** Carries out what dispatch decided; `answer` sends on the connection the message came in on. */
-  #apply(o: Outcome, origin: Origin, answer: (frames: (Uint8Array | string)[]) => void, out: Outgoing | undefined): void {
+  /**
+   * Carries out what dispatch decided; `answer` sends on the connection the message came in on,
+   * and `holder` (that connection, when it is a wire connection) counts a queued command's bytes
+   * as its input until a handler takes it, so a peer that outpaces its handlers stops being read.
+   */
+  #apply(o: Outcome, origin: Origin, answer: (frames: (Uint8Array | string)[]) => void, out: Outgoing | undefined, holder: Partial<Pick<Peer, 'hold'>> | undefined): void {
     const ctx = this.#ctx;
     switch (o.kind) {
       case 'run': {
         const msg = new Message(ctx.sender, o.data, origin.conn, origin.access, origin.remote, o.tag);
         const handler = o.resolved.command.handler;
+        let release: (() => void) | undefined;
         // A drop (full category queue) is logged once, by the scheduler; no reply goes back.
-        const r = ctx.scheduler.submitCommand(o.resolved.category.name, () => handler(msg), o.resolved.name);
+        const r = ctx.scheduler.submitCommand(
+          o.resolved.category.name,
+          () => {
+            release?.();
+            return handler(msg);
+          },
+          o.resolved.name,
+        );
+        if (r === 'queued' && holder?.hold !== undefined) release = holder.hold(heldBytes(o.data));
         if (r !== 'dropped' && channels.command.hasSubscribers) {
           channels.command.publish({ command: o.resolved.name, conn: origin.conn, remote: origin.remote, request: o.tag !== undefined });
         }

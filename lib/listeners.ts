@@ -34,7 +34,7 @@ export interface ListenerAuth {
 }
 
 /** What the listener knows of the peer behind a message. */
-export type ListenerPeer = Pick<Peer<ListenerAuth>, 'publicKey' | 'authData' | 'remoteAddress'>;
+export type ListenerPeer = Pick<Peer<ListenerAuth>, 'publicKey' | 'authData' | 'remoteAddress'> & Partial<Pick<Peer<ListenerAuth>, 'hold'>>;
 
 /** What the listeners report to the instance. */
 export interface ListenerEvents {

@@ -74,6 +74,14 @@ export interface OxenMQSettings {
    */
   maxQueuedBytes: number;
   /**
+   * Bytes of input one connection may hold (a message in progress, and its commands waiting in
+   * category queues for a handler) before it stops reading at the next message boundary, so a
+   * peer that sends faster than its handlers run is slowed by TCP backpressure instead of
+   * filling memory. −1: no per-connection limit. Default 16 MiB. C++: none (its category queue
+   * counts commands, 200 by default, whatever their size).
+   */
+  maxInputBytes: number;
+  /**
    * Most messages queued per connection in one go while none has waited past a flush (a burst in
    * one event-loop turn) before sends are dropped (`queueFull`). Default 16 384. C++: none.
    */
@@ -190,6 +198,7 @@ export const DEFAULTS: Readonly<OxenMQSettings> = Object.freeze({
   defaultRequestTimeout: 15_000,
   sendHighWaterMark: 1000,
   maxQueuedBytes: 64 * 1024 * 1024,
+  maxInputBytes: 16 * 1024 * 1024,
   sendBurstLimit: 16_384,
   maxHandshakes: 1024,
   maxHandshakesPerAddress: -1,
@@ -231,7 +240,7 @@ export function resolveSettings(opts: OxenMQOptions): OxenMQSettings {
   for (const k of ['sendHighWaterMark', 'sendBurstLimit'] as const) {
     if (!(Number.isSafeInteger(s[k]) && s[k] >= 0)) throw invalid(`${k} must be an integer ≥ 0`);
   }
-  for (const k of ['maxQueuedBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
+  for (const k of ['maxQueuedBytes', 'maxInputBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
     if (!(s[k] === -1 || (Number.isSafeInteger(s[k]) && s[k] >= 0))) throw invalid(`${k} must be -1 or an integer ≥ 0`);
   }
   if (s.routingIdFormat !== 'v1.3' && s.routingIdFormat !== 'legacy') throw invalid("routingIdFormat must be 'v1.3' or 'legacy'");
@@ -265,6 +274,7 @@ export function zmtpOptions(s: OxenMQSettings, clock: Clock, logger: Logger, bud
   return {
     sendHighWaterMark: s.sendHighWaterMark,
     maxQueuedBytes: s.maxQueuedBytes,
+    maxInputBytes: s.maxInputBytes,
     sendBurstLimit: s.sendBurstLimit,
     maxHandshakes: s.maxHandshakes,
     maxHandshakesPerAddress: s.maxHandshakesPerAddress,

@@ -7,7 +7,7 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { curveClient } from '../curve/index.js';
-import { type MechanismFactory, ZmtpDealer, latin1Key, nullMechanism } from '../zmtp/index.js';
+import { type MechanismFactory, type Peer, ZmtpDealer, latin1Key, nullMechanism } from '../zmtp/index.js';
 import { Address } from './address.js';
 import { AuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
@@ -29,6 +29,8 @@ const CURVE_CLIENT_CACHE = 1024;
 export interface OutLink {
   send(frames: ReadonlyArray<Uint8Array | string>): void;
   close(lingerMs: number): unknown;
+  /** The live connection, whose {@link Peer.hold} counts commands waiting for a handler; none in-process. */
+  readonly connection?: Pick<Peer<undefined>, 'hold'> | null;
 }
 
 /** A connectRemote / connectInproc waiting for the listener's HELLO. */

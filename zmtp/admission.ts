@@ -70,6 +70,14 @@ export interface Peer<A = unknown> {
   readonly metadata: ReadonlyMap<string, Buffer>;
   /** What the authentication hook attached ({@link AuthDecision}); undefined without one. */
   readonly authData: A | undefined;
+  /**
+   * The owner keeps `bytes` of a delivered message for later (e.g. a command waiting for a
+   * handler): they count as this connection's input, against its `maxInputBytes` and the process
+   * input budget, until the returned function is called (once; later calls do nothing, and a
+   * connection that closes gives everything back itself). While over either limit, the
+   * connection stops reading at the next message boundary.
+   */
+  hold(bytes: number): () => void;
 }
 
 /** The peer's identity and metadata, once checked. */

@@ -66,6 +66,8 @@ let nextConnectionSerial = 1;
  * view that holds it (10,000 one-byte frames are 10 KB on the wire and about 1 MB held).
  */
 const PART_HELD = 96;
+/** What {@link ZmtpConnection.hold} returns when there is nothing to give back. */
+const noRelease = (): void => {};
 /** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -111,6 +113,10 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   /** The process input budget, and what this connection has charged to it. */
   private readonly inputBudget: ByteBudget;
   private inputHeld = 0;
+  /** Bytes of delivered messages the owner keeps ({@link ZmtpConnection.hold}), counted as input. */
+  private ownerHeld = 0;
+  /** Bumped when the connection gives back everything: older hold releases then do nothing. */
+  private holdEpoch = 0;
   /** A message completed while the input budget was over: stop reading after this chunk. */
   private pauseAfterPush = false;
   private inputPaused = false;
@@ -320,7 +326,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
       }
       this.partial = [];
       this.partialBytes = 0;
-      if (this.inputBudget.over) this.pauseAfterPush = true;
+      if (this.inputOver()) this.pauseAfterPush = true;
       this.deliver(parts);
       return;
     }
@@ -421,8 +427,33 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
    * one holds is at most the rest of the chunk that completed its message. Reading resumes when
    * the budget has room again.
    */
+  hold(bytes: number): () => void {
+    if (this.state >= State.Closing || !(bytes > 0)) return noRelease;
+    const epoch = this.holdEpoch;
+    this.ownerHeld += bytes;
+    this.inputBudget.charge(bytes);
+    this.inputHeld += bytes;
+    // Called while a message is delivered: accountInput pauses once the chunk is done.
+    if (this.inputOver()) this.pauseAfterPush = true;
+    let done = false;
+    return () => {
+      if (done || epoch !== this.holdEpoch) return;
+      done = true;
+      this.ownerHeld -= bytes;
+      this.inputHeld -= bytes;
+      this.inputBudget.release(bytes);
+      if (this.inputPaused && !this.inputOver()) this.resumeInput();
+    };
+  }
+
+  /** True while this connection's input or the process input budget is over its limit. */
+  private inputOver(): boolean {
+    const max = this.options.maxInputBytes;
+    return this.inputBudget.over || (max >= 0 && this.inputHeld > max);
+  }
+
   private accountInput(): void {
-    const held = this.decoder.bufferedBytes + this.partialBytes + this.partial.length * PART_HELD;
+    const held = this.decoder.bufferedBytes + this.partialBytes + this.partial.length * PART_HELD + this.ownerHeld;
     const delta = held - this.inputHeld;
     if (delta !== 0) {
       this.inputHeld = held;
@@ -431,16 +462,22 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     }
     if (this.pauseAfterPush) {
       this.pauseAfterPush = false;
-      if (this.inputBudget.over && !this.inputPaused && this.state < State.Closing) {
+      if (this.inputOver() && !this.inputPaused && this.state < State.Closing) {
         this.inputPaused = true;
         this.socket.pause();
-        this.inputBudget.waitForRoom((this.resumer ??= () => this.resumeInput()));
+        // Over the process budget: woken when it has room. Over our own limit only: woken by a release.
+        if (this.inputBudget.over) this.inputBudget.waitForRoom((this.resumer ??= () => this.resumeInput()));
       }
     }
   }
 
   private resumeInput(): void {
     if (!this.inputPaused) return;
+    if (this.inputOver()) {
+      // Still over one limit: keep waiting (for the budget, or for the owner's next release).
+      if (this.inputBudget.over) this.inputBudget.waitForRoom((this.resumer ??= () => this.resumeInput()));
+      return;
+    }
     this.inputPaused = false;
     if (this.state < State.Closing) this.socket.resume();
   }
@@ -453,6 +490,8 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     }
     if (this.inputHeld > 0) this.inputBudget.release(this.inputHeld);
     this.inputHeld = 0;
+    this.ownerHeld = 0;
+    this.holdEpoch++;
   }
 
   private readonly onData = (chunk: Buffer): void => {

@@ -66,6 +66,15 @@ export interface ZmtpOptions {
    */
   maxQueuedBytes?: number;
   /**
+   * Bytes of input one connection may hold before it stops reading at the next message
+   * boundary (TCP backpressure, no error): what its decoder and a message in progress hold,
+   * plus the delivered messages its owner still keeps ({@link Peer.hold}: OxenMQ commands
+   * waiting in a category queue). Reading resumes once the owner gives enough back. −1: no
+   * per-connection limit (the process `inputBudget` still applies). Default 16 MiB. libzmq:
+   * none (ZMQ_RCVHWM counts messages).
+   */
+  maxInputBytes?: number;
+  /**
    * Most messages queued per connection in one go while none has waited past a flush (a burst
    * sent in one event-loop turn); past it, sends fail with QUEUE_FULL. Default 16 384. No libzmq
    * equivalent (its ZMQ_SNDHWM is reached only when the peer does not keep up: its I/O thread
@@ -126,6 +135,7 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     heartbeatTtl: o.heartbeatTtl ?? 0,
     sendHighWaterMark: o.sendHighWaterMark ?? 1000,
     maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
+    maxInputBytes: o.maxInputBytes ?? 16 * 1024 * 1024,
     sendBurstLimit: o.sendBurstLimit ?? 16_384,
     outputBudget: o.outputBudget ?? sharedOutputBudget,
     inputBudget: o.inputBudget ?? sharedInputBudget,
@@ -154,7 +164,7 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
   for (const k of ['outputBudget', 'inputBudget'] as const) {
     if (!(r[k] instanceof ByteBudget)) throw new TypeError(`${k} must be a ByteBudget`);
   }
-  for (const k of ['maxMessageSize', 'maxMultipartSize', 'maxQueuedBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
+  for (const k of ['maxMessageSize', 'maxMultipartSize', 'maxQueuedBytes', 'maxInputBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
     const v = r[k];
     if (!(v === -1 || (Number.isSafeInteger(v) && v >= 0))) throw new RangeError(`${k} must be -1 or a non-negative integer`);
   }

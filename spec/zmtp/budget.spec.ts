@@ -8,6 +8,11 @@ import { MAX_METADATA_PROPERTIES, decodeMetadata, encodeMetadata } from '../../z
 import { resolveOptions } from '../../zmtp/options.js';
 import { SendQueue, queuedSize } from '../../zmtp/send-queue.js';
 import { OxenMQ } from '../../lib/index.js';
+import { ManualClock } from '../../zmtp/clock.js';
+import { ZmtpRouter } from '../../zmtp/router.js';
+import { waitFor } from '../helpers/net.js';
+import { portOf } from '../helpers/omq.js';
+import { RawPeer } from '../helpers/raw.js';
 
 function frame(flags: number, body: Buffer): Buffer {
   const h = Buffer.alloc(9);
@@ -163,6 +168,8 @@ describe('zmtp/budget: options', () => {
   it('the budget options have their documented defaults and refuse what is not a byte count or a ByteBudget', () => {
     const o = resolveOptions();
     expect([o.maxQueuedBytes, o.sendHighWaterMark, o.sendBurstLimit, o.maxHandshakes, o.maxHandshakesPerAddress]).to.deep.equal([64 * 1024 * 1024, 1000, 16_384, 1024, -1]);
+    expect(o.maxInputBytes).to.equal(16 * 1024 * 1024);
+    expect(() => resolveOptions({ maxInputBytes: -2 })).to.throw(RangeError, /maxInputBytes/);
     expect([o.outputBudget.limit, o.inputBudget.limit]).to.deep.equal([1024 ** 3, 1024 ** 3]);
     expect(resolveOptions().outputBudget).to.equal(o.outputBudget); // one per process
     expect(() => resolveOptions({ maxQueuedBytes: -2 })).to.throw(RangeError, /maxQueuedBytes/);
@@ -172,8 +179,36 @@ describe('zmtp/budget: options', () => {
   });
 
   it('OxenMQ refuses bad budget settings with ERR_OMQ_INVALID_ARGUMENT', () => {
-    for (const bad of [{ maxQueuedBytes: -5 }, { sendBurstLimit: -1 }, { outputBudget: 0.5 }, { inputBudget: -2 }, { maxHandshakes: NaN }]) {
+    for (const bad of [{ maxQueuedBytes: -5 }, { maxInputBytes: 1.5 }, { sendBurstLimit: -1 }, { outputBudget: 0.5 }, { inputBudget: -2 }, { maxHandshakes: NaN }]) {
       expect(() => new OxenMQ(bad), JSON.stringify(bad)).to.throw().with.property('code', 'ERR_OMQ_INVALID_ARGUMENT');
+    }
+  });
+});
+
+describe('zmtp/budget: input the owner holds', () => {
+  it('hold() counts against the process input budget until released; a closed connection gives it all back and later releases do nothing', async () => {
+    const budget = new ByteBudget(-1);
+    const router = new ZmtpRouter({ inputBudget: budget, clock: new ManualClock() });
+    const releases: (() => void)[] = [];
+    router.onMessage = (frames, _route, peer) => releases.push(peer.hold(frames[0]!.length));
+    try {
+      const port = portOf(await router.bind('tcp://127.0.0.1:0'));
+      const p = await RawPeer.connect(port);
+      p.sendGreeting();
+      p.sendReady('DEALER', Buffer.from('held'));
+      for (let i = 0; i < 3; i++) p.sendMessage(Buffer.alloc(1000));
+      await waitFor(() => releases.length === 3, 'three messages');
+      expect(budget.used).to.equal(3000);
+      releases[0]!();
+      releases[0]!(); // a second call gives nothing back twice
+      expect(budget.used).to.equal(2000);
+      p.destroy();
+      await waitFor(() => router.size === 0, 'the peer to go');
+      expect(budget.used).to.equal(0);
+      for (const r of releases) r(); // after the close: nothing more comes off
+      expect(budget.used).to.equal(0);
+    } finally {
+      await router.close();
     }
   });
 });
