@@ -24,7 +24,7 @@ export {
   type RequestErrorCode,
   type WorkerJobErrorCode,
 } from './errors.js';
-export { ZmtpError, ZmtpErrorCode, isZmtpError, type Clock } from '../zmtp/index.js';
+export { ZmtpError, ZmtpErrorCode, isZmtpError, type AllowOrigin, type Clock } from '../zmtp/index.js';
 export {
   Batch,
   JobResult,

@@ -23,6 +23,9 @@ import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
 import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import type { ZmtpStream } from './stream.js';
+import type { AllowOrigin } from './origin.js';
+import { type WsEndpoint, type WsServerHandle, listenWs } from './ws.js';
 
 /** Options of a {@link ZmtpRouter}; `A` is the data its authentication hook attaches to peers. */
 export interface RouterOptions<A = unknown> extends ZmtpOptions {
@@ -33,6 +36,13 @@ export interface RouterOptions<A = unknown> extends ZmtpOptions {
    * an admitting decision carries becomes the peer's {@link Peer.authData}.
    */
   authenticate?: Authenticator<A>;
+  /** ws:// listeners: the browser Origins accepted (requests without an Origin always are). Default none. */
+  allowOrigin?: AllowOrigin;
+  /**
+   * ws:// listeners: the ZWS 2.0 subprotocols accepted, in order of preference. Default
+   * `['ZWS2.0/NULL', 'ZWS2.0']` for NULL, `['ZWS2.0/CURVE']` for CURVE.
+   */
+  wsSubprotocols?: readonly string[];
 }
 
 /** The events of a {@link ZmtpRouter}. */
@@ -87,8 +97,11 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   /** Every open connection, handshaken or not. */
   private readonly connections = new Set<ZmtpConnection<A>>();
   private readonly servers: { server: net.Server; endpoint: Endpoint; ipcPath?: string }[] = [];
+  private readonly wsServers: WsServerHandle[] = [];
   private readonly mechanism: MechanismFactory;
   private readonly admission: Admission<A>;
+  private readonly allowOrigin: AllowOrigin | undefined;
+  private readonly wsSubprotocols: readonly string[] | undefined;
   private nextGenerated = randomInt(0, 0x7fff_ffff);
   private closed = false;
   /** Receives every incoming message; set it before binding. */
@@ -99,6 +112,8 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.options = resolveOptions(opts);
     this.mechanism = opts.mechanism ?? nullMechanism;
     this.admission = new Admission<A>('ROUTER', opts.authenticate);
+    this.allowOrigin = opts.allowOrigin;
+    this.wsSubprotocols = opts.wsSubprotocols;
   }
 
   /** Number of live routes. */
@@ -108,7 +123,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
 
   /** The endpoints bound so far, with real ports. */
   get endpoints(): string[] {
-    return this.servers.map((s) => formatEndpoint(s.endpoint));
+    return [...this.servers, ...this.wsServers].map((s) => formatEndpoint(s.endpoint));
   }
 
   /**
@@ -118,6 +133,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   async bind(endpoint: string): Promise<string> {
     if (this.closed) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router is closed');
     const ep = parseEndpoint(endpoint);
+    if (ep.transport === 'ws' || ep.transport === 'wss') return this.bindWs(ep);
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     let listenArg: net.ListenOptions;
     if (ep.transport === 'ipc') {
@@ -187,6 +203,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
           if (s.ipcPath) unlinkQuietly(s.ipcPath);
         }),
     );
+    closing.push(...this.wsServers.map((s) => s.close()));
     const waits: Promise<void>[] = [];
     for (const c of this.connections) {
       waits.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
@@ -245,7 +262,31 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     }
   }
 
-  private accept(socket: net.Socket): void {
+  private async bindWs(endpoint: WsEndpoint): Promise<string> {
+    const server = await listenWs({
+      endpoint,
+      mechanism: this.mechanism.name,
+      options: this.options,
+      allowOrigin: this.allowOrigin,
+      subprotocols: this.wsSubprotocols,
+      accept: (stream) => {
+        this.accept(stream);
+        stream.start();
+      },
+      refused: (err, address) => {
+        this.options.logger.warn?.(`zmtp: WebSocket connection from ${address} refused: ${err.message}`);
+        this.emit('handshake-failed', err, address);
+      },
+    });
+    if (this.closed) {
+      await server.close();
+      throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router was closed while binding');
+    }
+    this.wsServers.push(server);
+    return formatEndpoint(server.endpoint);
+  }
+
+  private accept(socket: ZmtpStream): void {
     if (this.closed) {
       socket.destroy();
       return;
