@@ -64,6 +64,8 @@ describe('bench checks', () => {
     expect(parseArgs([]).clients).to.deep.equal(['raw', 'promise']);
     expect(parseArgs(['reqrep', '--client', 'promise']).clients).to.deep.equal(['promise']);
     expect(parseArgs(['--client=all']).clients).to.deep.equal(['raw', 'promise']);
+    expect(parseArgs([]).transport).to.equal('tcp');
+    expect(parseArgs(['rt', '--transport', 'ws']).transport).to.equal('ws');
     const bad = [
       ['--size', '0'],
       ['--size', '--curve'],
@@ -71,6 +73,7 @@ describe('bench checks', () => {
       ['--duration', '1', '--count', '5'],
       ['--bind', 'tcp://x:1', 'thr', 'lat'],
       ['--inflight', '5000'],
+      ['--transport', 'udp'],
       ['--json=1'],
       ['-x'],
       ['--peer', 'all,ours'],
