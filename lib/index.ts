@@ -12,6 +12,7 @@ export type { CommandHandler } from './registry.js';
 export { Message, DeferredSend } from './message.js';
 export { ConnectionID } from './connection-id.js';
 export { Address, type AddressKeyEncoding, type AddressProtocol } from './address.js';
+export { Gateway, type GatewayOptions, type GatewayRoute } from './gateway.js';
 export { AuthLevel, type Access } from './auth.js';
 export {
   AbortError,

@@ -177,6 +177,17 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   }
 
   /**
+   * Closes the connection that owns `route` (what is queued gets `lingerMs` to go out); false
+   * when no connection has that route. Its 'disconnect' follows.
+   */
+  disconnect(route: Uint8Array, lingerMs = 0): boolean {
+    const conn = this.routes.get(latin1Key(route));
+    if (conn === undefined) return false;
+    conn.close(lingerMs);
+    return true;
+  }
+
+  /**
    * Sends a message to the peer at `route`. Throws HOST_UNREACHABLE when no live connection has
    * that route (ROUTER_MANDATORY), QUEUE_FULL at the high-water mark, TypeError for a part that is
    * neither a string nor a Uint8Array (nothing is sent then).
