@@ -30,7 +30,8 @@ export interface DealerOptions extends ZmtpOptions {
   identity?: Uint8Array;
   /**
    * ws:// and wss:// endpoints: the ZWS 2.0 subprotocols offered. Default `['ZWS2.0/NULL']` for
-   * NULL, `['ZWS2.0/CURVE']` for CURVE (libzmq's forms, which C++ oxenmq nodes accept).
+   * NULL, `['ZWS2.0/CURVE']` for CURVE (libzmq's forms, which C++ oxenmq nodes accept); our
+   * listeners also accept `ZWS2.0+NULL`, `ZWS2.0+CURVE` and (NULL) the bare `ZWS2.0`.
    */
   wsSubprotocols?: readonly string[];
 }

@@ -40,7 +40,8 @@ export interface RouterOptions<A = unknown> extends ZmtpOptions {
   allowOrigin?: AllowOrigin;
   /**
    * ws:// listeners: the ZWS 2.0 subprotocols accepted, in order of preference. Default
-   * `['ZWS2.0/NULL', 'ZWS2.0']` for NULL, `['ZWS2.0/CURVE']` for CURVE.
+   * `['ZWS2.0/NULL', 'ZWS2.0+NULL', 'ZWS2.0']` for NULL, `['ZWS2.0/CURVE', 'ZWS2.0+CURVE']` for
+   * CURVE (the `+` forms are ours: names a browser can offer).
    */
   wsSubprotocols?: readonly string[];
 }

@@ -34,15 +34,23 @@ import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
 const WS_MORE = 0x01;
 const WS_COMMAND = 0x02;
 
-/** The subprotocols of ZWS 2.0 we speak. */
+/** The subprotocols of ZWS 2.0 we speak: libzmq's four forms (PLAIN aside). */
 export const ZWS_NULL = 'ZWS2.0/NULL';
 export const ZWS_CURVE = 'ZWS2.0/CURVE';
 export const ZWS_BARE = 'ZWS2.0';
+/**
+ * Our extension: the same wire as `ZWS2.0/NULL` and `ZWS2.0/CURVE` under names a browser can
+ * offer. RFC 6455 §4.1 wants subprotocols to be tokens (RFC 7230 §3.2.6), where '/' is a
+ * separator and '+' is not, and browsers refuse the '/' forms, so without these a page could
+ * never select CURVE.
+ */
+export const ZWS_NULL_TOKEN = 'ZWS2.0+NULL';
+export const ZWS_CURVE_TOKEN = 'ZWS2.0+CURVE';
 
 /** The ZMTP mechanism a subprotocol selects, or undefined for one we do not speak. */
 export function subprotocolMechanism(protocol: string): 'NULL' | 'CURVE' | undefined {
-  if (protocol === ZWS_NULL || protocol === ZWS_BARE) return 'NULL';
-  if (protocol === ZWS_CURVE) return 'CURVE';
+  if (protocol === ZWS_NULL || protocol === ZWS_BARE || protocol === ZWS_NULL_TOKEN) return 'NULL';
+  if (protocol === ZWS_CURVE || protocol === ZWS_CURVE_TOKEN) return 'CURVE';
   return undefined;
 }
 

@@ -22,7 +22,7 @@ import type { Endpoint } from './endpoint.js';
 import { type AllowOrigin, originAllowed } from './origin.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { ResolvedZmtpOptions } from './options.js';
-import { WsStream, ZWS_BARE, ZWS_CURVE, ZWS_NULL, subprotocolMechanism } from './ws-stream.js';
+import { WsStream, ZWS_BARE, ZWS_CURVE, ZWS_CURVE_TOKEN, ZWS_NULL, ZWS_NULL_TOKEN, subprotocolMechanism } from './ws-stream.js';
 
 type Ws = typeof WsModule;
 /** A ws:// or wss:// endpoint. */
@@ -51,8 +51,8 @@ export function setWsLoader(load: (() => Promise<Ws>) | undefined): void {
 
 /** The subprotocols a socket with this mechanism accepts (listener) or offers (connector), in order. */
 export function defaultSubprotocols(mechanism: string, role: 'listen' | 'connect'): readonly string[] {
-  if (mechanism === 'CURVE') return [ZWS_CURVE];
-  if (mechanism === 'NULL') return role === 'listen' ? [ZWS_NULL, ZWS_BARE] : [ZWS_NULL];
+  if (mechanism === 'CURVE') return role === 'listen' ? [ZWS_CURVE, ZWS_CURVE_TOKEN] : [ZWS_CURVE];
+  if (mechanism === 'NULL') return role === 'listen' ? [ZWS_NULL, ZWS_NULL_TOKEN, ZWS_BARE] : [ZWS_NULL];
   return [];
 }
 

@@ -21,6 +21,7 @@ import {
 } from '../../zmtp/index.js';
 import { setWsLoader } from '../../zmtp/ws.js';
 import { nextMessage, once, waitFor } from '../helpers/net.js';
+import { WebSocket } from 'ws';
 import { RawWs, rawHttp } from '../helpers/ws.js';
 
 const ready = (type: string, id = '') =>
@@ -172,6 +173,28 @@ describe('zmtp over WebSocket (ZWS 2.0)', () => {
       expect(got[3]!.equals(big)).to.equal(true);
     });
   }
+
+  it('our extension ZWS2.0+CURVE / ZWS2.0+NULL: token names a browser (and ws) can offer, the same wire as the / forms', async () => {
+    const keys = generateKeypair();
+    const { ep } = await router({ mechanism: curveServer(keys) });
+    expect(() => new WebSocket(ep, ['ZWS2.0/CURVE']), "'/' is not a token character").to.throw(SyntaxError);
+    const plainWs = new WebSocket(ep, ['ZWS2.0+CURVE']); // accepted by a strict client
+    closers.push(() => plainWs.terminate());
+    await once(plainWs, 'open');
+    expect(plainWs.protocol).to.equal('ZWS2.0+CURVE');
+    const d = new ZmtpDealer({ heartbeatInterval: 0, wsSubprotocols: ['ZWS2.0+CURVE'], mechanism: curveClient({ serverKey: keys.publicKey, ...generateKeypair() }) });
+    closers.push(() => d.close());
+    d.connect(ep);
+    const reply = nextMessage(d);
+    d.send(['over', 'curve']);
+    expect((await reply).map(String)).to.deep.equal(['echo', 'over', 'curve']);
+    const n = await router();
+    const c = raw(n.ep, 'ZWS2.0+NULL');
+    expect(await c.opened).to.equal(true);
+    expect(c.log.protocol).to.equal('ZWS2.0+NULL');
+    c.frame(0x02, ready('DEALER'));
+    expect((await c.nth(1))[0]).to.equal(0x02);
+  });
 
   it('a dealer reports a refused upgrade (wrong path) as ERR_ZMTP_WS_UPGRADE and does not retry', async () => {
     const { ep } = await router({}, '/right');
