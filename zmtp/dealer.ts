@@ -20,6 +20,7 @@ import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
 import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import type { ZmtpStream } from './stream.js';
 import { type WsEndpoint, connectWs } from './ws.js';
 
 /** Options of a {@link ZmtpDealer}. */
@@ -269,17 +270,22 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
         socket.destroy();
         return;
       }
-      this.conn = new ZmtpConnection({
-        socket,
-        role: 'client',
-        admission: DEALER_ADMISSION,
-        identity: this.identity,
-        mechanism: this.mechanism,
-        options: this.options,
-        owner: this,
-        remoteAddress: ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host),
-        queue: this.queue,
-      });
+      this.conn = this.openConnection(socket, ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host));
+    });
+  }
+
+  /** The connection over an open stream (net.Socket or WebSocket). */
+  private openConnection(socket: ZmtpStream, remoteAddress: string): ZmtpConnection<undefined> {
+    return new ZmtpConnection({
+      socket,
+      role: 'client',
+      admission: DEALER_ADMISSION,
+      identity: this.identity,
+      mechanism: this.mechanism,
+      options: this.options,
+      owner: this,
+      remoteAddress,
+      queue: this.queue,
     });
   }
 
@@ -291,17 +297,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
       subprotocols: this.wsSubprotocols,
       open: (stream) => {
         this.pendingSocket = null;
-        this.conn = new ZmtpConnection({
-          socket: stream,
-          role: 'client',
-          admission: DEALER_ADMISSION,
-          identity: this.identity,
-          mechanism: this.mechanism,
-          options: this.options,
-          owner: this,
-          remoteAddress: endpoint.host,
-          queue: this.queue,
-        });
+        this.conn = this.openConnection(stream, endpoint.host);
         stream.start();
       },
       failed: (err) => {
