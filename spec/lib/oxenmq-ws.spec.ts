@@ -5,6 +5,7 @@
  * Address.
  */
 import { expect } from 'chai';
+import { generateKeypair } from '../../curve/index.js';
 import { AuthLevel } from '../../lib/auth.js';
 import { Address } from '../../lib/address.js';
 import type { Message } from '../../lib/message.js';
@@ -75,6 +76,24 @@ describe('lib/oxenmq over WebSocket', () => {
       expect(strs(await c.request(id, 'public.hi'))).to.deep.equal(['hi']);
     });
   }
+
+  it('service-node routing over ws: send(pubkey) and request(pubkey) reach an SN whose snLookup address is ws:// or ws+curve://', async () => {
+    const sk = generateKeypair();
+    const got: string[] = [];
+    const sn = h.omq({ pubkey: sk.publicKey, privkey: sk.secretKey, serviceNode: true });
+    sn.addCategory('sn', { auth: AuthLevel.none, remoteSn: false })
+      .addCommand('note', (m: Message) => got.push(...strs(m.data)))
+      .addRequestCommand('ask', (m) => m.sendReply('answer'));
+    const bound = sn.listenCurve('ws://127.0.0.1:0/sn');
+    await sn.start();
+    const ep = await bound;
+    for (const form of [ep, `ws+curve://${ep.slice(5)}/${toHex(sk.publicKey)}`]) {
+      const c = await h.client({ snLookup: () => form });
+      c.send(sk.publicKey, 'sn.note', form);
+      await waitFor(() => got.includes(form), 'the SN command');
+      expect(strs(await c.request(sk.publicKey, 'sn.ask'))).to.deep.equal(['answer']);
+    }
+  });
 
   it('a CURVE ws listener with the wrong server key in the address fails the connect', async () => {
     const s = await wsServer('curve', () => {});
