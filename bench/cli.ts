@@ -13,6 +13,7 @@ import { type CaseContext, type CaseFn } from './cases/context.js';
 import { cryptoCase } from './cases/crypto.js';
 import { handshakeCase } from './cases/handshake.js';
 import { memoryCase } from './cases/memory.js';
+import { meshCase } from './cases/mesh.js';
 import { reqrepCase } from './cases/reqrep.js';
 import { socketCase } from './cases/socket.js';
 import { ForkedHost, LocalHost, type PeerHost } from './host.js';
@@ -31,6 +32,7 @@ const CASE_FNS: Record<CaseName, CaseFn> = {
   crypto: cryptoCase,
   batch: batchCase,
   memory: memoryCase,
+  mesh: meshCase,
 };
 
 /** The command as the user would retype it, for the report heading. */

@@ -19,7 +19,8 @@ import { curveClient } from '../curve/index.js';
 import { OxenMQ } from '../lib/index.js';
 import { hexToZ85 } from './keys.js';
 import { loadZeromq } from './native.js';
-import type { CurveKeys, PeerResponse } from './protocol.js';
+import { serveParent } from './child.js';
+import type { CurveKeys } from './protocol.js';
 import { Stopwatch, cpuUs } from './stopwatch.js';
 
 /** The listener implementations the case compares. */
@@ -208,20 +209,8 @@ function handle(req: MemoryRequest): Promise<unknown> {
   }
 }
 
-function reply(msg: PeerResponse): void {
-  process.send?.(msg);
-}
-
-process.on('message', (raw) => {
-  const req = raw as MemoryRequest;
-  handle(req).then(
-    (value) => reply({ id: req.id, ok: true, value: value ?? null }),
-    (err: unknown) => reply({ id: req.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-  );
-});
-
-process.on('disconnect', () => {
+serveParent(handle, () => {
   const c = closer;
   closer = null;
-  void (c === null ? Promise.resolve() : c()).finally(() => process.exit(0));
+  return c === null ? Promise.resolve() : c();
 });

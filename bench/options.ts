@@ -8,10 +8,11 @@ import { type ParseArgsConfig, parseArgs as parseArgsUtil } from 'node:util';
 export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batch'] as const;
 
 /**
- * Cases that run only when named: `memory` opens 10,000 connections in fresh processes, which
- * takes longer than the rest of the suite together, so it is opt-in.
+ * Cases that run only when named: `memory` opens 10,000 connections in fresh processes and `mesh`
+ * starts hundreds of service nodes, each taking longer than the rest of the suite together, so
+ * they are opt-in.
  */
-const EXTRA_CASES = ['memory'] as const;
+const EXTRA_CASES = ['memory', 'mesh'] as const;
 
 /** Every case a user may name. */
 const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
@@ -65,13 +66,19 @@ export interface BenchOptions {
   help: boolean;
   /** memory: write listener heap snapshots to this directory and print their difference. */
   heapSnapshot: string | null;
+  /** mesh: the mesh sizes to run (service nodes), in order. */
+  nodes: number[];
+  /** mesh: peers each node talks to. */
+  meshPeers: number;
+  /** mesh: processes the nodes are spread over. */
+  workers: number;
   given: Set<string>;
 }
 
 /** The --help text. */
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
-cases (default: all that are available except memory):
+cases (default: all that are available except memory and mesh):
   thr        one-way DEALER→ROUTER throughput (msg/s, B/s)
   lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
@@ -84,6 +91,11 @@ cases (default: all that are available except memory):
   memory     heap/external/RSS per idle CURVE connection on an OxenMQ listener (and on a
              zeromq Router) with --count connections (default 10000); not in the default
              suite: npm run bench -- memory
+  mesh       service nodes (OxenMQ, CURVE, spread over --workers processes) that find
+             each other by pubkey through snLookup, each sending requests, each followed
+             by a command, to --peers others: connection set-up time, memory per node,
+             messages/s, RTT p50/p99, for each of --nodes; not in the default suite:
+             npm run bench -- mesh --nodes 100,1000 --peers 8
 
 options:
   --size N          message size in bytes (default 64)
@@ -104,6 +116,9 @@ options:
                     (through npm: npm run -s bench -- … --json; -s keeps npm's banner off)
   --bind EP         serve one case's server side on EP until interrupted
   --connect EP      run one case's client side against EP
+  --nodes N[,N]     mesh: service nodes per mesh, one mesh after another (default 100,1000)
+  --peers K         mesh: peers each node sends to (default 8)
+  --workers W       mesh: processes the nodes are spread over (default 2)
   --one-process     run client and server in this process (default: separate processes;
                     memory always forks its own --expose-gc processes)
   --heap-snapshot DIR  memory: write listener heap snapshots (before/after) to DIR and print
@@ -162,6 +177,9 @@ const OPTIONS = {
   bind: { type: 'string' },
   connect: { type: 'string' },
   'heap-snapshot': { type: 'string' },
+  nodes: { type: 'string' },
+  peers: { type: 'string' },
+  workers: { type: 'string' },
   curve: { type: 'boolean' },
   json: { type: 'boolean' },
   smoke: { type: 'boolean' },
@@ -218,6 +236,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     oneProcess: v['one-process'] === true,
     help: v.help === true,
     heapSnapshot: v['heap-snapshot'] ?? null,
+    nodes: v.nodes === undefined ? [100, 1000] : v.nodes.split(',').map((n) => intOpt('nodes', n, 2, 5000)),
+    meshPeers: v.peers === undefined ? 8 : intOpt('peers', v.peers, 1, 100),
+    workers: v.workers === undefined ? 2 : intOpt('workers', v.workers, 1, 64),
     given,
   };
   for (const arg of positionals) {
@@ -238,6 +259,10 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
   }
   if (o.heapSnapshot !== null && !o.cases.includes('memory')) throw new UsageError('--heap-snapshot applies to the memory case only');
+  for (const k of ['nodes', 'peers', 'workers']) {
+    if (given.has(k) && !o.cases.includes('mesh')) throw new UsageError(`--${k} applies to the mesh case only`);
+  }
+  if (o.nodes.some((n) => n <= o.meshPeers)) throw new UsageError('--nodes must exceed --peers (each node needs that many others)');
   if (given.has('client') && o.cases.length > 0 && !o.cases.includes('reqrep')) throw new UsageError('--client applies to the reqrep case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.

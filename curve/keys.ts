@@ -21,7 +21,9 @@ export const KEY_BYTES = 32;
 
 /** A CURVE key pair, 32 bytes each. */
 export interface CurveKeypair {
+  /** The public key, safe to share (the server key clients connect with). */
   publicKey: Uint8Array;
+  /** The secret key: keep it private. */
   secretKey: Uint8Array;
 }
 

@@ -34,7 +34,7 @@ import type { ConnectionID } from './connection-id.js';
 import { OmqError, OmqErrorCode, RequestError } from './errors.js';
 import type { AllowFunc } from './listeners.js';
 import { normaliseAddress } from './listeners.js';
-import { type OxenMQOptions, resolveKeys, resolveSettings, zmtpOptions } from './options.js';
+import { type OxenMQOptions, resolveBudgets, resolveKeys, resolveSettings, zmtpOptions } from './options.js';
 import { OxenMQ } from './oxenmq.js';
 
 /** One forwarded command prefix and the least auth level a page needs to use it. */
@@ -195,7 +195,7 @@ export class Gateway {
       const mechanism: MechanismFactory = opts.curve === false ? nullMechanism : curveServer(keys);
       const allow = opts.allow;
       router = new ZmtpRouter<PageAuth>({
-        ...zmtpOptions(resolveSettings(base), clock, omq.logger),
+        ...zmtpOptions(resolveSettings(base), clock, omq.logger, resolveBudgets(base)),
         mechanism,
         allowOrigin: opts.allowOrigin,
         authenticate: async (req) => {

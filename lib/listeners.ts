@@ -172,7 +172,7 @@ export class Listeners {
     const ctx = this.#ctx;
     const mechanism: MechanismFactory = l.curve ? curveServer({ publicKey: ctx.publicKey, secretKey: ctx.secretKey }) : nullMechanism;
     const router = new ZmtpRouter<ListenerAuth>({
-      ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger),
+      ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets),
       mechanism,
       allowOrigin: ctx.wsAllowOrigin,
       authenticate: (req) => this.#authenticate(l, req),

@@ -4,7 +4,7 @@
  * and the mapping onto the wire layer's options.
  */
 import { generateKeypair, publicKeyFromSecret } from '../curve/index.js';
-import { type AllowOrigin, type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
+import { type AllowOrigin, ByteBudget, type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Emitter, OxenMQEvents } from './events.js';
 import type { Logger, LogLevel } from './logger.js';
@@ -60,6 +60,31 @@ export interface OxenMQSettings {
   inprocConnectTimeout: number;
   /** Requests fail with `TIMEOUT` after this many ms without a reply (`DEFAULT_REQUEST_TIMEOUT`). Default 15 000. */
   defaultRequestTimeout: number;
+  /**
+   * Messages that may still wait per connection after it wrote what its socket took, before
+   * sends are dropped (`queueFull`): libzmq's ZMQ_SNDHWM, which C++ leaves at 1000. Default 1000.
+   * A burst sent in one event-loop turn is bounded by `maxQueuedBytes` instead, so that 10,000
+   * requests issued in one loop all go out.
+   */
+  sendHighWaterMark: number;
+  /**
+   * Bytes queued per connection and not yet handed to its socket before sends are dropped
+   * (`queueFull`): what a peer that never reads can pin. −1: no per-connection limit.
+   * Default 64 MiB. C++ has no byte limit (its 1000-message mark pins 1000 × the message size).
+   */
+  maxQueuedBytes: number;
+  /**
+   * Most messages queued per connection in one go while none has waited past a flush (a burst in
+   * one event-loop turn) before sends are dropped (`queueFull`). Default 16 384. C++: none.
+   */
+  sendBurstLimit: number;
+  /**
+   * Per listener: most connections at once whose handshake has not completed; one past it is
+   * closed at once, with a throttled warning. −1: no limit. Default 1024. C++/libzmq: none.
+   */
+  maxHandshakes: number;
+  /** Per listener: most unfinished handshakes from one remote address; −1 (default): no limit. C++/libzmq: none. */
+  maxHandshakesPerAddress: number;
 }
 
 /** Construction options of an OxenMQ instance; every field is optional. */
@@ -103,6 +128,34 @@ export interface OxenMQOptions extends Partial<OxenMQSettings> {
    * Allow callback runs for every connection either way. Default: none (browsers are refused).
    */
   wsAllowOrigin?: AllowOrigin;
+  /**
+   * Bytes all of this instance's connections may hold queued for sending together; past it,
+   * sends are dropped (`queueFull`). −1: no limit. Default 1 GiB: sized for 10,000 connections
+   * (about 100 KiB each on average, while one may use all of its `maxQueuedBytes`). C++: none.
+   */
+  outputBudget?: number;
+  /**
+   * Bytes all of this instance's connections may hold of frames and messages received in part;
+   * while it is spent, a connection that completes a message stops reading (TCP backpressure)
+   * until there is room. −1: no limit. Default 1 GiB. C++: none.
+   */
+  inputBudget?: number;
+}
+
+/** The byte budgets one instance's connections share. */
+export interface InstanceBudgets {
+  readonly input: ByteBudget;
+  readonly output: ByteBudget;
+}
+
+/** The instance's budgets from its options (1 GiB each by default); throws `ERR_OMQ_INVALID_ARGUMENT`. */
+export function resolveBudgets(opts: OxenMQOptions): InstanceBudgets {
+  const make = (v: number | undefined, what: string) => {
+    const n = v ?? 1024 * 1024 * 1024;
+    if (!(n === -1 || (Number.isSafeInteger(n) && n >= 0))) throw invalid(`${what} must be -1 or an integer ≥ 0`);
+    return new ByteBudget(n);
+  };
+  return { input: make(opts.inputBudget, 'inputBudget'), output: make(opts.outputBudget, 'outputBudget') };
 }
 
 /** What every part of an instance reads: its settings, clock, logger, keys and id counter. */
@@ -118,6 +171,8 @@ export interface InstanceContext {
   readonly throttle: LogThrottle;
   /** The instance's lifecycle events. */
   readonly emitter: Emitter<OxenMQEvents>;
+  /** The byte budgets its connections share (absent: the wire layer's process-wide ones). */
+  readonly budgets?: InstanceBudgets;
 }
 
 /** C++ oxenmq's defaults, in one place. */
@@ -139,6 +194,11 @@ export const DEFAULTS: Readonly<OxenMQSettings> = Object.freeze({
   remoteConnectTimeout: 10_000,
   inprocConnectTimeout: 50,
   defaultRequestTimeout: 15_000,
+  sendHighWaterMark: 1000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  sendBurstLimit: 16_384,
+  maxHandshakes: 1024,
+  maxHandshakesPerAddress: -1,
 });
 
 const DURATIONS = [
@@ -174,6 +234,12 @@ export function resolveSettings(opts: OxenMQOptions): OxenMQSettings {
   }
   if (!(s.maxMsgSize === -1 || (Number.isSafeInteger(s.maxMsgSize) && s.maxMsgSize >= 0))) throw invalid('maxMsgSize must be -1 or an integer ≥ 0');
   if (!(Number.isSafeInteger(s.maxSockets) && s.maxSockets >= -1)) throw invalid('maxSockets must be an integer ≥ -1');
+  for (const k of ['sendHighWaterMark', 'sendBurstLimit'] as const) {
+    if (!(Number.isSafeInteger(s[k]) && s[k] >= 0)) throw invalid(`${k} must be an integer ≥ 0`);
+  }
+  for (const k of ['maxQueuedBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
+    if (!(s[k] === -1 || (Number.isSafeInteger(s[k]) && s[k] >= 0))) throw invalid(`${k} must be -1 or an integer ≥ 0`);
+  }
   if (s.routingIdFormat !== 'v1.3' && s.routingIdFormat !== 'legacy') throw invalid("routingIdFormat must be 'v1.3' or 'legacy'");
   if (typeof s.ephemeralRoutingId !== 'boolean' || typeof s.ipv6 !== 'boolean') throw invalid('ephemeralRoutingId and ipv6 must be booleans');
   return s;
@@ -201,8 +267,14 @@ export function underSocketLimit(s: OxenMQSettings, open: number): boolean {
 }
 
 /** The wire layer's options for a new listener or outgoing connection, from the current settings. */
-export function zmtpOptions(s: OxenMQSettings, clock: Clock, logger: Logger): ZmtpOptions {
+export function zmtpOptions(s: OxenMQSettings, clock: Clock, logger: Logger, budgets?: InstanceBudgets): ZmtpOptions {
   return {
+    sendHighWaterMark: s.sendHighWaterMark,
+    maxQueuedBytes: s.maxQueuedBytes,
+    sendBurstLimit: s.sendBurstLimit,
+    maxHandshakes: s.maxHandshakes,
+    maxHandshakesPerAddress: s.maxHandshakesPerAddress,
+    ...(budgets !== undefined ? { inputBudget: budgets.input, outputBudget: budgets.output } : {}),
     handshakeTimeout: s.handshakeTime,
     maxMessageSize: s.maxMsgSize,
     heartbeatInterval: s.connHeartbeat,

@@ -16,7 +16,7 @@ import { Emitter, type OxenMQEvents, type OxenMQListener } from './events.js';
 import { Inbound } from './inbound.js';
 import { type AllowFunc, type ListenerPeer, Listeners } from './listeners.js';
 import { LevelLogger, type LogLevel, type Logger, isLogLevel, processWarningLogger } from './logger.js';
-import { type OxenMQOptions, type OxenMQSettings, resolveKeys, resolveSettings, underSocketLimit } from './options.js';
+import { type OxenMQOptions, type OxenMQSettings, resolveBudgets, resolveKeys, resolveSettings, underSocketLimit } from './options.js';
 import { parsePubkey } from './oxenc/index.js';
 import { Peers } from './peers.js';
 import { type CommandHandler, Registry } from './registry.js';
@@ -107,6 +107,7 @@ export class OxenMQ {
     this.#log = new LevelLogger(opts.logger ?? processWarningLogger, level);
     this.logger = this.#log;
     Object.assign(this, resolveSettings(opts));
+    const budgets = resolveBudgets(opts);
     const keys = resolveKeys(opts);
     this.pubkey = keys.publicKey;
     this.#privkey = keys.secretKey;
@@ -133,6 +134,7 @@ export class OxenMQ {
       nextId: () => this.#nextId++,
       throttle: this.#throttle,
       emitter: this.#events,
+      budgets,
     };
     this.#listeners = new Listeners({
       ...common,
@@ -422,6 +424,26 @@ export class OxenMQ {
     if (typeof command !== 'string') throw new TypeError('send: command must be a string');
     const { frames, opts } = collectArgs([command], args);
     this.#delivery.deliver(to, frames, opts, command);
+  }
+
+  /**
+   * Resolves once the connection `conn` has nothing queued for sending: at once when nothing is
+   * queued (or `conn` is not a live connection), else when its socket has taken it all, or it
+   * closed. Sends past a connection's budget (`maxQueuedBytes`, `sendHighWaterMark`) or the
+   * instance's `outputBudget` are dropped with `queueFull`; this is how a sender waits for room
+   * instead.
+   *
+   * @example
+   * ```ts
+   * // A producer that never outruns its peer: what it has sent is written before it sends more.
+   * for (const chunk of chunks) {
+   *   omq.send(conn, 'log.append', chunk);
+   *   await omq.drained(conn); // at once while nothing is queued
+   * }
+   * ```
+   */
+  drained(conn: ConnectionID | Uint8Array): Promise<void> {
+    return this.#delivery.drained(conn);
   }
 
   /**

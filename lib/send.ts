@@ -6,7 +6,7 @@
  * `send_option`); here any plain object in the list is an option set, `dataParts(...)` splices a
  * range of parts in place, and `undefined`/`null` are skipped (C++ `std::optional` unset).
  */
-import { ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
+import { ZmtpDealer, ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
 import { ConnectionID } from './connection-id.js';
 import { safeName } from './dispatch.js';
 import { OmqError, OmqErrorCode } from './errors.js';
@@ -173,6 +173,33 @@ export class Delivery {
   }
 
   /**
+   * Resolves once the connection `to` names has nothing queued for sending (at once when it has
+   * nothing queued, or is not a live connection; also when it closes). For an SN pubkey: every
+   * connection to it that we know.
+   */
+  drained(to: ConnectionID | Uint8Array): Promise<void> {
+    const { peers, listeners } = this.#ctx;
+    const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
+    if (cid === undefined) throw new TypeError('drained: target must be a ConnectionID or a 32-byte service node pubkey');
+    const waits: Promise<void>[] = [];
+    const viaLink = (link: unknown) => {
+      if (link instanceof ZmtpDealer) waits.push(link.drained());
+    };
+    if (cid.isSn) {
+      for (const rec of peers.records(cid.pubkey) ?? []) {
+        if (rec.out) viaLink(rec.out.link);
+        else if (rec.listener.router) waits.push(rec.listener.router.drained(rec.route));
+      }
+    } else if (cid.route.length > 0) {
+      const router = listeners.get(cid.id)?.router;
+      if (router) waits.push(router.drained(cid.route));
+    } else {
+      viaLink(peers.get(cid.id)?.link);
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /**
    * Reports a message that was not sent. C++ calls queue_full for every kind of non-delivery; we
    * say which: `queueFull` only when the queue was at its limit, `queueFailure` (with the reason)
    * for everything else, and for a full queue too when no `queueFull` was given. Returns the
@@ -180,7 +207,12 @@ export class Delivery {
    */
   notSent(opts: SendOptions, command: string, cause: unknown): OmqError {
     const ctx = this.#ctx;
-    ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
+    if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL)) {
+      // As C++ drops at its mark, with a warning; a flood of drops is one line per interval.
+      ctx.throttle.warn('queue-full', '', `send queue full; dropping ${safeName(command)}: ${cause.message}`);
+    } else {
+      ctx.logger.debug?.(`message ${safeName(command)} not sent: ${(cause as Error).message}`);
+    }
     const err = cause instanceof OmqError ? cause : new OmqError(OmqErrorCode.SEND_FAILED, `message not sent: ${(cause as Error).message}`, { cause });
     if (isZmtpError(cause, ZmtpErrorCode.QUEUE_FULL) && opts.queueFull) ctx.scheduler.submitBatchJob(() => opts.queueFull!(), 'queue full callback');
     else if (opts.queueFailure) ctx.scheduler.submitBatchJob(() => opts.queueFailure!(err), 'send failure callback');

@@ -41,16 +41,19 @@ export class ManualClock implements Clock {
   private seq = 0;
   private readonly timers = new Map<number, { at: number; fn: () => void }>();
 
+  /** The manual time in ms: 0 at construction, moved only by advance(). */
   now(): number {
     return this.current;
   }
 
+  /** Arms `fn` to run once the manual time has advanced `ms` from now. */
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
     this.timers.set(id, { at: this.current + Math.max(0, ms), fn });
     return id;
   }
 
+  /** Disarms a timer; a handle that already fired is ignored. */
   clearTimeout(handle: TimerHandle): void {
     this.timers.delete(handle as number);
   }

@@ -9,6 +9,7 @@
  * Data flows one way: socket chunks → Decoder → (mechanism codec) → frames → message → owner;
  * and back: owner → SendQueue / Encoder (→ mechanism codec) → socket.
  */
+import type { ByteBudget } from './budget.js';
 import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
 import { Decoder } from './decoder.js';
@@ -61,6 +62,11 @@ const enum State {
 
 let nextConnectionSerial = 1;
 
+/**
+ * What each frame of a multipart message in progress is counted as beyond its bytes: the Buffer
+ * view that holds it (10,000 one-byte frames are 10 KB on the wire and about 1 MB held).
+ */
+const PART_HELD = 96;
 /** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -103,6 +109,14 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   private partialBytes = 0;
   private closeError: ZmtpError | null = null;
   private wasReady = false;
+  /** The process input budget, and what this connection has charged to it. */
+  private readonly inputBudget: ByteBudget;
+  private inputHeld = 0;
+  /** A message completed while the input budget was over: stop reading after this chunk. */
+  private pauseAfterPush = false;
+  private inputPaused = false;
+  /** The callback the input budget wakes, made on the first pause (idle connections stay small). */
+  private resumer: (() => void) | null = null;
 
   constructor(p: ConnectionParams<A>) {
     this.socket = p.socket;
@@ -113,6 +127,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     this.owner = p.owner;
     this.admission = p.admission;
     this.queue = p.queue;
+    this.inputBudget = p.options.inputBudget;
     this.localMetadata = encodeMetadata([
       ['Socket-Type', Buffer.from(p.admission.socketType, 'latin1')],
       ['Identity', p.identity],
@@ -182,6 +197,8 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
         if (msg === undefined) break;
         this.encoder.checked(msg);
       }
+      // What is left has waited past a flush: it counts against the high-water mark.
+      if (this.queue.length > 0) this.queue.settle();
     } catch (err) {
       // The queue only holds checked messages: this is the codec failing the encoder.
       this.abort(err);
@@ -259,7 +276,10 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
       // A throwing 'connect' listener is the application's bug: log it, keep the connection.
       this.options.logger.error?.(`zmtp: connect handler threw on connection #${this.serial}`, err);
     }
+    const queued = this.queue.length > 0;
     this.flush();
+    // What waited for the handshake is all written: whoever waits for room may go on.
+    if (queued && this.queue.length === 0 && !this.encoder.blocked) this.owner.connDrain?.(this);
   }
 
   // --- DecoderSink --------------------------------------------------------------------------
@@ -271,6 +291,11 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   }
 
   onFrame(flags: number, body: Buffer): void {
+    // Liveness counts completed frames, not bytes: libzmq counts any received bytes
+    // (`src/zmtp_engine.cpp`, `in_event` resets the heartbeat timeout on every read), so a peer
+    // trickling one byte of a frame at a time stays alive forever while its frame is held.
+    // Here a frame that takes longer than the heartbeat timeout ends the connection.
+    this.heartbeat?.markReceived();
     if (this.state === State.Ready) {
       if (this.codec !== null) {
         body = this.codec.decodeFrame(flags, body);
@@ -296,6 +321,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
       }
       this.partial = [];
       this.partialBytes = 0;
+      if (this.inputBudget.over) this.pauseAfterPush = true;
       this.deliver(parts);
       return;
     }
@@ -378,14 +404,74 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     this.heartbeat?.stop();
   }
 
+  /**
+   * Bytes of input this connection holds: the decoder's frame in part, and the frames of a
+   * multipart message in progress. What it has charged to the process input budget.
+   */
+  get inputBytes(): number {
+    return this.inputHeld;
+  }
+
+  /** True while reading is paused because the process input budget is spent. */
+  get readPaused(): boolean {
+    return this.inputPaused;
+  }
+
+  /**
+   * Brings the input budget up to date after a chunk, and stops reading if a message completed
+   * while the budget was spent. Only a connection at a message boundary is paused: one in the
+   * middle of a message keeps reading until it ends (bounded by maxMessageSize and
+   * maxMultipartSize), so that paused connections never wait for each other, and what a paused
+   * one holds is at most the rest of the chunk that completed its message. Reading resumes when
+   * the budget has room again.
+   */
+  private accountInput(): void {
+    const held = this.decoder.bufferedBytes + this.partialBytes + this.partial.length * PART_HELD;
+    const delta = held - this.inputHeld;
+    if (delta !== 0) {
+      this.inputHeld = held;
+      if (delta > 0) this.inputBudget.charge(delta);
+      else this.inputBudget.release(-delta);
+    }
+    if (this.pauseAfterPush) {
+      this.pauseAfterPush = false;
+      if (this.inputBudget.over && !this.inputPaused && this.state < State.Closing) {
+        this.inputPaused = true;
+        this.socket.pause();
+        this.inputBudget.waitForRoom((this.resumer ??= () => this.resumeInput()));
+      }
+    }
+  }
+
+  private resumeInput(): void {
+    if (!this.inputPaused) return;
+    this.inputPaused = false;
+    if (this.state < State.Closing) this.socket.resume();
+  }
+
+  /** Gives back everything this connection charged to the input budget (it is closing). */
+  private releaseInput(): void {
+    if (this.inputPaused) {
+      this.inputPaused = false;
+      if (this.resumer !== null) this.inputBudget.cancelWait(this.resumer);
+    }
+    if (this.inputHeld > 0) this.inputBudget.release(this.inputHeld);
+    this.inputHeld = 0;
+  }
+
   private readonly onData = (chunk: Buffer): void => {
     if (this.state >= State.Closing) return;
-    this.heartbeat?.markReceived();
+    if (chunk.length === 0) {
+      // A whole keepalive of the transport (a WebSocket ping or pong; see ZmtpStream.ping): alive.
+      this.heartbeat?.markReceived();
+      return;
+    }
     try {
       this.decoder.push(chunk);
     } catch (err) {
       this.abort(err);
     }
+    this.accountInput();
   };
 
   /**
@@ -439,6 +525,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     this.mech.destroy();
     this.partial = [];
     this.partialBytes = 0;
+    this.releaseInput();
     try {
       this.owner.connClose(this, this.closeError, this.wasReady);
     } catch (err) {

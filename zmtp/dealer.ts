@@ -19,7 +19,7 @@ import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
 import type { ZmtpStream } from './stream.js';
 import { type WsEndpoint, connectWs } from './ws.js';
 
@@ -98,6 +98,7 @@ const DEALER_ADMISSION = new Admission<undefined>('DEALER');
  * ```
  */
 export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
+  /** The options in force: what was passed, with every default filled in. */
   readonly options: ResolvedZmtpOptions;
   /** Receives every incoming message; set it before connecting. */
   onMessage: DealerMessageHandler = () => {};
@@ -115,6 +116,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   private _state: DealerState = 'idle';
   private failure: ZmtpError | null = null;
   private closeWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
 
   constructor(opts: DealerOptions = {}) {
     super();
@@ -128,9 +130,10 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     this.identity = id;
     this.wsSubprotocols = opts.wsSubprotocols;
     this.retryDelay = this.options.reconnectInterval;
-    this.queue = new SendQueue(this.options.sendHighWaterMark);
+    this.queue = new SendQueue(queueLimits(this.options));
   }
 
+  /** Where the dealer is in its life: idle, connecting, ready, waiting to reconnect, failed or closed. */
   get state(): DealerState {
     return this._state;
   }
@@ -143,6 +146,20 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   /** Messages waiting to be written. */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /** Bytes waiting to be written, as the send queue counts them against `maxQueuedBytes`. */
+  get queuedBytes(): number {
+    return this.queue.bytes;
+  }
+
+  /**
+   * Resolves once nothing is queued (at once when the queue is empty; also when the dealer
+   * closes or fails, after which sends throw): the moment to resume after QUEUE_FULL.
+   */
+  drained(): Promise<void> {
+    if (this.queue.length === 0 || this._state === 'closed' || this._state === 'failed') return Promise.resolve();
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Starts connecting to `endpoint` (once per dealer); failures are retried per the back-off. */
@@ -169,8 +186,14 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (this._state === 'failed') {
       throw new ZmtpError(ZmtpErrorCode.CLOSED, 'the peer refused this connection; it will not be retried', { cause: this.failure });
     }
-    if (this.conn !== null && this.conn.ready) this.conn.send(msg);
-    else this.queue.push(msg);
+    if (this.conn !== null && this.conn.ready) {
+      this.conn.send(msg);
+    } else {
+      // Not connected: nothing drains the queue, so every message counts against the mark at
+      // once, as in libzmq's pipe before the connection is up.
+      this.queue.push(msg);
+      this.queue.settle();
+    }
   }
 
   /**
@@ -187,6 +210,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     const conn = this.conn;
     if (conn === null || conn.socket.destroyed) {
       this.queue.clear();
+      this.wakeDrainWaiters();
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
@@ -197,24 +221,35 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
+  /** Connection callback (not for users): the handshake of `conn` completed. */
   connReady(conn: ZmtpConnection<undefined>): void {
     this._state = 'ready';
     this.retryDelay = this.options.reconnectInterval;
     this.emit('connect', conn);
   }
 
+  /** Connection callback (not for users): `conn` received a whole multipart message. */
   connMessage(conn: ZmtpConnection<undefined>, frames: Buffer[]): void {
     this.onMessage(frames, conn);
   }
 
+  /** Connection callback (not for users): the socket of a connection drained. */
   connDrain(): void {
-    if (this.queue.length === 0) this.emit('drain');
+    if (this.queue.length > 0) return;
+    this.wakeDrainWaiters();
+    this.emit('drain');
   }
 
+  private wakeDrainWaiters(): void {
+    for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Connection callback (not for users): `conn` closed, with the error that ended it if any. */
   connClose(conn: ZmtpConnection<undefined>, err: ZmtpError | null, wasReady: boolean): void {
     if (this.conn === conn) this.conn = null;
     if (this._state === 'closed') {
       this.queue.clear();
+      this.wakeDrainWaiters();
       for (const w of this.closeWaiters.splice(0)) w();
       return;
     }
@@ -237,6 +272,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     this._state = 'failed';
     this.failure = e;
     this.queue.clear();
+    this.wakeDrainWaiters();
     if (attemptFailed) this.emit('connect-failed', e, -1);
     this.options.logger.warn?.(`zmtp: outgoing connection failed for good: ${e.message}`);
     this.emit('failed', e);
@@ -315,6 +351,9 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
    */
   private scheduleRetry(attemptError: ZmtpError | null): void {
     this._state = 'waiting';
+    // What was queued has waited past a connection attempt: it counts against the high-water
+    // mark, as libzmq's pipe holds at most ZMQ_SNDHWM messages while not connected.
+    this.queue.settle();
     const delay = this.retryDelay;
     this.retryDelay = Math.min(this.retryDelay * 2, this.options.reconnectIntervalMax);
     if (attemptError !== null) this.emit('connect-failed', attemptError, delay);

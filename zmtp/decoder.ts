@@ -4,6 +4,16 @@
  * only what straddles chunks; it never concatenates the backlog. Every header field is checked
  * as soon as it is read, before waiting for the body. A decoder that has failed stays failed.
  *
+ * What it holds between pushes is bounded by what was received, whatever the segmentation (a
+ * peer that sends a frame one byte per TCP segment used to cost about 122 bytes of memory per
+ * byte: one Buffer object per chunk). After each push, bytes that are still needed are copied
+ * out of the chunks that brought them: a header in part (under 9 bytes) into a small buffer of
+ * its own, a body in part into a buffer that grows by doubling up to the frame's size, and into
+ * which later chunks are copied directly. So a frame in progress costs at most twice its
+ * received bytes plus {@link MIN_BODY_BUFFER}, never a whole socket read's chunk, and
+ * {@link Decoder.bufferedBytes} says how much that is. A frame that arrives within one chunk is
+ * still handed up as a view of it, with no copy.
+ *
  * Only the decoder's own checks raise ZmtpErrors here. Whatever the sink throws passes through
  * unchanged (the decoder stops there too): the sink's owner knows whether it was the peer's fault
  * or a bug, the decoder does not.
@@ -37,6 +47,9 @@ const enum State {
 
 const EMPTY = Buffer.alloc(0);
 
+/** The smallest buffer a body in part is collected in (it then doubles up to the frame's size). */
+export const MIN_BODY_BUFFER = 256;
+
 export class Decoder {
   private readonly chunks: Buffer[] = [];
   private head = 0; // index of the first unconsumed chunk
@@ -45,6 +58,10 @@ export class Decoder {
   private state: State;
   private flags = 0;
   private size = 0;
+  /** The body in part, once a push has ended inside it: later bytes are copied straight in. */
+  private body: Buffer | null = null;
+  /** Bytes of `body` filled. */
+  private bodyHave = 0;
   private greetingBuf: Buffer | null = null;
   private greetingHave = 0;
   /** What stopped this decoder: its own ZmtpError, or whatever its sink threw. */
@@ -65,26 +82,84 @@ export class Decoder {
   }
 
   /**
+   * Bytes this decoder holds between pushes: a frame body in part (its buffer's size), a header
+   * in part, a greeting in part. Bounded by twice what was received of the frame plus
+   * {@link MIN_BODY_BUFFER}, and by `maxMessageSize`.
+   */
+  get bufferedBytes(): number {
+    return (this.body !== null ? this.body.length : 0) + this.buffered + this.headOff + (this.greetingBuf !== null ? this.greetingBuf.length : 0);
+  }
+
+  /**
    * Feeds one received chunk and decodes everything it completes. Throws the ZmtpError of the
    * first violation, or the sink's exception unchanged; afterwards every call throws the same.
    */
   push(chunk: Buffer): void {
     if (this.failed) throw this.error;
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
     try {
+      if (this.body !== null) {
+        chunk = this.fillBody(chunk);
+        if (chunk.length === 0) return;
+      }
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
       this.run();
+      if (this.buffered > 0) this.keepRest();
     } catch (err) {
       this.state = State.Failed;
       this.chunks.length = 0;
       this.head = 0;
       this.headOff = 0;
       this.buffered = 0;
+      this.body = null;
       this.failed = true;
       this.error = err;
       throw err;
     }
+  }
+
+  /**
+   * The push ended inside a field: copy what is left out of the chunks, so that they are not held
+   * (a 1-byte chunk is a Buffer object of about 100 bytes; a byte left at the end of a 64 KiB read
+   * would hold all of it).
+   */
+  private keepRest(): void {
+    const n = this.buffered;
+    if (this.state === State.Body) {
+      const body = Buffer.allocUnsafe(Math.min(this.size, Math.max(MIN_BODY_BUFFER, 2 * n)));
+      this.copyOut(body, 0, n);
+      this.body = body;
+      this.bodyHave = n;
+      return;
+    }
+    // A header in part: under 9 bytes (the greeting copies into a buffer of its own as it comes).
+    if (this.chunks.length - this.head === 1 && this.chunks[this.head]!.length === n) return;
+    const rest = Buffer.allocUnsafe(n);
+    this.copyOut(rest, 0, n);
+    this.chunks.length = 0;
+    this.head = 0;
+    this.chunks.push(rest);
+    this.buffered = n;
+  }
+
+  /** Copies the start of `chunk` into the body in part; returns what is left of the chunk. */
+  private fillBody(chunk: Buffer): Buffer {
+    let body = this.body!;
+    const have = this.bodyHave;
+    const n = Math.min(this.size - have, chunk.length);
+    if (have + n > body.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.size, Math.max(2 * body.length, have + n)));
+      body.copy(grown, 0, 0, have);
+      body = this.body = grown;
+    }
+    chunk.copy(body, have, 0, n);
+    this.bodyHave = have + n;
+    if (this.bodyHave < this.size) return EMPTY;
+    this.body = null;
+    this.state = State.Header;
+    this.sink.onFrame(this.flags, body);
+    return n === chunk.length ? EMPTY : chunk.subarray(n);
   }
 
   private run(): void {

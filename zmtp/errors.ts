@@ -9,6 +9,8 @@
 export const ZmtpErrorCode = {
   /** The peer's greeting does not start with the 0xFF…0x7F signature. */
   GREETING_SIGNATURE: 'ERR_ZMTP_GREETING_SIGNATURE',
+  /** A greeting shorter than its 64 bytes was given to `decodeGreeting`. */
+  GREETING_LENGTH: 'ERR_ZMTP_GREETING_LENGTH',
   /** The peer speaks a ZMTP version older than 3.0. */
   VERSION: 'ERR_ZMTP_VERSION',
   /** The peer's greeting names another security mechanism than ours. */
@@ -25,6 +27,8 @@ export const ZmtpErrorCode = {
   TOO_MANY_FRAMES: 'ERR_ZMTP_TOO_MANY_FRAMES',
   /** A command frame is malformed (name length, property list, PING body). */
   MALFORMED_COMMAND: 'ERR_ZMTP_MALFORMED_COMMAND',
+  /** A READY or INITIATE property list has more properties than we keep (see `decodeMetadata`). */
+  METADATA_LIMIT: 'ERR_ZMTP_METADATA_LIMIT',
   /** A command or data frame arrived where the protocol state does not allow it. */
   UNEXPECTED_COMMAND: 'ERR_ZMTP_UNEXPECTED_COMMAND',
   /** The peer's `Socket-Type` is not compatible with ours. */

@@ -57,8 +57,14 @@ export function checkGreetingPrefix(bytes: Uint8Array, length: number): void {
   }
 }
 
-/** Parses a complete 64-byte greeting and checks the mechanism against ours. */
+/**
+ * Parses a complete 64-byte greeting and checks the mechanism against ours. Throws GREETING_LENGTH
+ * for fewer than 64 bytes (a greeting is never decoded in part: see {@link checkGreetingPrefix}).
+ */
 export function decodeGreeting(bytes: Uint8Array, expectedMechanism: string): Greeting {
+  if (!(bytes instanceof Uint8Array) || bytes.length < GREETING_SIZE) {
+    throw new ZmtpError(ZmtpErrorCode.GREETING_LENGTH, `a greeting is ${GREETING_SIZE} bytes`);
+  }
   checkGreetingPrefix(bytes, GREETING_SIZE);
   let end = 12;
   while (end < 32 && bytes[end] !== 0) end++;

@@ -5,8 +5,9 @@
  * PING = `04 "PING" ‖ ttl:u16be (deciseconds) ‖ context (≤ 16 bytes)`; PONG = `04 "PONG" ‖
  * context`. As libzmq: a PING every `interval` regardless of traffic; after each PING, if nothing
  * at all arrives within `timeout`, the connection is dead; a PING with TTL > 0 asks us to drop the
- * connection if nothing arrives within TTL. Receiving is tracked with a flag set per received
- * chunk, so the hot path never touches a timer.
+ * connection if nothing arrives within TTL. Receiving is tracked with a flag the connection sets
+ * per completed frame (libzmq: per read, so a frame trickled a byte at a time kept a connection
+ * alive forever), so the hot path never touches a timer.
  */
 import type { Clock, TimerHandle } from './clock.js';
 import { encodeCommand } from './command.js';
@@ -41,7 +42,7 @@ export interface HeartbeatHost {
 
 /** The per-connection heartbeat timers. */
 export class Heartbeat {
-  /** Set by the connection on every received chunk. */
+  /** Set by the connection on every completed frame. */
   received = false;
   private ivlTimer: TimerHandle | null = null;
   private timeoutTimer: TimerHandle | null = null;
@@ -62,7 +63,7 @@ export class Heartbeat {
     if (this.interval > 0) this.ivlTimer = this.clock.setTimeout(this.onInterval, this.interval);
   }
 
-  /** Called for each received chunk: any traffic counts as a sign of life. */
+  /** Called for each completed frame: any whole frame counts as a sign of life. */
   markReceived(): void {
     this.received = true;
     this.receivedSinceTtl = true;

@@ -12,6 +12,7 @@ export { asBuffer, bytesEqual, latin1Key, utf8Key } from './bytes.js';
 // Time and queues.
 export { type Clock, ManualClock, type TimerHandle, systemClock } from './clock.js';
 export { RingQueue } from './queue.js';
+export { ByteBudget } from './budget.js';
 export { LogThrottle, type LogThrottleOptions, type ThrottleSink } from './throttle.js';
 
 // Wire pieces a security mechanism needs to read and build its handshake commands.

@@ -75,6 +75,7 @@ export interface Mechanism {
 export interface MechanismFactory {
   /** The greeting's mechanism name ("NULL", "CURVE"): at most 20 ASCII bytes. */
   readonly name: string;
+  /** A new mechanism for one connection, on the given side of the handshake. */
   create(host: MechanismHost, role: MechanismRole): Mechanism;
 }
 

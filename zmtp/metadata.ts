@@ -26,13 +26,28 @@ export function encodeMetadata(props: ReadonlyArray<readonly [string, Uint8Array
 }
 
 /**
+ * Most properties a peer's READY or INITIATE may carry. libzmq keeps any number
+ * (`src/mechanism.cpp`, `parse_metadata`); we cap the count because each property costs a Map
+ * entry, a name string and a Buffer view (about 200 bytes) whatever its wire size (5 bytes at
+ * least), and the map lives as long as the connection: 130,000 empty properties held 12.5× their
+ * wire size. With this cap what is held is the command's bytes (the values are views of them)
+ * plus at most 64 entries. Peers send 2 (`Socket-Type`, `Identity`) or a few more.
+ */
+export const MAX_METADATA_PROPERTIES = 64;
+
+/**
  * Decodes a property list. Throws MALFORMED_COMMAND when a name or value runs past the end, or a
- * name is empty. Duplicate names: the last one wins, as in libzmq.
+ * name is empty, and METADATA_LIMIT past {@link MAX_METADATA_PROPERTIES} properties (duplicates
+ * included). Duplicate names: the last one wins, as in libzmq.
  */
 export function decodeMetadata(data: Buffer): Metadata {
   const props: Metadata = new Map();
   let o = 0;
+  let count = 0;
   while (o < data.length) {
+    if (++count > MAX_METADATA_PROPERTIES) {
+      throw new ZmtpError(ZmtpErrorCode.METADATA_LIMIT, `metadata has more than ${MAX_METADATA_PROPERTIES} properties`);
+    }
     const nameLen = data[o]!;
     if (nameLen === 0 || o + 1 + nameLen + 4 > data.length) {
       throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'metadata property name is malformed');

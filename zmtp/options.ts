@@ -4,13 +4,29 @@
  * `setup_external_socket` for where they apply) and libzmq's own where oxenmq keeps them (the
  * 1000-message ZMQ_SNDHWM).
  */
+import { ByteBudget } from './budget.js';
 import { type Clock, systemClock } from './clock.js';
+
+/**
+ * The process-wide budgets that routers and dealers count against when given none of their own
+ * (an OxenMQ instance gives its own). 1 GiB each: sized for 10,000 connections, which then have
+ * about 100 KiB each on average while any one of them may still use its whole per-connection
+ * allowance (64 MiB queued, one 64 MiB message received); without a shared cap, 10,000 peers
+ * that never read could pin 640 GiB.
+ */
+export const DEFAULT_PROCESS_BUDGET = 1024 * 1024 * 1024;
+const sharedOutputBudget = new ByteBudget(DEFAULT_PROCESS_BUDGET);
+const sharedInputBudget = new ByteBudget(DEFAULT_PROCESS_BUDGET);
 
 /** A pluggable logger; every method is optional so a partial console-like object fits. */
 export interface ZmtpLogger {
+  /** Detail for debugging: a peer disconnecting, a command ignored. */
   debug?(msg: string, ...meta: unknown[]): void;
+  /** Notable but expected events. */
   info?(msg: string, ...meta: unknown[]): void;
+  /** Something a peer did wrong, or a connection that failed. */
   warn?(msg: string, ...meta: unknown[]): void;
+  /** A fault in our own code or in a handler. */
   error?(msg: string, ...meta: unknown[]): void;
 }
 
@@ -35,8 +51,53 @@ export interface ZmtpOptions {
   heartbeatTimeout?: number;
   /** TTL announced in our PINGs, in ms (sent in deciseconds). Default 0 (none). */
   heartbeatTtl?: number;
-  /** Messages queued per connection (DEALER: per socket) before sends fail. Default 1000. */
+  /**
+   * Messages that may wait per connection (DEALER: per socket) after a flush, before sends fail
+   * with QUEUE_FULL. libzmq's ZMQ_SNDHWM, which C++ oxenmq leaves at 1000. Default 1000. Only
+   * messages that are still queued after the connection wrote what the socket took count (a
+   * burst sent in one event-loop turn is bounded by `maxQueuedBytes` instead): see SendQueue.
+   */
   sendHighWaterMark?: number;
+  /**
+   * Bytes queued per connection (DEALER: per socket) and not yet handed to the socket, before
+   * sends fail with QUEUE_FULL: what a peer that never reads can pin. Parts count their lengths
+   * plus a small overhead per part and per message. −1: no per-connection limit. Default 64 MiB.
+   * libzmq has no byte limit (ZMQ_SNDHWM counts messages, so a peer pins 1000 × message size).
+   */
+  maxQueuedBytes?: number;
+  /**
+   * Most messages queued per connection in one go while none has waited past a flush (a burst
+   * sent in one event-loop turn); past it, sends fail with QUEUE_FULL. Default 16 384. No libzmq
+   * equivalent (its ZMQ_SNDHWM is reached only when the peer does not keep up: its I/O thread
+   * drains the pipe while the application sends).
+   */
+  sendBurstLimit?: number;
+  /**
+   * The budget every connection's queued bytes count against together (a send past it fails with
+   * QUEUE_FULL). Default: one shared by the whole process, of 1 GiB. No libzmq equivalent.
+   */
+  outputBudget?: ByteBudget;
+  /**
+   * The budget the bytes of frames and messages received in part count against together: while
+   * it is spent, a connection that completes a message stops reading (TCP backpressure) until it
+   * has room again. Default: one shared by the whole process, of 1 GiB. No libzmq equivalent.
+   */
+  inputBudget?: ByteBudget;
+  /**
+   * Listeners: most connections at once whose handshake has not completed; a connection past it
+   * is closed at once (one throttled log line). Default 1024: a reconnect storm of a thousand
+   * peers still gets through (a handshake takes a round trip or two), while connections that
+   * stall after a few greeting bytes can no longer hold the listener's memory and file
+   * descriptors until the 10 s handshake timeout. −1: no limit. libzmq has none (only the
+   * kernel's accept backlog, ZMQ_BACKLOG).
+   */
+  maxHandshakes?: number;
+  /**
+   * Listeners: most unfinished handshakes from one remote address, so that one host cannot take
+   * every slot of `maxHandshakes`. −1 (default): no per-address limit (many peers may share an
+   * address behind NAT). No libzmq equivalent.
+   */
+  maxHandshakesPerAddress?: number;
   /** First reconnect delay, in ms. Default 250. */
   reconnectInterval?: number;
   /** Reconnect delay cap; the delay doubles up to it. Default 5000. */
@@ -45,6 +106,7 @@ export interface ZmtpOptions {
   ipv6?: boolean;
   /** Timer source; inject a ManualClock in tests. */
   clock?: Clock;
+  /** Where the wire layer logs; default: nothing is logged. */
   logger?: ZmtpLogger;
 }
 
@@ -63,6 +125,12 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     heartbeatTimeout: o.heartbeatTimeout ?? 30_000,
     heartbeatTtl: o.heartbeatTtl ?? 0,
     sendHighWaterMark: o.sendHighWaterMark ?? 1000,
+    maxQueuedBytes: o.maxQueuedBytes ?? 64 * 1024 * 1024,
+    sendBurstLimit: o.sendBurstLimit ?? 16_384,
+    outputBudget: o.outputBudget ?? sharedOutputBudget,
+    inputBudget: o.inputBudget ?? sharedInputBudget,
+    maxHandshakes: o.maxHandshakes ?? 1024,
+    maxHandshakesPerAddress: o.maxHandshakesPerAddress ?? -1,
     reconnectInterval: o.reconnectInterval ?? 250,
     reconnectIntervalMax: o.reconnectIntervalMax ?? 5000,
     ipv6: o.ipv6 ?? false,
@@ -76,13 +144,17 @@ export function resolveOptions(o: ZmtpOptions = {}): ResolvedZmtpOptions {
     'heartbeatTimeout',
     'heartbeatTtl',
     'sendHighWaterMark',
+    'sendBurstLimit',
     'reconnectInterval',
     'reconnectIntervalMax',
   ] as const) {
     const v = r[k];
     if (!Number.isFinite(v) || v < 0) throw new RangeError(`${k} must be a non-negative number`);
   }
-  for (const k of ['maxMessageSize', 'maxMultipartSize'] as const) {
+  for (const k of ['outputBudget', 'inputBudget'] as const) {
+    if (!(r[k] instanceof ByteBudget)) throw new TypeError(`${k} must be a ByteBudget`);
+  }
+  for (const k of ['maxMessageSize', 'maxMultipartSize', 'maxQueuedBytes', 'maxHandshakes', 'maxHandshakesPerAddress'] as const) {
     const v = r[k];
     if (!(v === -1 || (Number.isSafeInteger(v) && v >= 0))) throw new RangeError(`${k} must be -1 or a non-negative integer`);
   }

@@ -16,6 +16,7 @@ export {
 export { nullMechanism } from './null.js';
 export { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
 export { ManualClock, systemClock, type Clock, type TimerHandle } from './clock.js';
+export { ByteBudget } from './budget.js';
 export type { ZmtpLogger, ZmtpOptions } from './options.js';
 export type { AuthDecision, AuthRequest, Authenticator, Peer } from './admission.js';
 export type { Metadata } from './metadata.js';

@@ -9,6 +9,11 @@
  * Route = the peer's announced Identity, or a generated 5-byte `00 ‖ u32be(counter)` when empty
  * (the counter starts at a random value, as libzmq's does). The router alone keeps the routes:
  * a connection does not know its own, and a handover is the router forgetting the old one's.
+ *
+ * Unfinished handshakes are capped per router (`maxHandshakes`, and optionally per remote
+ * address): a connection past the cap is closed as soon as it is accepted, before it costs a
+ * ZMTP connection, with one throttled log line. libzmq has no such cap (its listener only has
+ * the kernel's accept backlog, `src/tcp_listener.cpp` with ZMQ_BACKLOG).
  */
 import { EventEmitter } from 'node:events';
 import { randomInt } from 'node:crypto';
@@ -21,8 +26,9 @@ import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
+import { LogThrottle } from './throttle.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
-import { type OutgoingMessage, SendQueue } from './send-queue.js';
+import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
 import type { ZmtpStream } from './stream.js';
 import type { AllowOrigin } from './origin.js';
 import { type WsEndpoint, type WsServerHandle, listenWs } from './ws.js';
@@ -90,6 +96,7 @@ export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer
  * ```
  */
 export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> implements ConnectionOwner<A> {
+  /** The options in force: what was passed, with every default filled in. */
   readonly options: ResolvedZmtpOptions;
   /** Live, handshaken connections by route key ({@link latin1Key} of the route: cheap and exact). */
   private readonly routes = new Map<string, ZmtpConnection<A>>();
@@ -103,6 +110,12 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   private readonly admission: Admission<A>;
   private readonly allowOrigin: AllowOrigin | undefined;
   private readonly wsSubprotocols: readonly string[] | undefined;
+  /** Connections whose handshake has not completed, and how many of them per remote address. */
+  private readonly handshaking = new Set<ZmtpConnection<A>>();
+  private readonly handshakesFrom = new Map<string, number>();
+  private readonly throttle: LogThrottle;
+  /** Callers of {@link ZmtpRouter.drained}, per connection. */
+  private readonly drainWaiters = new Map<ZmtpConnection<A>, (() => void)[]>();
   private nextGenerated = randomInt(0, 0x7fff_ffff);
   private closed = false;
   /** Receives every incoming message; set it before binding. */
@@ -115,6 +128,12 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.admission = new Admission<A>('ROUTER', opts.authenticate);
     this.allowOrigin = opts.allowOrigin;
     this.wsSubprotocols = opts.wsSubprotocols;
+    this.throttle = new LogThrottle(this.options.logger, this.options.clock);
+  }
+
+  /** Connections accepted whose handshake has not completed yet. */
+  get pendingHandshakes(): number {
+    return this.handshaking.size;
   }
 
   /** Number of live routes. */
@@ -204,10 +223,31 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     conn.send(msg);
   }
 
+  /**
+   * Resolves once the peer at `route` has nothing queued (at once when its queue is empty, or no
+   * live connection has that route; also when that connection closes): the moment to resume
+   * after QUEUE_FULL.
+   */
+  drained(route: Uint8Array): Promise<void> {
+    const conn = this.routes.get(latin1Key(route));
+    if (conn === undefined || conn.queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let list = this.drainWaiters.get(conn);
+      if (list === undefined) this.drainWaiters.set(conn, (list = []));
+      list.push(resolve);
+    });
+  }
+
+  /** Bytes queued for the peer at `route` and not yet handed to its socket (0 when there is none). */
+  queuedBytes(route: Uint8Array): number {
+    return this.routes.get(latin1Key(route))?.queue.bytes ?? 0;
+  }
+
   /** Stops listening and closes every connection (queued messages get `lingerMs` to go out). */
   async close(lingerMs = 0): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.throttle.close();
     const closing = this.servers.map(
       (s) =>
         new Promise<void>((resolve) => {
@@ -226,7 +266,9 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
 
   // --- ConnectionOwner ----------------------------------------------------------------------
 
+  /** Connection callback (not for users): the handshake of `conn` completed. */
   connReady(conn: ZmtpConnection<A>): void {
+    this.handshakeDone(conn);
     let route = conn.identity;
     if (route.length === 0) {
       route = Buffer.allocUnsafe(5);
@@ -246,19 +288,34 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.emit('connect', conn, route);
   }
 
+  /** Connection callback (not for users): `conn` received a whole multipart message. */
   connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void {
     const route = this.routeOf.get(conn);
     if (route === undefined) return; // handed over: delivers nothing further
     this.onMessage(frames, route, conn);
   }
 
+  /** Connection callback (not for users): the socket of a connection drained. */
   connDrain(conn: ZmtpConnection<A>): void {
+    if (conn.queue.length > 0) return;
+    this.wakeDrainWaiters(conn);
     const route = this.routeOf.get(conn);
-    if (route !== undefined && conn.queue.length === 0) this.emit('drain', conn, route);
+    if (route !== undefined) this.emit('drain', conn, route);
   }
 
+  private wakeDrainWaiters(conn: ZmtpConnection<A>): void {
+    const list = this.drainWaiters.get(conn);
+    if (list === undefined) return;
+    this.drainWaiters.delete(conn);
+    for (const w of list) w();
+  }
+
+  /** Connection callback (not for users): `conn` closed, with the error that ended it if any. */
   connClose(conn: ZmtpConnection<A>, err: ZmtpError | null, wasReady: boolean): void {
     this.connections.delete(conn);
+    this.handshakeDone(conn);
+    conn.queue.clear(); // gives its bytes back to the output budget
+    this.wakeDrainWaiters(conn);
     const route = this.routeOf.get(conn);
     if (route !== undefined) {
       this.routeOf.delete(conn);
@@ -286,7 +343,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
         stream.start();
       },
       refused: (err, address) => {
-        this.options.logger.warn?.(`zmtp: WebSocket connection from ${address} refused: ${err.message}`);
+        this.throttle.warn('ws-refused', address, `zmtp: WebSocket connection from ${address} refused: ${err.message}`);
         this.emit('handshake-failed', err, address);
       },
     });
@@ -303,6 +360,15 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
       socket.destroy();
       return;
     }
+    const address = socket.remoteAddress ?? 'localhost';
+    const { maxHandshakes, maxHandshakesPerAddress } = this.options;
+    const fromAddress = this.handshakesFrom.get(address) ?? 0;
+    if ((maxHandshakes >= 0 && this.handshaking.size >= maxHandshakes) || (maxHandshakesPerAddress >= 0 && fromAddress >= maxHandshakesPerAddress)) {
+      socket.destroy();
+      const which = maxHandshakes >= 0 && this.handshaking.size >= maxHandshakes ? `maxHandshakes (${maxHandshakes})` : `maxHandshakesPerAddress (${maxHandshakesPerAddress})`;
+      this.throttle.warn('handshake-limit', address, `zmtp: closed a connection from ${address}: ${which} unfinished handshakes already`);
+      return;
+    }
     const conn = new ZmtpConnection<A>({
       socket,
       role: 'server',
@@ -311,10 +377,20 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
       mechanism: this.mechanism,
       options: this.options,
       owner: this,
-      remoteAddress: socket.remoteAddress ?? 'localhost',
-      queue: new SendQueue(this.options.sendHighWaterMark),
+      remoteAddress: address,
+      queue: new SendQueue(queueLimits(this.options)),
     });
     this.connections.add(conn);
+    this.handshaking.add(conn);
+    this.handshakesFrom.set(address, fromAddress + 1);
+  }
+
+  /** `conn` is no longer handshaking (it completed, or closed). */
+  private handshakeDone(conn: ZmtpConnection<A>): void {
+    if (!this.handshaking.delete(conn)) return;
+    const n = (this.handshakesFrom.get(conn.remoteAddress) ?? 1) - 1;
+    if (n > 0) this.handshakesFrom.set(conn.remoteAddress, n);
+    else this.handshakesFrom.delete(conn.remoteAddress);
   }
 }
 

@@ -34,7 +34,8 @@ export interface ZmtpStream extends EncoderSocket {
   /**
    * A transport-level keepalive to use for heartbeat PINGs instead of a ZMTP PING command, where
    * the transport has its own (a WebSocket ping, RFC 6455 §5.5.2: libzmq's ws engine sends and
-   * answers only those). Its answer, like any traffic, arrives as a 'data' event.
+   * answers only those). Its answer, and the peer's own keepalives, arrive as an empty 'data'
+   * chunk, which the connection counts as a sign of life (a whole frame of the transport).
    */
   ping?(): void;
   on<K extends keyof ZmtpStreamEvents>(event: K, listener: (...args: ZmtpStreamEvents[K]) => void): unknown;

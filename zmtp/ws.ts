@@ -117,10 +117,18 @@ export async function listenWs(p: WsListenParams): Promise<WsServerHandle> {
   // Connections not yet upgraded, with the timer that ends them if they stall.
   const pending = new Map<Duplex, TimerHandle | null>();
   const address = (s: Duplex) => (s as Socket).remoteAddress ?? 'localhost';
+  // Upgrades in progress per remote address, for maxHandshakesPerAddress.
+  const upgrading = new Map<string, number>();
+  /** `s` is no longer upgrading (upgraded, refused, timed out or closed). */
   const settle = (s: Duplex) => {
+    if (!pending.has(s)) return;
     const t = pending.get(s);
     if (t !== undefined && t !== null) o.clock.clearTimeout(t);
     pending.delete(s);
+    const from = address(s);
+    const left = (upgrading.get(from) ?? 1) - 1;
+    if (left > 0) upgrading.set(from, left);
+    else upgrading.delete(from);
   };
   const refuse = (s: Duplex, status: number, err: ZmtpError) => {
     settle(s);
@@ -136,13 +144,23 @@ export async function listenWs(p: WsListenParams): Promise<WsServerHandle> {
   };
   const upgradeError = (message: string) => new ZmtpError(ZmtpErrorCode.WS_UPGRADE, message);
 
+  // Connections still upgrading count against the handshake limits as handshakes do (the
+  // router counts them from the upgrade on): a flood of idle sockets holds nothing for long.
   server.on('connection', (s: Socket) => {
     s.setNoDelay(true);
+    const from = address(s);
+    const n = upgrading.get(from) ?? 0;
+    if ((o.maxHandshakes >= 0 && pending.size >= o.maxHandshakes) || (o.maxHandshakesPerAddress >= 0 && n >= o.maxHandshakesPerAddress)) {
+      p.refused(new ZmtpError(ZmtpErrorCode.WS_UPGRADE, 'too many WebSocket upgrades in progress'), from);
+      s.destroy();
+      return;
+    }
+    upgrading.set(from, n + 1);
     const timer =
       o.handshakeTimeout > 0
         ? o.clock.setTimeout(() => {
             if (!pending.has(s)) return;
-            pending.delete(s);
+            settle(s);
             p.refused(new ZmtpError(ZmtpErrorCode.HANDSHAKE_TIMEOUT, `WebSocket upgrade did not complete within ${o.handshakeTimeout} ms`), address(s));
             s.destroy();
           }, o.handshakeTimeout)

@@ -15,13 +15,11 @@
  * Fresh processes per listener keep the two measurements apart, and the case never uses the
  * shared peer processes, so earlier cases' garbage cannot land in its figures.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { diffGroups, formatDiff, groupSnapshot } from '../heap-summary.js';
 import type { MemoryImpl, MemoryReading, MemoryRequest, OpenResult } from '../memory-peer.js';
-import type { PeerResponse } from '../protocol.js';
+import { ForkedChild } from '../child.js';
 import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
 import { type CaseContext, CaseFailure, selectPeers } from './context.js';
 
@@ -34,69 +32,10 @@ const DEFAULT_CONCURRENCY = 200;
 
 type Body = MemoryRequest extends infer R ? (R extends MemoryRequest ? Omit<R, 'id'> : never) : never;
 
-/** A forked dist/bench/memory-peer.js, driven by request/response over IPC. */
-class MemoryChild {
-  private readonly child: ChildProcess;
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private nextId = 1;
-  private readonly exited: Promise<void>;
-
-  constructor(readonly role: string) {
-    this.child = fork(fileURLToPath(new URL('../memory-peer.js', import.meta.url)), [], {
-      // --expose-gc so each reading follows a full collection; the CLI's own flags (e.g.
-      // --cpu-prof) are inherited as ForkedHost does.
-      execArgv: [...process.execArgv, '--expose-gc'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    this.child.on('message', (raw) => {
-      const msg = raw as PeerResponse;
-      const p = this.pending.get(msg.id);
-      if (p === undefined) return;
-      this.pending.delete(msg.id);
-      if (msg.ok) p.resolve(msg.value);
-      else p.reject(new Error(`memory ${this.role}: ${msg.error}`));
-    });
-    this.exited = new Promise<void>((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        for (const p of this.pending.values()) p.reject(new Error(`memory ${this.role} process exited (${signal ?? code})`));
-        this.pending.clear();
-        resolve();
-      });
-    });
-  }
-
-  call<T>(body: Body, timeoutMs: number): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const id = this.nextId++;
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`memory ${this.role}: ${body.op} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.child.send({ ...body, id } as MemoryRequest);
-    });
-  }
-
-  /** Asks the child to close its sockets, then disconnects (it exits); kills it if it lingers. */
-  async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    try {
-      if (this.child.connected) await this.call({ op: 'close' }, 8_000).catch(() => undefined);
-      if (this.child.connected) this.child.disconnect();
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+/** A forked dist/bench/memory-peer.js, with --expose-gc so each reading follows a full collection. */
+class MemoryChild extends ForkedChild<Body> {
+  constructor(role: string) {
+    super('memory-peer.js', `memory ${role}`, ['--expose-gc']);
   }
 }
 

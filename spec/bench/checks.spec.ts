@@ -66,6 +66,8 @@ describe('bench checks', () => {
     expect(parseArgs(['--client=all']).clients).to.deep.equal(['raw', 'promise']);
     expect(parseArgs([]).transport).to.equal('tcp');
     expect(parseArgs(['rt', '--transport', 'ws']).transport).to.equal('ws');
+    expect(parseArgs(['mesh'])).to.deep.include({ nodes: [100, 1000], meshPeers: 8, workers: 2 });
+    expect(parseArgs(['mesh', '--nodes', '50,200', '--peers', '4', '--workers', '3'])).to.deep.include({ nodes: [50, 200], meshPeers: 4, workers: 3 });
     const bad = [
       ['--size', '0'],
       ['--size', '--curve'],
@@ -77,6 +79,9 @@ describe('bench checks', () => {
       ['--json=1'],
       ['-x'],
       ['--peer', 'all,ours'],
+      ['mesh', '--nodes', '1'],
+      ['mesh', '--nodes', '5', '--peers', '5'],
+      ['thr', '--workers', '2'],
     ];
     for (const args of bad) expect(() => parseArgs(args), args.join(' ')).to.throw(UsageError);
     expect(() => parseArgs(['--bogus'])).to.throw(UsageError, /^unknown option --bogus$/);

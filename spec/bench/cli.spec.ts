@@ -335,6 +335,29 @@ describe('bench/cli (oxenmq-bench)', function () {
     });
   });
 
+  // mesh is opt-in too: a few service nodes in two processes that reach each other by pubkey.
+  describe('mesh --smoke', () => {
+    let run: Run;
+    before(async function () {
+      this.timeout(60_000);
+      run = await cli(['mesh', '--smoke'], 55_000);
+    });
+
+    it('exits 0 with nothing on stderr', () => {
+      expect(run.code, run.stderr + run.stdout).to.equal(0);
+      expect(run.stderr).to.equal('');
+    });
+
+    it('prints the mesh block and its set-up, memory and traffic rows', () => {
+      expect(run.stdout).to.include('mesh · 6 service nodes × 2 peers · 2 processes · CURVE');
+      expect(run.stdout).to.match(/^connection setup: \d+ \[ms\] for 12 pairs/m);
+      expect(run.stdout).to.match(/^requests: [1-9]\d* \(0 failed\), commands: [1-9]\d*/m);
+      expect(run.stdout).to.match(/^\| mesh ×6 K=2 setup \| ours \| [\d.]+ (µs|ms|s) · 12 pairs \|/m);
+      expect(run.stdout).to.match(/^\| mesh ×6 K=2 memory \| ours \| RSS -?[\d.]+ (Ki|Mi)?B\/node/m);
+      expect(run.stdout).to.match(/^\| mesh ×6 K=2 traffic \| ours \| [\d.]+ k? ?msg\/s · RTT p50 /m);
+    });
+  });
+
   it('--help lists memory as an opt-in case', async () => {
     const r = await cli(['--help'], 10_000);
     expect(r.code).to.equal(0);
@@ -343,7 +366,7 @@ describe('bench/cli (oxenmq-bench)', function () {
   });
 
   describe('usage errors exit 2', () => {
-    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['reqrep', '--client', 'callback'], ['thr', '--client', 'raw'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0']]) {
+    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['reqrep', '--client', 'callback'], ['thr', '--client', 'raw'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0'], ['mesh', '--nodes', '8', '--peers', '8'], ['thr', '--nodes', '10']]) {
       it(args.join(' '), async () => {
         const r = await cli(args, 10_000);
         expect(r.code).to.equal(2);

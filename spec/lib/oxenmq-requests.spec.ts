@@ -238,7 +238,7 @@ describe('lib/oxenmq replies, requests, sends', function () {
   }
 
   for (const mode of MODES) {
-    it(`[${mode}] a peer that stops reading: sendBack reports queueFull eventually, never within the first 500 × 4 KiB, and never queueFailure (C++ calls queue_full for any non-delivery; we only for a full queue)`, async () => {
+    it(`[${mode}] a peer that stops reading: sendBack reports queueFull once maxQueuedBytes (4 MiB) is queued, never within the first 500 × 4 KiB, and never queueFailure (C++ calls queue_full for any non-delivery; we only for a full queue)`, async () => {
       const fulls: number[] = [];
       const failures: OmqError[] = [];
       let sent = 0;
@@ -250,6 +250,7 @@ describe('lib/oxenmq replies, requests, sends', function () {
             sent++;
           }
         }),
+        { maxQueuedBytes: 4 * 1024 * 1024 },
       );
       const d = h.rawDealer(mode, s.endpoint, s.omq.pubkey);
       await waitFor(() => d.dealer.connection !== null, 'handshake');

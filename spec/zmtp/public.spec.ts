@@ -7,9 +7,9 @@ import * as seam from '../../zmtp/index.js';
 import * as pub from '../../zmtp/public.js';
 
 describe('zmtp/public', () => {
-  it('exposes the sockets, the NULL mechanism, the errors and the clocks, and no engine internals', () => {
+  it('exposes the sockets, the NULL mechanism, the errors, the clocks and the byte budget, and no engine internals', () => {
     expect(Object.keys(pub).sort()).to.deep.equal(
-      ['ManualClock', 'ZmtpDealer', 'ZmtpError', 'ZmtpErrorCode', 'ZmtpRouter', 'isZmtpError', 'nullMechanism', 'systemClock'].sort(),
+      ['ByteBudget', 'ManualClock', 'ZmtpDealer', 'ZmtpError', 'ZmtpErrorCode', 'ZmtpRouter', 'isZmtpError', 'nullMechanism', 'systemClock'].sort(),
     );
   });
 

@@ -222,12 +222,12 @@ describe('zmtp/roles: DEALER', () => {
   });
 
   it('a peer that stops reading fills the queue to QUEUE_FULL; once it reads again, drain fires and sends resume', async () => {
-    const { d, peer, srv } = await readyDealer({ sendHighWaterMark: 100 });
+    const { d, peer, srv } = await readyDealer({ maxQueuedBytes: 1024 * 1024 });
     try {
       peer.socket.pause();
       const { sent, full } = floodUntilFull((m) => d.send(m));
       expect(full).to.have.property('code', ZmtpErrorCode.QUEUE_FULL);
-      expect(d.queued).to.equal(100); // bounded: the high-water mark, not the whole backlog
+      expect(d.queuedBytes).to.be.within(1024 * 1024 - 65_000, 1024 * 1024); // bounded: the byte limit, not the whole backlog
       const drained = once(d, 'drain', 10_000);
       peer.socket.resume();
       await drained;

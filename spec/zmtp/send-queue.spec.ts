@@ -3,9 +3,10 @@ import { ZmtpErrorCode } from '../../zmtp/errors.js';
 import { SendQueue } from '../../zmtp/send-queue.js';
 
 describe('zmtp/send-queue', () => {
-  it('holds messages in order up to its high-water mark, then refuses with ERR_ZMTP_QUEUE_FULL and queues nothing', () => {
+  it('holds messages in order up to its high-water mark of settled messages, then refuses with ERR_ZMTP_QUEUE_FULL and queues nothing', () => {
     const q = new SendQueue(3);
     for (const m of ['a', 'b', 'c']) q.push([m]);
+    q.settle();
     expect(() => q.push(['d'])).to.throw().with.property('code', ZmtpErrorCode.QUEUE_FULL);
     expect(q.length).to.equal(3);
     expect([q.shift(), q.shift()]).to.deep.equal([['a'], ['b']]);

@@ -330,6 +330,20 @@ describe('zmtp over WebSocket (ZWS 2.0)', () => {
       expect(failed.map(([e]) => e.code)).to.deep.equal([ZmtpErrorCode.WS_UPGRADE, ZmtpErrorCode.WS_UPGRADE]);
     });
 
+    it('upgrades in progress count against maxHandshakesPerAddress: one too many is closed at once', async () => {
+      const { failed } = await isolated({ maxHandshakesPerAddress: 1 }, async (ep) => {
+        const stall = net.connect({ host: '127.0.0.1', port: portOf(ep) });
+        stall.on('error', () => {});
+        closers.push(() => stall.destroy());
+        await once(stall, 'connect');
+        stall.write('GET /zmq HTTP/1.1\r\n');
+        const extra = net.connect({ host: '127.0.0.1', port: portOf(ep) });
+        extra.on('error', () => {});
+        await once(extra, 'close');
+      });
+      expect(failed.map(([e]) => e.code)).to.deep.equal([ZmtpErrorCode.WS_UPGRADE]);
+    });
+
     it('a stalled upgrade is closed at handshakeTimeout: ERR_ZMTP_HANDSHAKE_TIMEOUT', async () => {
       const clock = new ManualClock();
       const { failed } = await isolated({ clock, handshakeTimeout: 5000 }, async (ep, failed) => {
