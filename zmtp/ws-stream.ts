@@ -233,7 +233,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
   /** Bare ZWS2.0 has no commands: our READY becomes our routing id, our ERROR a close. */
   private bareCommandOut(body: Buffer): void {
     if (isCommand(body, 'READY') && !this.ourIdSent) {
-      const id = decodeMetadata(commandData(body)).get('Identity') ?? EMPTY;
+      const id = decodeMetadata(commandData(body)).get('identity') ?? EMPTY;
       const msg = Buffer.allocUnsafe(1 + id.length);
       msg[0] = 0;
       msg.set(id, 1);

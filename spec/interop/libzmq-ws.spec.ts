@@ -36,8 +36,12 @@ describe('interop/libzmq over WebSocket (ZWS 2.0)', () => {
     for (const c of closers.splice(0).reverse()) await c();
   });
 
-  for (const mode of ['NULL', 'CURVE'] as const) {
-    it(`[${mode}] our dealer ↔ libzmq ROUTER on ws://: multipart, empty frames, up to 900 KiB, both ways`, async () => {
+  for (const [mode, offer] of [
+    ['NULL', undefined],
+    ['NULL', 'ZWS2.0'],
+    ['CURVE', undefined],
+  ] as const) {
+    it(`[${offer ?? mode}] our dealer ↔ libzmq ROUTER on ws://: multipart, empty frames, up to 900 KiB, both ways`, async () => {
       const keys = zmq.curveKeyPair();
       const router = new zmq.Router(mode === 'CURVE' ? { curveServer: true, curveSecretKey: keys.secretKey } : {});
       closers.push(() => router.close());
@@ -47,6 +51,7 @@ describe('interop/libzmq over WebSocket (ZWS 2.0)', () => {
       const dealer = new ZmtpDealer({
         identity: Buffer.from('ours'),
         heartbeatInterval: 0,
+        wsSubprotocols: offer === undefined ? undefined : [offer],
         mechanism: mode === 'CURVE' ? curveClient({ serverKey: z85Decode(keys.publicKey), ...me }) : undefined,
       });
       closers.push(() => dealer.close());
