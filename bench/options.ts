@@ -29,6 +29,16 @@ const CLIENTS = ['raw', 'promise'] as const;
 /** A reqrep client's name. */
 export type ClientName = (typeof CLIENTS)[number];
 
+/** Transports the socket and reqrep cases run over. */
+const TRANSPORTS = ['tcp', 'ws'] as const;
+/** A transport's name. */
+export type TransportName = (typeof TRANSPORTS)[number];
+
+/** The endpoint a local bench server binds for `transport` (any free port). */
+export function localEndpoint(transport: TransportName): string {
+  return transport === 'ws' ? 'ws://127.0.0.1:0/bench' : 'tcp://127.0.0.1:0';
+}
+
 /** A bad invocation (exit code 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -42,6 +52,8 @@ export interface BenchOptions {
   count: number | null;
   inflight: number;
   curve: boolean;
+  /** thr/lat/rt/reqrep/handshake: tcp, or ZWS 2.0 over WebSocket. */
+  transport: TransportName;
   runs: number;
   peers: PeerName[];
   /** reqrep: which clients drive the OxenMQ server. */
@@ -93,6 +105,8 @@ options:
                     concurrent handshakes for memory (default 200)
   --runs N          measured runs after one warm-up; the median is reported (default 3)
   --curve           run thr/lat/rt/reqrep over CURVE (ours and zeromq)
+  --transport T     tcp (default) or ws: thr/lat/rt/reqrep/handshake over ZWS 2.0 WebSockets
+                    (ours and zeromq; net has no ws form and is skipped)
   --peer P[,P]      ours | zeromq | net | all (default all); zeromq also selects the
                     native references of crypto (libsodium)
   --client C        reqrep's clients: raw (a DEALER writing OxenMQ's request frames itself),
@@ -129,6 +143,11 @@ function peerList(v: string): PeerName[] {
   return PEERS.filter((p) => list.includes(p));
 }
 
+function transportOpt(v: string): TransportName {
+  if (!(TRANSPORTS as readonly string[]).includes(v)) throw new UsageError(`unknown transport ${JSON.stringify(v)} (tcp, ws)`);
+  return v as TransportName;
+}
+
 function clientOpt(v: string): ClientName {
   if (!(CLIENTS as readonly string[]).includes(v)) throw new UsageError(`unknown client ${JSON.stringify(v)} (raw, promise, all)`);
   return v as ClientName;
@@ -141,7 +160,7 @@ function durationOpt(v: string): number {
 }
 
 function endpointOpt(name: string, v: string): string {
-  if (!/^(tcp|ipc):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
+  if (!/^(tcp|ipc|ws):\/\/.+/.test(v)) throw new UsageError(`--${name} needs an endpoint like tcp://HOST:PORT`);
   return v;
 }
 
@@ -154,6 +173,7 @@ const OPTIONS = {
   runs: { type: 'string' },
   peer: { type: 'string' },
   client: { type: 'string' },
+  transport: { type: 'string' },
   bind: { type: 'string' },
   connect: { type: 'string' },
   'heap-snapshot': { type: 'string' },
@@ -205,6 +225,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     // turn the measurement into a test of the retry path.
     inflight: v.inflight === undefined ? 64 : intOpt('inflight', v.inflight, 1, 1000),
     curve: v.curve === true,
+    transport: v.transport === undefined ? 'tcp' : transportOpt(v.transport),
     runs: v.runs === undefined ? 3 : intOpt('runs', v.runs, 1, 100),
     peers: v.peer === undefined ? [...PEERS] : peerList(v.peer),
     clients: v.client === undefined || v.client === 'all' ? [...CLIENTS] : [clientOpt(v.client)],

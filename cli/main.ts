@@ -17,6 +17,7 @@ const SUBCOMMANDS: Record<Subcommand, () => Promise<Run>> = {
   send: async () => (await import('./request.js')).send,
   keygen: async () => (await import('./keygen.js')).keygen,
   serve: async () => (await import('./serve.js')).serve,
+  gateway: async () => (await import('./gateway.js')).gateway,
 };
 
 function isSubcommand(name: string | undefined): name is Subcommand {
@@ -46,7 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (!isSubcommand(name)) {
     writeErr(name === undefined ? 'oxenmq: missing command' : `oxenmq: unknown command ${JSON.stringify(name)}`);
-    writeErr(`usage: oxenmq request|send|keygen|serve ... (see oxenmq --help)`);
+    writeErr(`usage: oxenmq request|send|keygen|serve|gateway ... (see oxenmq --help)`);
     return Exit.USAGE;
   }
   try {

@@ -70,7 +70,7 @@ class Printer {
 }
 
 /** Resolves on the first SIGINT/SIGTERM; a second one while stopping exits at once. */
-function stopSignal(): { stopped: Promise<void>; dispose: () => void } {
+export function stopSignal(name = 'serve'): { stopped: Promise<void>; dispose: () => void } {
   let signalled = false;
   let resolve!: () => void;
   const stopped = new Promise<void>((r) => (resolve = r));
@@ -80,7 +80,7 @@ function stopSignal(): { stopped: Promise<void>; dispose: () => void } {
       resolve();
       return;
     }
-    writeErr(`oxenmq serve: ${sig} again, exiting without a clean stop`);
+    writeErr(`oxenmq ${name}: ${sig} again, exiting without a clean stop`);
     process.exit(sig === 'SIGINT' ? 130 : 143); // 128 + the signal's number, as shells report it
   };
   process.on('SIGINT', on);

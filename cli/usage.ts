@@ -1,7 +1,7 @@
 /** The help texts: one usage line per subcommand (shown with usage errors) and its `--help`. */
 
 /** The subcommands. */
-export type Subcommand = 'request' | 'send' | 'keygen' | 'serve';
+export type Subcommand = 'request' | 'send' | 'keygen' | 'serve' | 'gateway';
 
 /** The one-line synopsis of each subcommand. */
 export const USAGE_LINE: Record<Subcommand, string> = {
@@ -9,6 +9,7 @@ export const USAGE_LINE: Record<Subcommand, string> = {
   send: 'oxenmq send [options] ADDRESS COMMAND [PART...]',
   keygen: 'oxenmq keygen [--json] [--seckey KEY|@FILE]',
   serve: 'oxenmq serve (--listen ADDR | --curve-listen ADDR)... [options]',
+  gateway: 'oxenmq gateway --listen ws://HOST:PORT/PATH... --upstream ADDRESS --forward PREFIX... [options]',
 };
 
 const ADDRESS_AND_PARTS = `\
@@ -145,6 +146,42 @@ with parts as in request --json.
 Exit status: 0 stopped by SIGINT/SIGTERM, 1 usage error or a key that
 cannot be used, 4 a listener could not be bound.
 `,
+  gateway: `\
+usage: ${USAGE_LINE.gateway}
+
+Serves web pages (or any OxenMQ client) over ZWS 2.0 WebSockets, CURVE by
+default, and forwards each request whose command starts with a --forward
+PREFIX to the node at --upstream, sending its reply back. Prints its public
+key and the addresses pages connect to, until SIGINT or SIGTERM.
+
+A request for a command no prefix forwards is answered UNKNOWNCOMMAND at
+once; an error reply of the node is passed on; a client with more than
+--max-inflight requests outstanding is disconnected.
+
+Options:
+  --listen ADDR         accept connections on ADDR: ws://HOST:PORT/PATH (port
+                        0 picks a free port); repeatable
+  --upstream ADDRESS    the node: curve://HOST:PORT/PUBKEY (or any ADDRESS
+                        oxenmq request takes)
+  --forward PREFIX      forward commands starting with PREFIX (e.g. rpc.);
+                        repeatable
+  --origin ORIGIN       accept browser pages from ORIGIN (e.g.
+                        https://app.example, or * for any); repeatable. Without
+                        it every request carrying an Origin header is refused
+  --plain               serve plaintext WebSockets instead of CURVE
+  --seckey KEY|@FILE    the gateway's secret key (default: a new random key),
+                        as for request --seckey
+  --max-inflight N      outstanding requests per client (default 64)
+  --connect-timeout MS  give up reaching the node after MS ms (default 10000)
+  --json                one JSON object per line: {"event":"listening",
+                        "pubkey":"<hex>","addresses":[...],"forward":[...]},
+                        then {"event":"stopped"}
+  -v, --verbose         the library's log (connections, warnings) on stderr
+  -h, --help            show this help
+
+Exit status: 0 stopped by SIGINT/SIGTERM, 1 usage error or a key that
+cannot be used, 4 the node could not be reached or a listener not bound.
+`,
 };
 
 /** `oxenmq --help`. */
@@ -163,6 +200,8 @@ Commands:
       make an X25519 keypair
   ${USAGE_LINE.serve}
       run a node with echo.echo, echo.ping and echo.log, printing what it gets
+  ${USAGE_LINE.gateway}
+      serve WebSocket pages and forward their requests to a node
 
 oxenmq <command> --help shows the options and exit status of a command.
 oxenmq --version prints the version.

@@ -7,6 +7,8 @@
  *   curve://HOST:PORT/PUBKEY, tcp+curve://HOST:PORT/PUBKEY   CURVE TCP
  *   ipc://PATH                                        plaintext Unix socket
  *   ipc+curve://PATH/PUBKEY                           CURVE Unix socket
+ *   ws://HOST:PORT/PATH, wss://HOST:PORT/PATH         plaintext ZWS 2.0 WebSocket (wss: over TLS)
+ *   ws+curve://HOST:PORT/PATH/PUBKEY, wss+curve://…   CURVE over a WebSocket
  *   TCP://HOST:PORT, CURVE://HOST:PORT/PUBKEY         QR-code friendly forms
  *
  * PUBKEY is 64 hex, 52 base32z or (not in QR forms) 43 base64 characters, optionally followed by
@@ -14,13 +16,17 @@
  * an empty `ipc+curve` path before the key); the one deliberate difference is that an over-long
  * port is reported as a bad address like any other bad port (upstream's `std::stoi` throws
  * `out_of_range` instead).
+ *
+ * The WebSocket forms are ours (upstream's parser has none; libzmq binds `ws://HOST:PORT/PATH`):
+ * the PATH (printable ASCII, no `?`, `#` or space) defaults to `/`; in the CURVE forms the last
+ * path segment is the key, as for `ipc+curve://`, so `ws+curve://h:1/KEY` has the path `/`.
  */
 import { bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import { fromBase32z, fromBase64, fromHex, isBase32z, isBase64, isHex, toBase32z, toBase64, toHex } from './oxenc/index.js';
 
-/** Transport of an address: TCP or a Unix-domain ("ipc") socket. */
-export type AddressProtocol = 'tcp' | 'ipc';
+/** Transport of an address: TCP, a Unix-domain ("ipc") socket, or a WebSocket (plain or TLS). */
+export type AddressProtocol = 'tcp' | 'ipc' | 'ws' | 'wss';
 
 /** Key encodings {@link Address.fullAddress} can write; `BASE32Z` is upper-case base32z. */
 export type AddressKeyEncoding = 'base32z' | 'hex' | 'base64' | 'BASE32Z';
@@ -103,7 +109,28 @@ interface TcpParts {
   pubkey: Uint8Array | undefined;
 }
 
-function parseTcp(s: string, qr: boolean, expectKey: boolean): TcpParts {
+/** A WebSocket path: `/` then printable ASCII other than `?` and `#`. */
+function isWsPath(path: string): boolean {
+  return /^\/[\x21-\x7e]*$/.test(path) && !path.includes('?') && !path.includes('#');
+}
+
+/** `HOST:PORT[/PATH]` (plain) or `HOST:PORT[/PATH]/PUBKEY` (CURVE). */
+function parseWs(s: string, curve: boolean): TcpParts & { path: string } {
+  const parts = parseTcp(s, false, false, true);
+  let path = parts.rest;
+  let pubkey: Uint8Array | undefined;
+  if (curve) {
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) throw badAddress('expected /PUBKEY after the port');
+    pubkey = decodeTrailingKey(path.slice(slash + 1), false);
+    path = path.slice(0, slash);
+  }
+  if (path === '') path = '/';
+  if (!isWsPath(path)) throw badAddress('a WebSocket path must be printable ASCII without ?, # or spaces');
+  return { host: parts.host, port: parts.port, pubkey, path };
+}
+
+function parseTcp(s: string, qr: boolean, expectKey: boolean, pathFollows = false): TcpParts & { rest: string } {
   let host: string;
   let rest: string;
   const first = s.charCodeAt(0);
@@ -142,6 +169,10 @@ function parseTcp(s: string, qr: boolean, expectKey: boolean): TcpParts {
   rest = rest.slice(i);
 
   let pubkey: Uint8Array | undefined;
+  if (pathFollows) {
+    if (rest.length > 0 && rest.charCodeAt(0) !== 0x2f) throw badAddress('unexpected data after the port');
+    return { host, port, pubkey, rest };
+  }
   if (expectKey) {
     if (rest.length < 1 + (qr ? B32Z_LEN : B64_LEN) || rest.charCodeAt(0) !== 0x2f) {
       throw badAddress('expected /PUBKEY after the port');
@@ -150,7 +181,7 @@ function parseTcp(s: string, qr: boolean, expectKey: boolean): TcpParts {
   } else if (rest.length > 0) {
     throw badAddress('unexpected trailing data after the port');
   }
-  return { host, port, pubkey };
+  return { host, port, pubkey, rest: '' };
 }
 
 /** Splits `PATH/PUBKEY`, taking the key from the end (hex, then base32z, then base64). */
@@ -184,14 +215,16 @@ function splitIpcCurve(s: string): { socket: string; pubkey: Uint8Array } {
  * through {@link Address.setPubkey}.
  */
 export class Address {
-  /** `'tcp'` or `'ipc'`. */
+  /** `'tcp'`, `'ipc'`, `'ws'` or `'wss'`. */
   readonly protocol: AddressProtocol;
-  /** TCP host, IPv6 literals kept with their brackets (e.g. `[::1]`); empty for ipc. */
+  /** TCP or WebSocket host, IPv6 literals kept with their brackets (e.g. `[::1]`); empty for ipc. */
   readonly host: string;
-  /** TCP port (1–65535); 0 for ipc. */
+  /** TCP or WebSocket port (1–65535); 0 for ipc. */
   readonly port: number;
-  /** ipc socket path; empty for tcp. */
+  /** ipc socket path; empty otherwise. */
   readonly socket: string;
+  /** WebSocket HTTP path (`/` at least); empty otherwise. */
+  readonly path: string;
   // A TS-private (not #private) field: the static factories build instances with
   // Object.create, which cannot install #private fields.
   private pk: Uint8Array | undefined;
@@ -212,6 +245,18 @@ export class Address {
     let tcp: boolean;
     let curve: boolean;
     let qr = false;
+    const ws = /^wss?(\+curve)?$/.exec(proto);
+    if (ws !== null) {
+      const parts = parseWs(rest, ws[1] !== undefined);
+      this.protocol = proto.startsWith('wss') ? 'wss' : 'ws';
+      this.host = parts.host;
+      this.port = parts.port;
+      this.socket = '';
+      this.path = parts.path;
+      this.pk = parts.pubkey;
+      if (pubkey !== undefined) this.setPubkey(pubkey);
+      return;
+    }
     switch (proto) {
       case 'tcp':
         tcp = true;
@@ -251,6 +296,7 @@ export class Address {
     }
 
     this.protocol = tcp ? 'tcp' : 'ipc';
+    this.path = '';
     if (tcp) {
       const parts = parseTcp(rest, qr, curve);
       this.host = parts.host;
@@ -319,19 +365,29 @@ export class Address {
     return Address.build('ipc', '', 0, path, copyKey(pubkey));
   }
 
-  private static build(protocol: AddressProtocol, host: string, port: number, socket: string, pubkey: Uint8Array | undefined): Address {
+  /**
+   * A ZWS 2.0 WebSocket address (`wss` for TLS), plain or, with the server's 32-byte pubkey, CURVE.
+   * @throws {OmqError} `ERR_OMQ_BAD_ADDRESS` for a bad port or path, or a key that is not 32 bytes.
+   */
+  static ws(host: string, port: number, path = '/', pubkey?: Uint8Array, options: { tls?: boolean } = {}): Address {
+    if (typeof path !== 'string') throw new TypeError('path must be a string');
+    return Address.build(options.tls ? 'wss' : 'ws', host, port, '', pubkey === undefined ? undefined : copyKey(pubkey), path);
+  }
+
+  private static build(protocol: AddressProtocol, host: string, port: number, socket: string, pubkey: Uint8Array | undefined, path = ''): Address {
     if (typeof host !== 'string' || typeof socket !== 'string') throw new TypeError('host and path must be strings');
-    if (protocol === 'tcp') {
+    if (protocol !== 'ipc') {
       checkPort(port);
       // An IPv6 literal is written in brackets in every address form.
       if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
     }
     const a = Object.create(Address.prototype) as Address;
-    const w = a as unknown as { protocol: AddressProtocol; host: string; port: number; socket: string };
+    const w = a as unknown as { protocol: AddressProtocol; host: string; port: number; socket: string; path: string };
     w.protocol = protocol;
     w.host = host;
     w.port = port;
     w.socket = socket;
+    w.path = path;
     a.pk = pubkey;
     // Whatever the parts, the result must be an address that parses back to itself: a host or
     // path that cannot be written (an empty host, a stray ':' or '/', an empty ipc path) is refused.
@@ -365,6 +421,11 @@ export class Address {
     return this.protocol === 'ipc';
   }
 
+  /** True for WebSocket addresses (`ws` and `wss`). */
+  get isWs(): boolean {
+    return this.protocol === 'ws' || this.protocol === 'wss';
+  }
+
   /**
    * Sets or clears the CURVE key: an empty key (or `undefined`) makes a CURVE address plain, a
    * 32-byte key makes a plain address CURVE (or replaces the key). Returns `this`.
@@ -379,19 +440,23 @@ export class Address {
     return this;
   }
 
-  /** The ZMQ endpoint, never including a key: `tcp://HOST:PORT` or `ipc://PATH`. */
+  /** The ZMQ endpoint, never including a key: `tcp://HOST:PORT`, `ipc://PATH` or `ws[s]://HOST:PORT/PATH`. */
   zmqAddress(): string {
-    return this.protocol === 'tcp' ? `tcp://${this.host}:${this.port}` : `ipc://${this.socket}`;
+    if (this.protocol === 'ipc') return `ipc://${this.socket}`;
+    if (this.protocol === 'tcp') return `tcp://${this.host}:${this.port}`;
+    return `${this.protocol}://${this.host}:${this.port}${this.path}`;
   }
 
   /**
    * The full address with the key in `encoding` (default base32z; base64 is written unpadded):
-   * `tcp://H:P`, `curve://H:P/KEY` (never `tcp+curve://`), `ipc://PATH`, `ipc+curve://PATH/KEY`.
+   * `tcp://H:P`, `curve://H:P/KEY` (never `tcp+curve://`), `ipc://PATH`, `ipc+curve://PATH/KEY`,
+   * `ws://H:P/PATH`, `ws+curve://H:P/PATH/KEY` (`ws+curve://H:P/KEY` for the path `/`), and `wss` alike.
    */
   fullAddress(encoding: AddressKeyEncoding = 'base32z'): string {
     const key = this.pk;
     if (key === undefined) return this.zmqAddress();
     const k = encodeKey(key, encoding);
+    if (this.isWs) return `${this.protocol}+curve://${this.host}:${this.port}${this.path === '/' ? '' : this.path}/${k}`;
     return this.protocol === 'tcp' ? `curve://${this.host}:${this.port}/${k}` : `ipc+curve://${this.socket}/${k}`;
   }
 
@@ -411,11 +476,11 @@ export class Address {
       : `CURVE://${host}:${this.port}/${encodeKey(key, 'BASE32Z')}`;
   }
 
-  /** Same protocol and CURVE-ness, same host and port (tcp) or path (ipc), and same key. */
+  /** Same protocol and CURVE-ness, same host and port (tcp, ws) or path (ipc, ws), and same key. */
   equals(other: Address): boolean {
     if (!(other instanceof Address)) return false;
     if (this.protocol !== other.protocol || this.curve !== other.curve) return false;
-    if (this.protocol === 'tcp' ? this.host !== other.host || this.port !== other.port : this.socket !== other.socket) {
+    if (this.host !== other.host || this.port !== other.port || this.socket !== other.socket || this.path !== other.path) {
       return false;
     }
     const a = this.pk;

@@ -12,6 +12,7 @@ export type { CommandHandler } from './registry.js';
 export { Message, DeferredSend } from './message.js';
 export { ConnectionID } from './connection-id.js';
 export { Address, type AddressKeyEncoding, type AddressProtocol } from './address.js';
+export { Gateway, type GatewayOptions, type GatewayRoute } from './gateway.js';
 export { AuthLevel, type Access } from './auth.js';
 export {
   AbortError,
@@ -24,7 +25,7 @@ export {
   type RequestErrorCode,
   type WorkerJobErrorCode,
 } from './errors.js';
-export { ZmtpError, ZmtpErrorCode, isZmtpError, type Clock } from '../zmtp/index.js';
+export { ZmtpError, ZmtpErrorCode, isZmtpError, type AllowOrigin, type Clock } from '../zmtp/index.js';
 export {
   Batch,
   JobResult,

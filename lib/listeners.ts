@@ -9,6 +9,7 @@
  */
 import { curveServer } from '../curve/index.js';
 import {
+  type AllowOrigin,
   type AuthDecision,
   type AuthRequest,
   type MechanismFactory,
@@ -49,6 +50,8 @@ export interface ListenerEvents {
 /** What the listeners need from their instance. */
 export interface ListenerContext extends InstanceContext {
   readonly hooks: ListenerEvents;
+  /** Browser Origins ws:// listeners accept. */
+  readonly wsAllowOrigin: AllowOrigin | undefined;
 }
 
 /** One listener: a ZMTP router, or the built-in in-process one. */
@@ -171,6 +174,7 @@ export class Listeners {
     const router = new ZmtpRouter<ListenerAuth>({
       ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets),
       mechanism,
+      allowOrigin: ctx.wsAllowOrigin,
       authenticate: (req) => this.#authenticate(l, req),
     });
     router.onMessage = (frames, route, peer) => ctx.hooks.message(l, frames, route, peer);

@@ -4,7 +4,7 @@
  * and the mapping onto the wire layer's options.
  */
 import { generateKeypair, publicKeyFromSecret } from '../curve/index.js';
-import { ByteBudget, type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
+import { type AllowOrigin, ByteBudget, type Clock, type LogThrottle, type ZmtpOptions, bytesEqual } from '../zmtp/index.js';
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Emitter, OxenMQEvents } from './events.js';
 import type { Logger, LogLevel } from './logger.js';
@@ -130,6 +130,12 @@ export interface OxenMQOptions extends Partial<OxenMQSettings> {
   workerEntry?: string | URL;
   /** Timer source for the cleanup tick, timers and heartbeats; tests inject a `ManualClock`. */
   clock?: Clock;
+  /**
+   * The browser Origins that `ws://` listeners accept: `'*'`, a list of exact origins, or a
+   * predicate. Requests without an Origin header (non-browser clients) are always accepted; the
+   * Allow callback runs for every connection either way. Default: none (browsers are refused).
+   */
+  wsAllowOrigin?: AllowOrigin;
   /**
    * Bytes all of this instance's connections may hold queued for sending together; past it,
    * sends are dropped (`queueFull`). −1: no limit. Default 1 GiB: sized for 10,000 connections

@@ -138,6 +138,7 @@ export class OxenMQ {
     };
     this.#listeners = new Listeners({
       ...common,
+      wsAllowOrigin: opts.wsAllowOrigin,
       hooks: {
         message: (l, frames, route, peer) => this.#inbound.fromListener(l, frames, route, peer, false),
         peerGone: (l, route, pubkey) => {

@@ -9,7 +9,6 @@
  * Data flows one way: socket chunks → Decoder → (mechanism codec) → frames → message → owner;
  * and back: owner → SendQueue / Encoder (→ mechanism codec) → socket.
  */
-import type { Socket } from 'node:net';
 import type { ByteBudget } from './budget.js';
 import type { TimerHandle } from './clock.js';
 import { commandData, commandName, decodeErrorReason, encodeError, isCommand } from './command.js';
@@ -24,6 +23,7 @@ import type { Admission, Peer, Verdict } from './admission.js';
 import { type Metadata, encodeMetadata } from './metadata.js';
 import type { ResolvedZmtpOptions } from './options.js';
 import type { OutgoingMessage, SendQueue } from './send-queue.js';
+import type { ZmtpStream } from './stream.js';
 
 /** Callbacks from a connection to its owner (router or dealer). */
 export interface ConnectionOwner<A> {
@@ -37,7 +37,8 @@ export interface ConnectionOwner<A> {
 
 /** Construction parameters of a connection. */
 export interface ConnectionParams<A> {
-  socket: Socket;
+  /** A net.Socket (tcp, ipc) or a WebSocket adapter (ws-stream.ts). */
+  socket: ZmtpStream;
   role: MechanismRole;
   /** Our socket type and who we admit (with the listener's authentication hook). */
   admission: Admission<A>;
@@ -79,7 +80,7 @@ const NO_METADATA: Metadata = new Map();
  */
 export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   readonly serial = nextConnectionSerial++;
-  readonly socket: Socket;
+  readonly socket: ZmtpStream;
   readonly role: MechanismRole;
   readonly remoteAddress: string;
   /** The mechanism name ("NULL", "CURVE"). */
@@ -143,7 +144,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     if (p.options.heartbeatInterval > 0) this.heartbeat = this.newHeartbeat();
 
     const s = this.socket;
-    s.setNoDelay(true);
+    s.setNoDelay?.(true);
     s.on('data', this.onData);
     s.on('drain', this.onSocketDrain);
     s.on('error', this.onSocketError);
@@ -396,7 +397,10 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
 
   private newHeartbeat(): Heartbeat {
     const o = this.options;
-    return new Heartbeat(this, o.clock, o.heartbeatInterval, o.heartbeatTimeout, o.heartbeatTtl);
+    // A transport with its own keepalive carries the PINGs (libzmq's ws engine answers no other).
+    const ping = this.socket.ping?.bind(this.socket);
+    const host = ping === undefined ? this : { sendCommand: () => ping(), fail: (e: ZmtpError) => this.fail(e) };
+    return new Heartbeat(host, o.clock, o.heartbeatInterval, o.heartbeatTimeout, o.heartbeatTtl);
   }
 
   private stopTimers(): void {
@@ -496,6 +500,11 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.state >= State.Closing) return;
+    if (chunk.length === 0) {
+      // A whole keepalive of the transport (a WebSocket ping or pong; see ZmtpStream.ping): alive.
+      this.heartbeat?.markReceived();
+      return;
+    }
     try {
       this.decoder.push(chunk);
     } catch (err) {
@@ -534,7 +543,8 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   };
 
   private readonly onSocketError = (err: Error): void => {
-    this.closeError ??= new ZmtpError(ZmtpErrorCode.TRANSPORT, `transport error: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
+    // A stream that checks its own framing (ws-stream.ts) reports what it found as a ZmtpError.
+    this.closeError ??= isZmtpError(err) ? err : new ZmtpError(ZmtpErrorCode.TRANSPORT, `transport error: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
   };
 
   private readonly onSocketEnd = (): void => {

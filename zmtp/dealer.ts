@@ -20,6 +20,8 @@ import type { MechanismFactory } from './mechanism.js';
 import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
 import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
+import type { ZmtpStream } from './stream.js';
+import { type WsEndpoint, connectWs } from './ws.js';
 
 /** Options of a {@link ZmtpDealer}. */
 export interface DealerOptions extends ZmtpOptions {
@@ -27,6 +29,12 @@ export interface DealerOptions extends ZmtpOptions {
   mechanism?: MechanismFactory;
   /** Routing id announced to the peer (≤ 255 bytes, not starting with 0x00). Default empty. */
   identity?: Uint8Array;
+  /**
+   * ws:// and wss:// endpoints: the ZWS 2.0 subprotocols offered. Default `['ZWS2.0/NULL']` for
+   * NULL, `['ZWS2.0/CURVE']` for CURVE (libzmq's forms, which C++ oxenmq nodes accept); our
+   * listeners also accept `ZWS2.0+NULL`, `ZWS2.0+CURVE` and (NULL) the bare `ZWS2.0`.
+   */
+  wsSubprotocols?: readonly string[];
 }
 
 /** Where a dealer is in its life. */
@@ -97,11 +105,12 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   private readonly mechanism: MechanismFactory;
   private readonly identity: Uint8Array;
+  private readonly wsSubprotocols: readonly string[] | undefined;
   /** One queue for the dealer's life: what is queued while (re)connecting survives reconnects. */
   private readonly queue: SendQueue;
   private endpoint: Endpoint | null = null;
   private conn: ZmtpConnection<undefined> | null = null;
-  private pendingSocket: net.Socket | null = null;
+  private pendingSocket: { destroy(): void } | null = null;
   private retryTimer: TimerHandle | null = null;
   private retryDelay: number;
   private _state: DealerState = 'idle';
@@ -119,6 +128,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
       throw new RangeError('identity must be at most 255 bytes and must not start with 0x00');
     }
     this.identity = id;
+    this.wsSubprotocols = opts.wsSubprotocols;
     this.retryDelay = this.options.reconnectInterval;
     this.queue = new SendQueue(queueLimits(this.options));
   }
@@ -156,7 +166,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   connect(endpoint: string): void {
     if (this._state !== 'idle') throw new ZmtpError(ZmtpErrorCode.CLOSED, 'dealer is already connected or closed');
     const ep = parseEndpoint(endpoint);
-    if (ep.transport === 'tcp' && (ep.host === '*' || ep.port === 0)) {
+    if (ep.transport !== 'ipc' && (ep.host === '*' || ep.port === 0)) {
       throw new ZmtpError(ZmtpErrorCode.BAD_ENDPOINT, 'cannot connect to a wildcard host or port 0');
     }
     this.endpoint = ep;
@@ -246,13 +256,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     if (wasReady) this.emit('disconnect', err);
     const e = err ?? new ZmtpError(ZmtpErrorCode.TRANSPORT, wasReady ? 'peer closed the connection' : 'peer closed the connection during the handshake');
     if (!RETRYABLE.has(e.code)) {
-      this._state = 'failed';
-      this.failure = e;
-      this.queue.clear();
-      this.wakeDrainWaiters();
-      if (!wasReady) this.emit('connect-failed', e, -1);
-      this.options.logger.warn?.(`zmtp: outgoing connection failed for good: ${e.message}`);
-      this.emit('failed', e);
+      this.failForGood(e, !wasReady);
       return;
     }
     if (wasReady) {
@@ -264,9 +268,23 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   // --- internals ----------------------------------------------------------------------------
 
+  private failForGood(e: ZmtpError, attemptFailed: boolean): void {
+    this._state = 'failed';
+    this.failure = e;
+    this.queue.clear();
+    this.wakeDrainWaiters();
+    if (attemptFailed) this.emit('connect-failed', e, -1);
+    this.options.logger.warn?.(`zmtp: outgoing connection failed for good: ${e.message}`);
+    this.emit('failed', e);
+  }
+
   private attempt(): void {
     this._state = 'connecting';
     const ep = this.endpoint!;
+    if (ep.transport === 'ws' || ep.transport === 'wss') {
+      this.attemptWs(ep);
+      return;
+    }
     const socket =
       ep.transport === 'ipc'
         ? net.connect({ path: ep.path })
@@ -288,17 +306,42 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
         socket.destroy();
         return;
       }
-      this.conn = new ZmtpConnection({
-        socket,
-        role: 'client',
-        admission: DEALER_ADMISSION,
-        identity: this.identity,
-        mechanism: this.mechanism,
-        options: this.options,
-        owner: this,
-        remoteAddress: ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host),
-        queue: this.queue,
-      });
+      this.conn = this.openConnection(socket, ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host));
+    });
+  }
+
+  /** The connection over an open stream (net.Socket or WebSocket). */
+  private openConnection(socket: ZmtpStream, remoteAddress: string): ZmtpConnection<undefined> {
+    return new ZmtpConnection({
+      socket,
+      role: 'client',
+      admission: DEALER_ADMISSION,
+      identity: this.identity,
+      mechanism: this.mechanism,
+      options: this.options,
+      owner: this,
+      remoteAddress,
+      queue: this.queue,
+    });
+  }
+
+  private attemptWs(endpoint: WsEndpoint): void {
+    this.pendingSocket = connectWs({
+      endpoint,
+      mechanism: this.mechanism.name,
+      options: this.options,
+      subprotocols: this.wsSubprotocols,
+      open: (stream) => {
+        this.pendingSocket = null;
+        this.conn = this.openConnection(stream, endpoint.host);
+        stream.start();
+      },
+      failed: (err) => {
+        this.pendingSocket = null;
+        if (this._state === 'closed') return;
+        if (RETRYABLE.has(err.code)) this.scheduleRetry(err);
+        else this.failForGood(err, true);
+      },
     });
   }
 

@@ -67,6 +67,15 @@ export const ZmtpErrorCode = {
   CURVE_MESSAGE: 'ERR_ZMTP_CURVE_MESSAGE',
   /** CurveZMQ: an invalid key (wrong length, low-order point). */
   CURVE_KEY: 'ERR_ZMTP_CURVE_KEY',
+  /** A ws:// or wss:// endpoint was used but the optional `ws` package is not installed. */
+  WS_UNAVAILABLE: 'ERR_ZMTP_WS_UNAVAILABLE',
+  /**
+   * The WebSocket upgrade was refused or broken (HTTP path, Origin, no ZWS 2.0 subprotocol in
+   * common, a malformed or stalled HTTP request, an HTTP error status from the server).
+   */
+  WS_UPGRADE: 'ERR_ZMTP_WS_UPGRADE',
+  /** A WebSocket message that ZWS 2.0 does not allow (text, empty, a broken WebSocket frame). */
+  WS_PROTOCOL: 'ERR_ZMTP_WS_PROTOCOL',
   /**
    * A bug of ours, not the peer's doing: code of the wire layer threw something other than a
    * ZmtpError while handling the connection. `cause` holds what was thrown; it is logged once at

@@ -27,6 +27,7 @@ export { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
 export type { ZmtpLogger, ZmtpOptions } from './options.js';
 export type { AuthDecision, AuthRequest, Authenticator, Peer } from './admission.js';
 export type { OutgoingMessage } from './send-queue.js';
+export type { AllowOrigin } from './origin.js';
 export { type RouterEvents, type RouterMessageHandler, type RouterOptions, ZmtpRouter } from './router.js';
 export {
   type DealerEvents,

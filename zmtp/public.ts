@@ -21,4 +21,5 @@ export type { ZmtpLogger, ZmtpOptions } from './options.js';
 export type { AuthDecision, AuthRequest, Authenticator, Peer } from './admission.js';
 export type { Metadata } from './metadata.js';
 export type { OutgoingMessage } from './send-queue.js';
+export type { AllowOrigin } from './origin.js';
 export type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismRole } from './mechanism.js';

@@ -29,6 +29,9 @@ import { nullMechanism } from './null.js';
 import { LogThrottle } from './throttle.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
 import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
+import type { ZmtpStream } from './stream.js';
+import type { AllowOrigin } from './origin.js';
+import { type WsEndpoint, type WsServerHandle, listenWs } from './ws.js';
 
 /** Options of a {@link ZmtpRouter}; `A` is the data its authentication hook attaches to peers. */
 export interface RouterOptions<A = unknown> extends ZmtpOptions {
@@ -39,6 +42,14 @@ export interface RouterOptions<A = unknown> extends ZmtpOptions {
    * an admitting decision carries becomes the peer's {@link Peer.authData}.
    */
   authenticate?: Authenticator<A>;
+  /** ws:// listeners: the browser Origins accepted (requests without an Origin always are). Default none. */
+  allowOrigin?: AllowOrigin;
+  /**
+   * ws:// listeners: the ZWS 2.0 subprotocols accepted, in order of preference. Default
+   * `['ZWS2.0/NULL', 'ZWS2.0+NULL', 'ZWS2.0']` for NULL, `['ZWS2.0/CURVE', 'ZWS2.0+CURVE']` for
+   * CURVE (the `+` forms are ours: names a browser can offer).
+   */
+  wsSubprotocols?: readonly string[];
 }
 
 /** The events of a {@link ZmtpRouter}. */
@@ -94,8 +105,11 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   /** Every open connection, handshaken or not. */
   private readonly connections = new Set<ZmtpConnection<A>>();
   private readonly servers: { server: net.Server; endpoint: Endpoint; ipcPath?: string }[] = [];
+  private readonly wsServers: WsServerHandle[] = [];
   private readonly mechanism: MechanismFactory;
   private readonly admission: Admission<A>;
+  private readonly allowOrigin: AllowOrigin | undefined;
+  private readonly wsSubprotocols: readonly string[] | undefined;
   /** Connections whose handshake has not completed, and how many of them per remote address. */
   private readonly handshaking = new Set<ZmtpConnection<A>>();
   private readonly handshakesFrom = new Map<string, number>();
@@ -112,6 +126,8 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.options = resolveOptions(opts);
     this.mechanism = opts.mechanism ?? nullMechanism;
     this.admission = new Admission<A>('ROUTER', opts.authenticate);
+    this.allowOrigin = opts.allowOrigin;
+    this.wsSubprotocols = opts.wsSubprotocols;
     this.throttle = new LogThrottle(this.options.logger, this.options.clock);
   }
 
@@ -127,7 +143,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
 
   /** The endpoints bound so far, with real ports. */
   get endpoints(): string[] {
-    return this.servers.map((s) => formatEndpoint(s.endpoint));
+    return [...this.servers, ...this.wsServers].map((s) => formatEndpoint(s.endpoint));
   }
 
   /**
@@ -137,6 +153,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   async bind(endpoint: string): Promise<string> {
     if (this.closed) throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router is closed');
     const ep = parseEndpoint(endpoint);
+    if (ep.transport === 'ws' || ep.transport === 'wss') return this.bindWs(ep);
     const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     let listenArg: net.ListenOptions;
     if (ep.transport === 'ipc') {
@@ -177,6 +194,17 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   /** The peer that owns `route` now, if any. */
   peer(route: Uint8Array): Peer<A> | undefined {
     return this.routes.get(latin1Key(route));
+  }
+
+  /**
+   * Closes the connection that owns `route` (what is queued gets `lingerMs` to go out); false
+   * when no connection has that route. Its 'disconnect' follows.
+   */
+  disconnect(route: Uint8Array, lingerMs = 0): boolean {
+    const conn = this.routes.get(latin1Key(route));
+    if (conn === undefined) return false;
+    conn.close(lingerMs);
+    return true;
   }
 
   /**
@@ -227,6 +255,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
           if (s.ipcPath) unlinkQuietly(s.ipcPath);
         }),
     );
+    closing.push(...this.wsServers.map((s) => s.close()));
     const waits: Promise<void>[] = [];
     for (const c of this.connections) {
       waits.push(new Promise<void>((resolve) => c.socket.once('close', () => resolve())));
@@ -302,7 +331,31 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     }
   }
 
-  private accept(socket: net.Socket): void {
+  private async bindWs(endpoint: WsEndpoint): Promise<string> {
+    const server = await listenWs({
+      endpoint,
+      mechanism: this.mechanism.name,
+      options: this.options,
+      allowOrigin: this.allowOrigin,
+      subprotocols: this.wsSubprotocols,
+      accept: (stream) => {
+        this.accept(stream);
+        stream.start();
+      },
+      refused: (err, address) => {
+        this.throttle.warn('ws-refused', address, `zmtp: WebSocket connection from ${address} refused: ${err.message}`);
+        this.emit('handshake-failed', err, address);
+      },
+    });
+    if (this.closed) {
+      await server.close();
+      throw new ZmtpError(ZmtpErrorCode.CLOSED, 'router was closed while binding');
+    }
+    this.wsServers.push(server);
+    return formatEndpoint(server.endpoint);
+  }
+
+  private accept(socket: ZmtpStream): void {
     if (this.closed) {
       socket.destroy();
       return;

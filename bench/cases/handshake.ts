@@ -6,6 +6,7 @@
  */
 import type { ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
+import { localEndpoint } from '../options.js';
 import { median } from '../stats.js';
 import { type CaseContext, CaseFailure, cpuCost, interleave, runTrial, selectPeers } from './context.js';
 
@@ -29,14 +30,14 @@ export async function handshakeCase(ctx: CaseContext): Promise<CaseResult> {
         impl,
         opts.connect !== null
           ? { id: -1, endpoint: opts.connect }
-          : await ctx.server().serve({ impl, mode: 'echo', endpoint: 'tcp://127.0.0.1:0', size: 2, curve: ctx.keys }),
+          : await ctx.server().serve({ impl, mode: 'echo', endpoint: localEndpoint(opts.transport), size: 2, curve: ctx.keys }),
       );
     }
     for (const [variant, inflight] of [
       ['sequential', 1],
       [`×${CONCURRENCY}`, CONCURRENCY],
     ] as const) {
-      const label = `handshake ${variant}`;
+      const label = `handshake ${variant}${opts.transport === 'ws' ? ' ws' : ''}`;
       const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
         const t = await runTrial(ctx, { impl, mode: 'handshake', endpoint: servers.get(impl)!.endpoint, size: 2, inflight, ...budget, curve: ctx.keys }, budget);
         const r = t.result;

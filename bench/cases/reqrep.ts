@@ -14,7 +14,7 @@
  * of the same size and in-flight count (no command dispatch, no reply tags): an upper bound for
  * what the OxenMQ layer could reach over libzmq, not a like-for-like protocol.
  */
-import type { ClientName } from '../options.js';
+import { type ClientName, localEndpoint } from '../options.js';
 import type { ClientImpl, Impl, ServeInfo } from '../protocol.js';
 import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { median } from '../stats.js';
@@ -46,10 +46,10 @@ export async function reqrepCase(ctx: CaseContext): Promise<CaseResult> {
   const rows: Row[] = [];
   try {
     for (const impl of new Set(impls.map(serverOf))) {
-      servers.set(impl, await ctx.server().serve({ impl, mode: 'echo', endpoint: 'tcp://127.0.0.1:0', size: opts.size, curve }));
+      servers.set(impl, await ctx.server().serve({ impl, mode: 'echo', endpoint: localEndpoint(opts.transport), size: opts.size, curve }));
     }
     for (const inflight of [...new Set([1, opts.inflight])]) {
-      const label = `reqrep ${sizeLabel(opts.size)}${curve ? ' CURVE' : ''} ×${inflight}`;
+      const label = `reqrep ${sizeLabel(opts.size)}${curve ? ' CURVE' : ''}${opts.transport === 'ws' ? ' ws' : ''} ×${inflight}`;
       const runs = await interleave(report, label, impls, opts.runs, { durationMs, count: opts.count }, async (impl, budget) => {
         const endpoint = servers.get(serverOf(impl))!.endpoint;
         const t = await runTrial(ctx, { impl, mode: 'rt', endpoint, size: opts.size, inflight, ...budget, curve }, budget);

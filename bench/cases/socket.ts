@@ -9,6 +9,7 @@
  */
 import type { ClientResult, ClientSpec, ServeInfo, SocketImpl } from '../protocol.js';
 import { type CaseResult, type CpuCost, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
+import { localEndpoint } from '../options.js';
 import { median } from '../stats.js';
 import { type CaseContext, CaseFailure, type Trial, type TrialBudget, type TrialCpu, cpuCost, interleave, runTrial, selectPeers, sizeLabel } from './context.js';
 
@@ -85,10 +86,15 @@ function block(name: SocketCase, impl: string, size: number, runs: number, f: Fi
 export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<CaseResult> {
   const { opts, report } = ctx;
   const { peers: impls, skips, sources } = await selectPeers(ctx, ['ours', 'zeromq', 'net']);
+  const ws = opts.transport === 'ws';
+  if (ws && impls.includes('net')) {
+    impls.splice(impls.indexOf('net'), 1);
+    skips.push({ peer: 'net', reason: 'net has no WebSocket form' });
+  }
   if (impls.length === 0) return { name, status: 'skipped', reason: skips.map((k) => k.reason).join('; ') || 'no peer selected', rows: [] };
   const curve = opts.curve ? ctx.keys : null;
   const inflight = name === 'rt' ? opts.inflight : 1;
-  const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}`;
+  const label = `${name} ${sizeLabel(opts.size)}${name === 'rt' ? ` ×${inflight}` : ''}${curve ? ' CURVE' : ''}${ws ? ' ws' : ''}`;
   const spec = (impl: SocketImpl, endpoint: string, budget: TrialBudget): ClientSpec => ({
     impl,
     mode: name === 'thr' ? 'thr' : 'rt',
@@ -114,7 +120,7 @@ export async function socketCase(ctx: CaseContext, name: SocketCase): Promise<Ca
         await ctx.server().serve({
           impl,
           mode: name === 'thr' ? 'sink' : 'echo',
-          endpoint: 'tcp://127.0.0.1:0',
+          endpoint: localEndpoint(opts.transport),
           size: opts.size,
           curve: impl === 'net' ? null : curve,
         }),

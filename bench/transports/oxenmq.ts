@@ -58,7 +58,8 @@ export async function run(spec: ClientSpec): Promise<ClientResult> {
   try {
     await omq.start();
     // A curve address carries the server key: curve://host:port/<hex pubkey>.
-    const address = curve ? spec.endpoint.replace(/^tcp:\/\//, 'curve://') + '/' + curve.serverPublic : spec.endpoint;
+    // (ws+curve://host:port/path/<hex pubkey> over a WebSocket.)
+    const address = curve ? spec.endpoint.replace(/^(tcp|ws):\/\//, (_, t: string) => (t === 'ws' ? 'ws+curve://' : 'curve://')) + '/' + curve.serverPublic : spec.endpoint;
     const conn = await withTimeout(omq.connectRemote(address), 10_000, 'connectRemote');
     await omq.request(conn, 'bench.echo', [Buffer.from('warm-up')]);
     const budget = new Budget(spec.durationMs, spec.count);

@@ -64,6 +64,8 @@ describe('bench checks', () => {
     expect(parseArgs([]).clients).to.deep.equal(['raw', 'promise']);
     expect(parseArgs(['reqrep', '--client', 'promise']).clients).to.deep.equal(['promise']);
     expect(parseArgs(['--client=all']).clients).to.deep.equal(['raw', 'promise']);
+    expect(parseArgs([]).transport).to.equal('tcp');
+    expect(parseArgs(['rt', '--transport', 'ws']).transport).to.equal('ws');
     expect(parseArgs(['mesh'])).to.deep.include({ nodes: [100, 1000], meshPeers: 8, workers: 2 });
     expect(parseArgs(['mesh', '--nodes', '50,200', '--peers', '4', '--workers', '3'])).to.deep.include({ nodes: [50, 200], meshPeers: 4, workers: 3 });
     const bad = [
@@ -73,6 +75,7 @@ describe('bench checks', () => {
       ['--duration', '1', '--count', '5'],
       ['--bind', 'tcp://x:1', 'thr', 'lat'],
       ['--inflight', '5000'],
+      ['--transport', 'udp'],
       ['--json=1'],
       ['-x'],
       ['--peer', 'all,ours'],

@@ -237,6 +237,15 @@ describe('bench/cli (oxenmq-bench)', function () {
     ]);
   });
 
+  it('--transport ws runs rt and reqrep over ZWS 2.0 with CURVE, ours against zeromq, and skips net', async function () {
+    this.timeout(60_000);
+    const r = await cli(['rt', 'reqrep', '--smoke', '--transport', 'ws', '--curve', '--client', 'raw', '--inflight', '8', '--one-process'], 40_000);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const peer of ['ours', 'zeromq']) expect(r.stdout).to.match(new RegExp(`^\\| rt 64 B ×8 CURVE ws \\| ${peer} \\| [\\d.]+ [kM]? ?rt/s`, 'm'));
+    expect(r.stdout).to.match(/^\| rt 64 B ×8 CURVE ws \| net[^|]*\| skipped/m);
+    expect(r.stdout).to.match(/^\| reqrep 64 B CURVE ws ×8 \| ours \(raw client\) \| [\d.]+ [kM]? ?req\/s/m);
+  });
+
   describe('without the native references installed', () => {
     let run: Run;
     let doc: { ok: boolean; cases: { name: string; status: string; rows: { case: string; peer: string; skipped?: string }[] }[] };

@@ -76,8 +76,8 @@ export class Serve {
   }
 
   /** Starts `oxenmq serve ARGS…` and waits until it prints `ready` lines (or exits). */
-  static async start(args: readonly string[], ready: (lines: readonly string[]) => boolean): Promise<Serve> {
-    const s = new Serve(spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  static async start(args: readonly string[], ready: (lines: readonly string[]) => boolean, subcommand = 'serve'): Promise<Serve> {
+    const s = new Serve(spawn(process.execPath, [CLI, subcommand, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
     await s.until(ready, 'serve to start');
     return s;
   }

@@ -82,8 +82,8 @@ describe('cli entry point', () => {
   it('--help lists every command; help COMMAND and COMMAND --help show that command', async () => {
     const all = await oxenmq(['--help']);
     expect(all.code).to.equal(0);
-    for (const c of ['request', 'send', 'keygen', 'serve']) expect(all.stdout).to.include(`oxenmq ${c} `);
-    for (const c of ['request', 'send', 'keygen', 'serve']) {
+    for (const c of ['request', 'send', 'keygen', 'serve', 'gateway']) expect(all.stdout).to.include(`oxenmq ${c} `);
+    for (const c of ['request', 'send', 'keygen', 'serve', 'gateway']) {
       const [a, b] = await Promise.all([oxenmq(['help', c]), oxenmq([c, '--help'])]);
       expect(a.code, show(a)).to.equal(0);
       expect(b.code, show(b)).to.equal(0);

@@ -6,6 +6,7 @@
  * completes a message stops reading (TCP backpressure) until there is room again.
  */
 import { expect } from 'chai';
+import type { Socket } from 'node:net';
 import { ByteBudget } from '../../zmtp/budget.js';
 import { ManualClock } from '../../zmtp/clock.js';
 import type { ZmtpConnection } from '../../zmtp/connection.js';
@@ -22,7 +23,7 @@ async function trickle(p: RawPeer, bytes: Buffer, conn: ZmtpConnection, before: 
   for (let i = 0; i < bytes.length; i++) {
     p.write(bytes.subarray(i, i + 1));
     const want = before + i + 1;
-    await waitFor(() => received(conn) >= want || !conn.ready, 'the byte to arrive', 2000, conn.socket);
+    await waitFor(() => received(conn) >= want || !conn.ready, 'the byte to arrive', 2000, conn.socket as Socket);
   }
 }
 

@@ -118,7 +118,7 @@ export class RawDealer {
   get socket(): Socket {
     const c = this.dealer.connection;
     if (!(c instanceof ZmtpConnection)) throw new Error('the dealer has no live connection');
-    return c.socket;
+    return c.socket as Socket;
   }
   /** Waits for the `n`-th message (1-based) and returns it. */
   async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<Msg> {

@@ -1,0 +1,343 @@
+/**
+ * ZWS 2.0 (ZeroMQ RFC 45) under an unchanged ZMTP connection: a {@link ZmtpStream} over a `ws`
+ * WebSocket. The connection writes and reads the ZMTP 3.1 byte stream; this adapter translates.
+ *
+ * On the wire each ZMTP frame is one binary WebSocket message, `flags ‖ body`, flags `0x01` MORE
+ * and `0x02` COMMAND (libzmq `src/ws_encoder.cpp`, `src/ws_decoder.cpp`, `src/ws_protocol.hpp`);
+ * there is no greeting: the subprotocol picks the mechanism (`ZWS2.0/NULL`, `ZWS2.0/CURVE`).
+ *
+ * - In: each message becomes a synthesized frame header followed by the body as its own chunk (a
+ *   view, never a copy); the greeting the connection waits for is synthesized from the mechanism.
+ * - Out: our greeting is swallowed and the encoder's bytes are cut into frames, one message each.
+ * - Heartbeats: libzmq's ws engine pings with WebSocket ping frames and answers only those
+ *   (`src/ws_engine.cpp`, `produce_ping_message`), so our PINGs go out as WebSocket pings, and a
+ *   ping or pong from the peer counts as traffic.
+ * - Bare `ZWS2.0` (NULL, no handshake: the first message each way is the routing id): the peer's
+ *   routing id is turned into the READY the connection expects, so admission (and a listener's
+ *   authentication hook) runs for it as for every other peer, and our READY is turned into our
+ *   routing id. Messages after the peer's routing id wait until our READY has gone out, i.e. until
+ *   the peer is admitted; a denial closes the WebSocket with 1008 (the peer has no ERROR command).
+ *
+ * Anything else — a text message, an empty one, reserved flag bits, an oversize message (ws's
+ * maxPayload) — ends this connection with a typed error.
+ */
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { commandData, encodeCommand, isCommand } from './command.js';
+import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, frameHeader } from './frame.js';
+import { GREETING_SIZE, encodeGreeting } from './greeting.js';
+import { decodeMetadata, encodeMetadata } from './metadata.js';
+import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
+
+/** ZWS flag bits (libzmq `src/ws_protocol.hpp`). */
+const WS_MORE = 0x01;
+const WS_COMMAND = 0x02;
+
+/** The subprotocols of ZWS 2.0 we speak: libzmq's four forms (PLAIN aside). */
+export const ZWS_NULL = 'ZWS2.0/NULL';
+export const ZWS_CURVE = 'ZWS2.0/CURVE';
+export const ZWS_BARE = 'ZWS2.0';
+/**
+ * Our extension: the same wire as `ZWS2.0/NULL` and `ZWS2.0/CURVE` under names a browser can
+ * offer. RFC 6455 §4.1 wants subprotocols to be tokens (RFC 7230 §3.2.6), where '/' is a
+ * separator and '+' is not, and browsers refuse the '/' forms, so without these a page could
+ * never select CURVE.
+ */
+export const ZWS_NULL_TOKEN = 'ZWS2.0+NULL';
+export const ZWS_CURVE_TOKEN = 'ZWS2.0+CURVE';
+
+/** The ZMTP mechanism a subprotocol selects, or undefined for one we do not speak. */
+export function subprotocolMechanism(protocol: string): 'NULL' | 'CURVE' | undefined {
+  if (protocol === ZWS_NULL || protocol === ZWS_BARE || protocol === ZWS_NULL_TOKEN) return 'NULL';
+  if (protocol === ZWS_CURVE || protocol === ZWS_CURVE_TOKEN) return 'CURVE';
+  return undefined;
+}
+
+/** What the adapter needs of the TCP (or TLS) socket under the WebSocket. */
+export interface WsRawSocket {
+  cork(): void;
+  uncork(): void;
+  readonly writableNeedDrain: boolean;
+  on(event: 'drain', listener: () => void): unknown;
+  off(event: 'drain', listener: () => void): unknown;
+}
+
+/** Construction parameters of a {@link WsStream}. */
+export interface WsStreamParams {
+  ws: WebSocket;
+  raw: WsRawSocket;
+  /** The negotiated subprotocol (one that {@link subprotocolMechanism} knows). */
+  protocol: string;
+  /** Our socket type: the bare peer's READY is synthesized with a type compatible with it. */
+  socketType: 'ROUTER' | 'DEALER';
+  remoteAddress: string;
+  /** Most bytes of a bare peer's messages held while it is being admitted. */
+  holdLimit: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** A ZMTP byte stream over one open ZWS 2.0 WebSocket. */
+export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStream {
+  readonly remoteAddress: string;
+  /** The negotiated subprotocol. */
+  readonly protocol: string;
+  private readonly ws: WebSocket;
+  private readonly raw: WsRawSocket;
+  private readonly bare: boolean;
+  private readonly mechanism: 'NULL' | 'CURVE';
+  private readonly peerSocketType: string;
+  private readonly holdLimit: number;
+  private gone = false;
+  private closeEmitted = false;
+
+  // Outgoing: the ZMTP byte stream being cut into frames.
+  private skip = GREETING_SIZE;
+  private readonly head = Buffer.alloc(9);
+  private headHave = 0;
+  private headNeed = 2;
+  private flags = 0;
+  private payload: Buffer | null = null;
+  private payloadHave = 0;
+
+  // Bare ZWS2.0 only.
+  private peerIdSeen = false;
+  private ourIdSent = false;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+
+  constructor(p: WsStreamParams) {
+    super();
+    const mechanism = subprotocolMechanism(p.protocol);
+    if (mechanism === undefined) throw new RangeError('not a ZWS 2.0 subprotocol');
+    this.ws = p.ws;
+    this.raw = p.raw;
+    this.protocol = p.protocol;
+    this.mechanism = mechanism;
+    this.bare = p.protocol === ZWS_BARE;
+    this.peerSocketType = p.socketType === 'ROUTER' ? 'DEALER' : 'ROUTER';
+    this.remoteAddress = p.remoteAddress;
+    this.holdLimit = p.holdLimit;
+    const ws = p.ws;
+    ws.on('message', this.onMessage);
+    ws.on('ping', this.onAlive);
+    ws.on('pong', this.onAlive);
+    ws.on('error', this.onError);
+    ws.on('close', this.onClose);
+    p.raw.on('drain', this.onDrain);
+  }
+
+  /**
+   * Starts the inbound side: the connection is listening now, so the greeting it waits for is
+   * handed to it. Call once, right after constructing the connection on this stream.
+   */
+  start(): void {
+    this.emit('data', encodeGreeting(this.mechanism));
+  }
+
+  get destroyed(): boolean {
+    return this.gone;
+  }
+
+  /** Bytes written but not yet sent. */
+  get writableLength(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  cork(): void {
+    this.raw.cork();
+  }
+
+  uncork(): void {
+    this.raw.uncork();
+  }
+
+  setNoDelay(): void {
+    // The listener and the connector set it on the socket under the WebSocket.
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  ping(): void {
+    if (!this.gone) this.ws.ping();
+  }
+
+  end(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.ws.close(1000);
+  }
+
+  destroy(): void {
+    if (this.gone && this.ws.readyState === this.ws.CLOSED) return;
+    this.gone = true;
+    this.ws.terminate();
+  }
+
+  /** Takes ZMTP bytes from the encoder and sends each complete frame as one message. */
+  write(chunk: Uint8Array): boolean {
+    if (this.gone) return false;
+    const n = chunk.length;
+    let at = 0;
+    if (this.skip > 0) {
+      // Our greeting: ZWS has none.
+      at = Math.min(this.skip, n);
+      this.skip -= at;
+    }
+    while (at < n) {
+      const payload = this.payload;
+      if (payload === null) {
+        const b = chunk[at++]!;
+        this.head[this.headHave++] = b;
+        if (this.headHave === 1) {
+          this.headNeed = b & FLAG_LONG ? 9 : 2;
+          continue;
+        }
+        if (this.headHave < this.headNeed) continue;
+        const size = this.headNeed === 2 ? this.head[1]! : this.head.readUInt32BE(1) * 0x1_0000_0000 + this.head.readUInt32BE(5);
+        this.flags = this.head[0]!;
+        this.headHave = 0;
+        const out = Buffer.allocUnsafe(1 + size);
+        out[0] = (this.flags & FLAG_MORE ? WS_MORE : 0) | (this.flags & FLAG_COMMAND ? WS_COMMAND : 0);
+        this.payload = out;
+        this.payloadHave = 1;
+        if (size === 0) this.frameOut(out);
+        continue;
+      }
+      const k = Math.min(payload.length - this.payloadHave, n - at);
+      payload.set(k === n && at === 0 ? chunk : chunk.subarray(at, at + k), this.payloadHave);
+      at += k;
+      this.payloadHave += k;
+      if (this.payloadHave === payload.length) this.frameOut(payload);
+    }
+    return !this.raw.writableNeedDrain;
+  }
+
+  private frameOut(payload: Buffer): void {
+    this.payload = null;
+    if (this.gone) return;
+    if (this.bare && this.flags & FLAG_COMMAND) {
+      this.bareCommandOut(payload.subarray(1));
+      return;
+    }
+    this.ws.send(payload);
+  }
+
+  /** Bare ZWS2.0 has no commands: our READY becomes our routing id, our ERROR a close. */
+  private bareCommandOut(body: Buffer): void {
+    if (isCommand(body, 'READY') && !this.ourIdSent) {
+      const id = decodeMetadata(commandData(body)).get('identity') ?? EMPTY;
+      const msg = Buffer.allocUnsafe(1 + id.length);
+      msg[0] = 0;
+      msg.set(id, 1);
+      this.ws.send(msg);
+      this.ourIdSent = true;
+      // Hand what waited to the connection, but not from inside its own write.
+      if (this.held.length > 0) queueMicrotask(this.release);
+    } else if (isCommand(body, 'ERROR')) {
+      this.gone = true;
+      this.ws.close(1008, 'denied');
+    }
+    // Anything else (a PONG to an in-band PING) has no form here and is dropped.
+  }
+
+  private readonly release = (): void => {
+    const held = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const m of held) {
+      if (this.gone) return;
+      this.deliver(m);
+    }
+  };
+
+  private readonly onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+    if (this.gone) return;
+    if (!isBinary) {
+      this.fail(new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, 'peer sent a text WebSocket message (ZWS 2.0 is binary only)'));
+      return;
+    }
+    const msg = data as Buffer; // binaryType 'nodebuffer'
+    if (msg.length === 0) {
+      this.fail(new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, 'peer sent an empty WebSocket message (no ZWS flags byte)'));
+      return;
+    }
+    if (msg[0]! & ~(WS_MORE | WS_COMMAND)) {
+      this.fail(new ZmtpError(ZmtpErrorCode.RESERVED_FLAGS, 'ZWS message has reserved flag bits set'));
+      return;
+    }
+    if (this.bare) {
+      if (!this.peerIdSeen) {
+        this.peerIdSeen = true;
+        if (msg[0] !== 0) {
+          this.fail(new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, 'bare ZWS2.0 peer did not start with its routing id'));
+          return;
+        }
+        const ready = encodeCommand('READY', encodeMetadata([['Socket-Type', Buffer.from(this.peerSocketType, 'latin1')], ['Identity', msg.subarray(1)]]));
+        this.frameIn(FLAG_COMMAND, ready);
+        return;
+      }
+      if (!this.ourIdSent) {
+        // The peer is being admitted: its messages wait, within a bound.
+        this.held.push(msg);
+        this.heldBytes += msg.length;
+        if (this.heldBytes > this.holdLimit) {
+          this.fail(new ZmtpError(ZmtpErrorCode.MESSAGE_TOO_LARGE, 'bare ZWS2.0 peer sent too much before it was admitted'));
+        }
+        return;
+      }
+    }
+    this.deliver(msg);
+  };
+
+  private deliver(msg: Buffer): void {
+    const f = msg[0]!;
+    this.frameIn((f & WS_MORE ? FLAG_MORE : 0) | (f & WS_COMMAND ? FLAG_COMMAND : 0), msg.subarray(1));
+  }
+
+  /** Hands one frame to the connection: a synthesized header, then the body as its own chunk. */
+  private frameIn(flags: number, body: Buffer): void {
+    this.emit('data', frameHeader(flags, body.length));
+    if (body.length > 0 && !this.gone) this.emit('data', body);
+  }
+
+  private readonly onAlive = (): void => {
+    // An empty chunk: counted as traffic by the heartbeat, nothing to decode.
+    if (!this.gone) this.emit('data', EMPTY);
+  };
+
+  private readonly onDrain = (): void => {
+    this.emit('drain');
+  };
+
+  private fail(err: ZmtpError): void {
+    this.emit('error', err);
+    this.destroy();
+  }
+
+  private readonly onError = (err: Error & { code?: string }): void => {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.emit('error', new ZmtpError(ZmtpErrorCode.FRAME_TOO_LARGE, 'WebSocket message exceeds maxMessageSize', { cause: err }));
+    } else if (typeof err.code === 'string' && err.code.startsWith('WS_ERR_')) {
+      this.emit('error', new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, `WebSocket protocol error: ${err.code}`, { cause: err }));
+    } else {
+      this.emit('error', err);
+    }
+  };
+
+  private readonly onClose = (): void => {
+    this.gone = true;
+    this.held = [];
+    this.raw.off('drain', this.onDrain);
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.emit('close');
+  };
+}
