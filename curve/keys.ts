@@ -5,14 +5,16 @@
  * X25519 runs on node:crypto (OpenSSL) when it offers X25519: with a prepared secret it measured
  * about 20× faster than @noble/curves, which matters because a CURVE handshake costs three or
  * four agreements plus a transient key pair on each side.
- * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519.
+ * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519. It is loaded only
+ * there, on first use (1.6 MB of source: importing it eagerly was about 30 ms of a 70 ms import
+ * of the package on Node 20, for a path Node, Bun and Deno never take).
  *
  * A peer's public key that is a low-order point makes the shared secret all zero, which would let
  * anyone compute the box key; such keys are refused with ERR_ZMTP_CURVE_KEY (libsodium's
  * crypto_scalarmult refuses them the same way).
  */
 import * as nodeCrypto from 'node:crypto';
-import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
+import { createRequire } from 'node:module';
 import { ZmtpError, ZmtpErrorCode, asBuffer } from '../zmtp/index.js';
 import { z85Decode } from './z85.js';
 
@@ -66,8 +68,10 @@ function importPublic(pub: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pub) }, format: 'jwk' });
 }
 
+type NodeImport = 'jwk' | 'pkcs8';
+
 /** 'jwk' (fast import), 'pkcs8' (slow import) or null when node:crypto lacks X25519 (→ noble). */
-const NODE_IMPORT: 'jwk' | 'pkcs8' | null = (() => {
+function probeNodeImport(): NodeImport | null {
   const sk = new Uint8Array(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
   const pk = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
   const base = (() => {
@@ -87,9 +91,48 @@ const NODE_IMPORT: 'jwk' | 'pkcs8' | null = (() => {
     }
   }
   return null;
-})();
+}
 
-const BASE_POINT_KEY = NODE_IMPORT === null ? null : importPublic(BASE_POINT);
+const PLATFORM_IMPORT = probeNodeImport();
+let NODE_IMPORT: NodeImport | null = PLATFORM_IMPORT;
+const BASE_POINT_KEY = PLATFORM_IMPORT === null ? null : importPublic(BASE_POINT);
+
+interface NobleX25519 {
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
+  getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+let nobleX25519: NobleX25519 | null = null;
+
+/**
+ * @noble/curves' X25519, loaded on first use. Synchronous, because agreements run inside
+ * handshake steps: `require` of an ES module (Node ≥ 20.19, Bun, Deno) rather than `import()`.
+ */
+function noble(): NobleX25519 {
+  if (nobleX25519 === null) {
+    const load = createRequire(import.meta.url) as (id: string) => { x25519: NobleX25519 };
+    nobleX25519 = load('@noble/curves/ed25519.js').x25519;
+  }
+  return nobleX25519;
+}
+
+/**
+ * Internal (specs): which X25519 is in use and whether @noble/curves has been loaded, and a switch
+ * that forces the @noble/curves fallback (`true`) or returns to the platform's X25519 (`false`).
+ * A prepared secret keeps the backend it was made with: `agree` uses its KeyObject when it has one.
+ */
+export const x25519Backend = {
+  get name(): 'node:crypto' | '@noble/curves' {
+    return NODE_IMPORT === null ? '@noble/curves' : 'node:crypto';
+  },
+  get nobleLoaded(): boolean {
+    return nobleX25519 !== null;
+  },
+  forceNoble(on: boolean): void {
+    NODE_IMPORT = on ? null : PLATFORM_IMPORT;
+    // Transients made ahead of time belong to the backend that made them.
+    for (const s of transientPool.splice(0)) wipeSecret(s);
+  },
+};
 
 /**
  * An X25519 secret key prepared for repeated agreements: the raw bytes (kept for wiping and for
@@ -106,7 +149,7 @@ export interface X25519Secret {
 /** Prepares a raw 32-byte secret key (copied) for agreements; derives its public key. */
 export function secretFromRaw(raw: Uint8Array): X25519Secret {
   const copy = new Uint8Array(raw);
-  if (NODE_IMPORT === null) return { raw: copy, publicKey: nobleX25519.getPublicKey(copy), handle: null };
+  if (NODE_IMPORT === null) return { raw: copy, publicKey: noble().getPublicKey(copy), handle: null };
   const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, BASE_POINT) : importPkcs8(copy);
   const publicKey = new Uint8Array(nodeCrypto.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
   return { raw: copy, publicKey, handle };
@@ -172,7 +215,7 @@ export function agree(secret: X25519Secret, peerPublic: Uint8Array): Uint8Array 
   try {
     shared = secret.handle !== null
       ? nodeCrypto.diffieHellman({ privateKey: secret.handle, publicKey: importPublic(peerPublic) })
-      : nobleX25519.getSharedSecret(secret.raw, peerPublic);
+      : noble().getSharedSecret(secret.raw, peerPublic);
   } catch (err) {
     // OpenSSL ("failed during derivation") and noble both refuse an all-zero shared secret; with
     // 32-byte inputs that is the only way the agreement can fail.
