@@ -176,18 +176,6 @@ export function secretFromRaw(raw: Uint8Array): X25519Secret {
   return { raw: copy, publicKey, handle };
 }
 
-/**
- * Prepares a secret key whose public key is already known (a server transient key recovered from
- * its own cookie), saving the base-point multiplication.
- */
-export function secretFromRawWithPublic(raw: Uint8Array, publicKey: Uint8Array): X25519Secret {
-  const copy = new Uint8Array(raw);
-  const pub = new Uint8Array(publicKey);
-  if (NODE_IMPORT === null) return { raw: copy, publicKey: pub, handle: null };
-  const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, pub) : importPkcs8(copy);
-  return { raw: copy, publicKey: pub, handle };
-}
-
 /** A fresh random secret key, from the OS CSPRNG. */
 export function generateSecret(): X25519Secret {
   const raw = new Uint8Array(nodeCrypto.randomBytes(KEY_BYTES));
@@ -218,6 +206,14 @@ export function takeTransientSecret(): X25519Secret {
     setImmediate(refillTransients);
   }
   return s;
+}
+
+/**
+ * Wipes the raw bytes of a prepared secret whose key object can do its agreements alone (on the
+ * @noble/curves fallback the raw bytes are the key, and stay until {@link wipeSecret}).
+ */
+export function wipeRawCopy(secret: X25519Secret): void {
+  if (secret.handle !== null) secret.raw.fill(0);
 }
 
 /** Wipes what can be wiped of a prepared secret and drops its handle. */
