@@ -24,7 +24,7 @@ import {
   keystreamXor,
   readLE32,
 } from './salsa20.js';
-import { agree, assertKey, x25519, type X25519Secret } from './keys.js';
+import { agree, assertKey, x25519, type X25519Public, type X25519Secret } from './keys.js';
 
 /** Bytes the Poly1305 tag adds to every box. */
 export const MAC_BYTES = 16;
@@ -105,7 +105,7 @@ export function beforenm(theirPublic: Uint8Array, mySecret: Uint8Array): Uint8Ar
  * beforenm with a prepared secret (internal: the handshakes, which reuse imported keys).
  * @throws ZmtpError ERR_ZMTP_CURVE_KEY when `theirPublic` is a low-order point.
  */
-export function boxKey(mySecret: X25519Secret, theirPublic: Uint8Array): Uint8Array {
+export function boxKey(mySecret: X25519Secret, theirPublic: Uint8Array | X25519Public): Uint8Array {
   return boxKeyFromShared(agree(mySecret, theirPublic));
 }
 

@@ -19,13 +19,13 @@
  * factory shares only the immutable long-term key, so a HELLO flood grows nothing beyond the
  * per-connection objects the engine already owns.
  */
-import { randomBytes } from 'node:crypto';
 import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';
-import { equalBytes, takeTransientSecret, wipeRawCopy, wipeSecret, type X25519Secret } from './keys.js';
+import { equalBytes, preparePublic, takeTransientSecret, wipeRawCopy, wipeSecret, type X25519Public, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
+import { randomInto } from './random.js';
 import {
   HELLO_PREFIX,
   INITIATE_PREFIX,
@@ -60,6 +60,8 @@ export class CurveServer implements Mechanism {
   private state: ServerState = 'hello';
   private cookieKey: Uint8Array | null = null;
   private clientTransient: Uint8Array | null = null;
+  /** C' imported once: it serves the HELLO and the session agreements. */
+  private clientTransientKey: X25519Public | null = null;
   private serverTransient: Uint8Array | null = null;
   /** s', kept as a key object from WELCOME until INITIATE has used it (raw bytes wiped). */
   private transient: X25519Secret | null = null;
@@ -99,9 +101,10 @@ export class CurveServer implements Mechanism {
     }
     if (body[6] !== 1 || body[7] !== 0) throw new ZmtpError(ZmtpErrorCode.CURVE_HELLO, 'unsupported CurveZMQ version');
     const clientTransient = new Uint8Array(body.subarray(80, 112));
+    const clientTransientKey = preparePublic(clientTransient);
     let helloKey: Uint8Array;
     try {
-      helloKey = boxKey(this.keys.secret, clientTransient);
+      helloKey = boxKey(this.keys.secret, clientTransientKey);
     } catch (err) {
       throw rekeyError(err, "client's transient key is a low-order point");
     }
@@ -115,6 +118,7 @@ export class CurveServer implements Mechanism {
       }
       nonce.commit();
       this.clientTransient = clientTransient;
+      this.clientTransientKey = clientTransientKey;
       this.sendWelcome(helloKey);
     } finally {
       helloKey.fill(0);
@@ -134,7 +138,7 @@ export class CurveServer implements Mechanism {
     wipeRawCopy(transient);
     const out = Buffer.allocUnsafe(WELCOME_BYTES);
     out.set(WELCOME_NAME, 0);
-    out.set(randomBytes(16), 8);
+    randomInto(out, 8, 16);
     seal(helloKey, longNonce(WELCOME_PREFIX, out, 8), plain, out, 24);
     plain.fill(0);
     this.state = 'initiate';
@@ -162,7 +166,8 @@ export class CurveServer implements Mechanism {
       // The cookie is authentic (sealed under this connection's own key) and names this C', so
       // the s' inside it is the one kept since WELCOME: no need to import it again.
       cookiePlain.fill(0);
-      this.sessionKey = boxKey(transient, clientTransient);
+      this.sessionKey = boxKey(transient, this.clientTransientKey!);
+      this.clientTransientKey = null;
       const inner = Buffer.allocUnsafe(body.length - 113 - MAC_BYTES);
       if (open(this.sessionKey, nonce.bytes, body.subarray(113), inner) === null) {
         throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, 'INITIATE box does not authenticate');
@@ -216,6 +221,7 @@ export class CurveServer implements Mechanism {
     this.state = 'failed';
     wipeSecret(this.transient);
     this.transient = null;
+    this.clientTransientKey = null;
     this.cookieKey?.fill(0);
     this.cookieKey = null;
     this.sessionKey?.fill(0);
