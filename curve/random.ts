@@ -10,8 +10,12 @@ const BATCH = 1024;
 const batch = new Uint8Array(BATCH);
 let used = BATCH;
 
-/** Fills `out[off, off + len)` with fresh random bytes (`len` at most 1024). */
+/** Fills `out[off, off + len)` with fresh random bytes. */
 export function randomInto(out: Uint8Array, off: number, len: number): void {
+  if (len > BATCH) {
+    randomFillSync(out, off, len);
+    return;
+  }
   if (used + len > BATCH) {
     randomFillSync(batch);
     used = 0;
@@ -21,7 +25,7 @@ export function randomInto(out: Uint8Array, off: number, len: number): void {
   used += len;
 }
 
-/** `len` fresh random bytes in a new array (`len` at most 1024). */
+/** `len` fresh random bytes in a new array. */
 export function randomBytes(len: number): Uint8Array {
   const out = new Uint8Array(len);
   randomInto(out, 0, len);
