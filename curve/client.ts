@@ -15,12 +15,12 @@
  * the C'↔S and C'↔S' keys); the HELLO key after WELCOME, the session key once the MESSAGE codec
  * has derived its per-direction subkeys; everything in destroy() and on any failure.
  */
-import { randomBytes } from 'node:crypto';
 import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand, isZmtpError } from '../zmtp/index.js';
 import { boxKey, open, seal } from './box.js';
 import { COOKIE_BYTES } from './cookie.js';
-import { takeTransientSecret, wipeSecret, type X25519Secret } from './keys.js';
+import { preparePublic, takeTransientSecret, wipeSecret, type X25519Public, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
+import { randomBytes } from './random.js';
 import {
   HELLO_PREFIX,
   INITIATE_PREFIX,
@@ -50,6 +50,8 @@ const INITIATE_NAME = Buffer.from('\x08INITIATE', 'latin1');
 export interface CurveClientKeys {
   /** The server's long-term public key S. */
   readonly serverKey: Uint8Array;
+  /** S imported once for the HELLO agreement of every connection. */
+  readonly serverPublic: X25519Public;
   /** Our long-term public key C. */
   readonly publicKey: Uint8Array;
   /** Our long-term secret key c, imported for repeated agreements. */
@@ -108,7 +110,7 @@ export class CurveClient implements Mechanism {
 
   private sendHello(): void {
     this.transient = takeTransientSecret();
-    this.helloKey = boxKey(this.transient, this.keys.serverKey);
+    this.helloKey = boxKey(this.transient, this.keys.serverPublic);
     const body = Buffer.alloc(HELLO_BYTES); // zero-filled: the 72 padding bytes stay zero
     body.set(HELLO_NAME, 0);
     body[6] = 1; // CurveZMQ version 1.0
@@ -134,14 +136,15 @@ export class CurveClient implements Mechanism {
     const serverTransient = plain.subarray(0, 32);
     const cookie = plain.subarray(32);
     const transient = this.transient!;
+    const serverTransientKey = preparePublic(serverTransient); // S' serves two agreements
     try {
-      this.sessionKey = boxKey(transient, serverTransient);
+      this.sessionKey = boxKey(transient, serverTransientKey);
     } catch (err) {
       throw rekeyError(err, "server's transient key is a low-order point");
     }
     // vouch = Box[C' ‖ S](C → S', "VOUCH---" ‖ V): proves that the owner of C chose this C'.
-    const vouchNonceSuffix = new Uint8Array(randomBytes(16));
-    const vouchKey = boxKey(this.keys.secret, serverTransient);
+    const vouchNonceSuffix = randomBytes(16);
+    const vouchKey = boxKey(this.keys.secret, serverTransientKey);
     const vouchPlain = new Uint8Array(64);
     vouchPlain.set(transient.publicKey, 0);
     vouchPlain.set(this.keys.serverKey, 32);

@@ -17,9 +17,9 @@
  * client's transient public key C' (to bind the cookie to this HELLO), the server's transient
  * public key S' and the client's last short nonce — a fixed ~100 bytes.
  */
-import { randomBytes } from 'node:crypto';
 import { MAC_BYTES, open, seal } from './box.js';
 import { COOKIE_PREFIX, longNonce } from './nonce.js';
+import { randomBytes, randomInto } from './random.js';
 
 /** Bytes of a cookie on the wire. */
 export const COOKIE_BYTES = 96;
@@ -28,7 +28,7 @@ export const COOKIE_PLAINTEXT_BYTES = 64;
 
 /** A fresh random cookie key (32 bytes). */
 export function newCookieKey(): Uint8Array {
-  return new Uint8Array(randomBytes(32));
+  return randomBytes(32);
 }
 
 /**
@@ -37,7 +37,7 @@ export function newCookieKey(): Uint8Array {
  */
 export function makeCookie(cookieKey: Uint8Array, clientTransient: Uint8Array, serverTransientSecret: Uint8Array): Uint8Array {
   const cookie = new Uint8Array(COOKIE_BYTES);
-  cookie.set(randomBytes(16), 0);
+  randomInto(cookie, 0, 16);
   const plain = new Uint8Array(COOKIE_PLAINTEXT_BYTES);
   plain.set(clientTransient, 0);
   plain.set(serverTransientSecret, 32);

@@ -5,15 +5,18 @@
  * X25519 runs on node:crypto (OpenSSL) when it offers X25519: with a prepared secret it measured
  * about 20× faster than @noble/curves, which matters because a CURVE handshake costs three or
  * four agreements plus a transient key pair on each side.
- * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519.
+ * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519. It is loaded only
+ * there, on first use (1.6 MB of source: importing it eagerly was about 30 ms of a 70 ms import
+ * of the package on Node 20, for a path Node, Bun and Deno never take).
  *
  * A peer's public key that is a low-order point makes the shared secret all zero, which would let
  * anyone compute the box key; such keys are refused with ERR_ZMTP_CURVE_KEY (libsodium's
  * crypto_scalarmult refuses them the same way).
  */
 import * as nodeCrypto from 'node:crypto';
-import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
+import { createRequire } from 'node:module';
 import { ZmtpError, ZmtpErrorCode, asBuffer } from '../zmtp/index.js';
+import { randomBytes } from './random.js';
 import { z85Decode } from './z85.js';
 
 /** Length of every CurveZMQ key, public or secret. */
@@ -32,12 +35,15 @@ export type CurveKeyInput = Uint8Array | string;
 
 // How raw keys reach OpenSSL, as measured on Node 20.20:
 // - PKCS#8 DER import goes through OpenSSL 3's decoder framework: about 10× slower than
-// - JWK import (EVP_PKEY_new_raw_private_key underneath), which is what we use;
-// - exporting a KeyObject as JWK hangs the process after a few thousand calls on Node 20.20
-//   (reproduced with nothing but generateKeyPairSync + export({format:'jwk'}) in a loop), and DER
-//   export costs more than an agreement, so keys are never exported: secrets are drawn as raw
-//   random bytes (as crypto_box_keypair does) and the public key is computed as X25519(secret, 9),
-//   the base point.
+// - JWK import (EVP_PKEY_new_raw_private_key underneath), which is what we use; OpenSSL derives
+//   the public key while importing (about 53 µs of CPU, one base-point multiplication);
+// - exporting a *private* KeyObject as JWK hangs the process after a few thousand calls on Node
+//   20.20 (reproduced with nothing but generateKeyPairSync + privateKey.export({format:'jwk'}) in a
+//   loop), so secrets are drawn as raw random bytes (as crypto_box_keypair does) and imported;
+// - the public half of an imported secret, createPublicKey(handle).export({format:'jwk'}), costs
+//   about 11 µs against 46 µs for X25519(secret, 9), and 20 000 calls in a loop ran clean, so that
+//   is how a prepared secret learns its public key (the base-point agreement is the fallback when
+//   the self-test below finds the export missing or wrong).
 // Node requires the `x` member of a private JWK but builds the key from `d` alone; where the
 // real public key is not known yet the base point stands in for it. A self-test at load checks
 // that this still yields the right key pair (RFC 7748 §6.1) and falls back to PKCS#8 otherwise.
@@ -68,8 +74,24 @@ function importPublic(pub: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pub) }, format: 'jwk' });
 }
 
+type NodeImport = 'jwk' | 'pkcs8';
+
+/** Whether {@link exportPublic} gives the right public key here (set by the probe). */
+let publicExport = false;
+
+/** The public key OpenSSL derived when `handle` was imported, or null when it cannot say. */
+function exportPublic(handle: nodeCrypto.KeyObject): Buffer | null {
+  try {
+    const x = nodeCrypto.createPublicKey(handle).export({ format: 'jwk' }).x;
+    const pub = typeof x === 'string' ? Buffer.from(x, 'base64url') : null;
+    return pub !== null && pub.length === KEY_BYTES ? pub : null;
+  } catch {
+    return null;
+  }
+}
+
 /** 'jwk' (fast import), 'pkcs8' (slow import) or null when node:crypto lacks X25519 (→ noble). */
-const NODE_IMPORT: 'jwk' | 'pkcs8' | null = (() => {
+function probeNodeImport(): NodeImport | null {
   const sk = new Uint8Array(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
   const pk = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
   const base = (() => {
@@ -83,15 +105,57 @@ const NODE_IMPORT: 'jwk' | 'pkcs8' | null = (() => {
   for (const mode of ['jwk', 'pkcs8'] as const) {
     try {
       const handle = mode === 'jwk' ? importJwk(sk, BASE_POINT) : importPkcs8(sk);
-      if (nodeCrypto.diffieHellman({ privateKey: handle, publicKey: base }).toString('hex') === pk) return mode;
+      if (nodeCrypto.diffieHellman({ privateKey: handle, publicKey: base }).toString('hex') === pk) {
+        publicExport = exportPublic(handle)?.toString('hex') === pk;
+        return mode;
+      }
     } catch {
       // try the next way, or fall back to @noble/curves
     }
   }
   return null;
-})();
+}
 
-const BASE_POINT_KEY = NODE_IMPORT === null ? null : importPublic(BASE_POINT);
+const PLATFORM_IMPORT = probeNodeImport();
+let NODE_IMPORT: NodeImport | null = PLATFORM_IMPORT;
+const BASE_POINT_KEY = PLATFORM_IMPORT === null ? null : importPublic(BASE_POINT);
+
+interface NobleX25519 {
+  getPublicKey(secretKey: Uint8Array): Uint8Array;
+  getSharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+let nobleX25519: NobleX25519 | null = null;
+
+/**
+ * @noble/curves' X25519, loaded on first use. Synchronous, because agreements run inside
+ * handshake steps: `require` of an ES module (Node ≥ 20.19, Bun, Deno) rather than `import()`.
+ */
+function noble(): NobleX25519 {
+  if (nobleX25519 === null) {
+    const load = createRequire(import.meta.url) as (id: string) => { x25519: NobleX25519 };
+    nobleX25519 = load('@noble/curves/ed25519.js').x25519;
+  }
+  return nobleX25519;
+}
+
+/**
+ * Internal (specs): which X25519 is in use and whether @noble/curves has been loaded, and a switch
+ * that forces the @noble/curves fallback (`true`) or returns to the platform's X25519 (`false`).
+ * A prepared secret keeps the backend it was made with: `agree` uses its KeyObject when it has one.
+ */
+export const x25519Backend = {
+  get name(): 'node:crypto' | '@noble/curves' {
+    return NODE_IMPORT === null ? '@noble/curves' : 'node:crypto';
+  },
+  get nobleLoaded(): boolean {
+    return nobleX25519 !== null;
+  },
+  forceNoble(on: boolean): void {
+    NODE_IMPORT = on ? null : PLATFORM_IMPORT;
+    // Transients made ahead of time belong to the backend that made them.
+    for (const s of transientPool.splice(0)) wipeSecret(s);
+  },
+};
 
 /**
  * An X25519 secret key prepared for repeated agreements: the raw bytes (kept for wiping and for
@@ -105,38 +169,47 @@ export interface X25519Secret {
   handle: nodeCrypto.KeyObject | null;
 }
 
+/**
+ * A peer's public key prepared for agreements: its bytes and, on node:crypto, the imported
+ * KeyObject, so a key used in two agreements (or in every handshake, as a server's long-term
+ * key is by its clients) is imported once (about 9 µs each time). Internal to curve/.
+ */
+export interface X25519Public {
+  readonly bytes: Uint8Array;
+  readonly handle: nodeCrypto.KeyObject | null;
+}
+
+/** Prepares a peer's 32-byte public key (not copied) for {@link agree}. */
+export function preparePublic(bytes: Uint8Array): X25519Public {
+  if (NODE_IMPORT === null) return { bytes, handle: null };
+  try {
+    return { bytes, handle: importPublic(bytes) };
+  } catch {
+    return { bytes, handle: null }; // agree imports it again and reports the failure
+  }
+}
+
 /** Prepares a raw 32-byte secret key (copied) for agreements; derives its public key. */
 export function secretFromRaw(raw: Uint8Array): X25519Secret {
   const copy = new Uint8Array(raw);
-  if (NODE_IMPORT === null) return { raw: copy, publicKey: nobleX25519.getPublicKey(copy), handle: null };
+  if (NODE_IMPORT === null) return { raw: copy, publicKey: noble().getPublicKey(copy), handle: null };
   const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, BASE_POINT) : importPkcs8(copy);
-  const publicKey = new Uint8Array(nodeCrypto.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
+  const exported = publicExport ? exportPublic(handle) : null;
+  const publicKey = new Uint8Array(exported ?? nodeCrypto.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
   return { raw: copy, publicKey, handle };
-}
-
-/**
- * Prepares a secret key whose public key is already known (a server transient key recovered from
- * its own cookie), saving the base-point multiplication.
- */
-export function secretFromRawWithPublic(raw: Uint8Array, publicKey: Uint8Array): X25519Secret {
-  const copy = new Uint8Array(raw);
-  const pub = new Uint8Array(publicKey);
-  if (NODE_IMPORT === null) return { raw: copy, publicKey: pub, handle: null };
-  const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, pub) : importPkcs8(copy);
-  return { raw: copy, publicKey: pub, handle };
 }
 
 /** A fresh random secret key, from the OS CSPRNG. */
 export function generateSecret(): X25519Secret {
-  const raw = new Uint8Array(nodeCrypto.randomBytes(KEY_BYTES));
+  const raw = randomBytes(KEY_BYTES);
   const secret = secretFromRaw(raw);
   raw.fill(0);
   return secret;
 }
 
-// Transient key pairs made ahead of time. Making one costs an X25519 base-point multiplication
-// plus an OpenSSL key import (about two agreements' worth); a handshake needs one on each side before it can answer,
-// on the latency path of every connection. Making the next one in idle time (setImmediate, after
+// Transient key pairs made ahead of time. Making one costs an OpenSSL key import (a base-point
+// multiplication, about one agreement's worth) plus the public-key export; a handshake needs one
+// on each side before it can answer, on the latency path of every connection. Making the next one in idle time (setImmediate, after
 // the current handshake step has been written) takes that off the path. Each key is still used
 // for exactly one connection and wiped by it; the pool holds at most TRANSIENT_POOL keys.
 const TRANSIENT_POOL = 2;
@@ -158,6 +231,14 @@ export function takeTransientSecret(): X25519Secret {
   return s;
 }
 
+/**
+ * Wipes the raw bytes of a prepared secret whose key object can do its agreements alone (on the
+ * @noble/curves fallback the raw bytes are the key, and stay until {@link wipeSecret}).
+ */
+export function wipeRawCopy(secret: X25519Secret): void {
+  if (secret.handle !== null) secret.raw.fill(0);
+}
+
 /** Wipes what can be wiped of a prepared secret and drops its handle. */
 export function wipeSecret(secret: X25519Secret | null | undefined): void {
   if (!secret) return;
@@ -166,15 +247,19 @@ export function wipeSecret(secret: X25519Secret | null | undefined): void {
 }
 
 /**
- * X25519 with a prepared secret (RFC 7748 §5): the 32-byte shared point.
+ * X25519 with a prepared secret (RFC 7748 §5) and a peer key as bytes or prepared: the 32-byte
+ * shared point.
  * @throws ZmtpError ERR_ZMTP_CURVE_KEY when `peerPublic` is a low-order point (all-zero result).
  */
-export function agree(secret: X25519Secret, peerPublic: Uint8Array): Uint8Array {
+export function agree(secret: X25519Secret, peerPublic: Uint8Array | X25519Public): Uint8Array {
   let shared: Uint8Array;
   try {
-    shared = secret.handle !== null
-      ? nodeCrypto.diffieHellman({ privateKey: secret.handle, publicKey: importPublic(peerPublic) })
-      : nobleX25519.getSharedSecret(secret.raw, peerPublic);
+    if (secret.handle !== null) {
+      const peer = peerPublic instanceof Uint8Array ? importPublic(peerPublic) : (peerPublic.handle ?? importPublic(peerPublic.bytes));
+      shared = nodeCrypto.diffieHellman({ privateKey: secret.handle, publicKey: peer });
+    } else {
+      shared = noble().getSharedSecret(secret.raw, peerPublic instanceof Uint8Array ? peerPublic : peerPublic.bytes);
+    }
   } catch (err) {
     // OpenSSL ("failed during derivation") and noble both refuse an all-zero shared secret; with
     // 32-byte inputs that is the only way the agreement can fail.

@@ -5,7 +5,7 @@
  */
 import { type Mechanism, type MechanismFactory, type MechanismHost, type MechanismRole, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 import { CurveClient, type CurveClientKeys } from './client.js';
-import { agree, equalBytes, parseKey, secretFromRaw, wipeSecret, type CurveKeyInput } from './keys.js';
+import { agree, equalBytes, parseKey, preparePublic, secretFromRaw, wipeSecret, type CurveKeyInput } from './keys.js';
 import { CurveServer, type CurveServerKeys } from './server.js';
 
 /** Options of {@link curveClient}. Keys: 32 bytes, 64 hex characters or 40 Z85 characters. */
@@ -59,8 +59,9 @@ export function curveClient(options: CurveClientOptions): MechanismFactory {
   const secret = prepareOwnKeys(options.publicKey, options.secretKey);
   // A low-order server key would give every handshake an all-zero, public box key: refuse it now
   // rather than on every connection attempt.
-  agree(secret, serverKey).fill(0);
-  const keys: CurveClientKeys = { serverKey, publicKey: secret.publicKey, secret };
+  const serverPublic = preparePublic(serverKey);
+  agree(secret, serverPublic).fill(0);
+  const keys: CurveClientKeys = { serverKey, serverPublic, publicKey: secret.publicKey, secret };
   return {
     name: 'CURVE',
     create(host: MechanismHost, role: MechanismRole): Mechanism {

@@ -53,7 +53,8 @@ const h = new Float64Array(6);
 /** The pad s as four little-endian 32-bit words. */
 const pad = new Uint32Array(4);
 const tail = new Uint8Array(16);
-const tag = new Uint8Array(16);
+const tag32 = new Uint32Array(4);
+const tag = new Uint8Array(tag32.buffer);
 
 /** Reads a little-endian u32 as an int32 (callers mask or shift it, so the sign is irrelevant). */
 function le32(b: Uint8Array, off: number): number {
@@ -75,8 +76,11 @@ export function polyInit(key: Uint8Array, off: number): void {
   r[4] = ((w2 >>> 24) | (w3 << 8)) & MASK22;
   r[5] = w3 >>> 14;
   powersReady = false;
-  for (let i = 0; i < 4; i++) pad[i] = le32(key, off + 16 + 4 * i);
-  h.fill(0);
+  pad[0] = le32(key, off + 16);
+  pad[1] = le32(key, off + 20);
+  pad[2] = le32(key, off + 24);
+  pad[3] = le32(key, off + 28);
+  h[0] = 0; h[1] = 0; h[2] = 0; h[3] = 0; h[4] = 0; h[5] = 0;
 }
 
 /**
@@ -110,14 +114,17 @@ function mulKey(a: Float64Array, b: Float64Array, out: Float64Array): void {
 }
 
 /**
- * Absorbs `n` 16-byte blocks of `m` from `off`; `hibit` is 1 for full message blocks (the 2^128
- * bit the spec appends) and 0 for the already padded final block.
+ * Absorbs the whole message `m[off, off + len)` in one pass over local limbs: full blocks with
+ * the 2^128 bit the spec appends, then a final partial block padded with 0x01 and zeros, without
+ * that bit.
  */
-function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
+function blocks(m: Uint8Array, off: number, len: number): void {
+  let n = len >>> 4;
+  let rest = len & 15;
   const r0 = r[0]!, r1 = r[1]!, r2 = r[2]!, r3 = r[3]!, r4 = r[4]!, r5 = r[5]!;
   const s1 = 20 * r1, s2 = 20 * r2, s3 = 20 * r3, s4 = 20 * r4, s5 = 20 * r5;
   let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!;
-  const top = hibit << 18; // bit 128 = bit 18 of limb 5 (5 · 22 = 110)
+  let top = 1 << 18; // bit 128 = bit 18 of limb 5 (5 · 22 = 110)
   let w0: number, w1: number, w2: number, w3: number, c: number;
   if (n >= MULTI_MIN_BLOCKS) {
     if (!powersReady) {
@@ -188,12 +195,26 @@ function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
       h0 += 5 * c; c = Math.floor(h0 * INV22); h0 -= c * TWO22; h1 += c;
     }
   }
-  const end = off + 16 * n;
-  while (off < end) {
-    w0 = m[off]! | (m[off + 1]! << 8) | (m[off + 2]! << 16) | (m[off + 3]! << 24);
-    w1 = m[off + 4]! | (m[off + 5]! << 8) | (m[off + 6]! << 16) | (m[off + 7]! << 24);
-    w2 = m[off + 8]! | (m[off + 9]! << 8) | (m[off + 10]! << 16) | (m[off + 11]! << 24);
-    w3 = m[off + 12]! | (m[off + 13]! << 8) | (m[off + 14]! << 16) | (m[off + 15]! << 24);
+  let end = off + 16 * n;
+  let src = m;
+  for (;;) {
+    if (off >= end) {
+      if (rest === 0) break;
+      // The final partial block, padded in `tail` (not wiped: the MAC covers ciphertext, which
+      // is public), goes through the same loop body once more.
+      for (let i = 0; i < rest; i++) tail[i] = m[off + i]!;
+      tail[rest] = 1;
+      for (let i = rest + 1; i < 16; i++) tail[i] = 0;
+      src = tail;
+      off = 0;
+      end = 16;
+      rest = 0;
+      top = 0;
+    }
+    w0 = src[off]! | (src[off + 1]! << 8) | (src[off + 2]! << 16) | (src[off + 3]! << 24);
+    w1 = src[off + 4]! | (src[off + 5]! << 8) | (src[off + 6]! << 16) | (src[off + 7]! << 24);
+    w2 = src[off + 8]! | (src[off + 9]! << 8) | (src[off + 10]! << 16) | (src[off + 11]! << 24);
+    w3 = src[off + 12]! | (src[off + 13]! << 8) | (src[off + 14]! << 16) | (src[off + 15]! << 24);
     off += 16;
     h0 += w0 & MASK22;
     h1 += ((w0 >>> 22) | (w1 << 10)) & MASK22;
@@ -223,22 +244,14 @@ function blocks(m: Uint8Array, off: number, n: number, hibit: number): void {
 
 /** Absorbs the whole message `m[off, off + len)` (called once per tag). */
 export function polyUpdate(m: Uint8Array, off: number, len: number): void {
-  const full = len >>> 4;
-  if (full > 0) blocks(m, off, full, 1);
-  const rest = len & 15;
-  if (rest > 0) {
-    // The final partial block gets a 0x01 byte appended and zero padding, and no 2^128 bit.
-    const start = off + (full << 4);
-    for (let i = 0; i < rest; i++) tail[i] = m[start + i]!;
-    tail[rest] = 1;
-    for (let i = rest + 1; i < 16; i++) tail[i] = 0;
-    blocks(tail, 0, 1, 0);
-    tail.fill(0);
-  }
+  if (len > 0) blocks(m, off, len);
 }
 
-/** Reduces the accumulator fully, adds s and leaves the 16-byte tag in `tag`; wipes the state. */
-function finish(): void {
+/**
+ * Reduces the accumulator fully, adds s and writes the 16-byte tag to `out` at `o`; wipes the
+ * state (with element stores: a `fill` call per small array cost more than the stores).
+ */
+function finish(out: Uint8Array, o: number): void {
   let h0 = h[0]!, h1 = h[1]!, h2 = h[2]!, h3 = h[3]!, h4 = h[4]!, h5 = h[5]!;
   // Two full carry passes bring every limb into range (22 bits, 20 for h5), i.e. h < 2^130. On
   // entry only h1 may exceed its width (by < 2^14), so each pass carries at most 1 between limbs
@@ -276,29 +289,29 @@ function finish(): void {
   // with the carries done in doubles (each sum < 2^33, exact).
   let t = ((h0 | (h1 << 22)) >>> 0) + pad[0]!;
   let w = t >>> 0;
-  tag[0] = w; tag[1] = w >>> 8; tag[2] = w >>> 16; tag[3] = w >>> 24;
+  out[o] = w; out[o + 1] = w >>> 8; out[o + 2] = w >>> 16; out[o + 3] = w >>> 24;
   t = (((h1 >>> 10) | (h2 << 12)) >>> 0) + pad[1]! + (t - w) / 4294967296;
   w = t >>> 0;
-  tag[4] = w; tag[5] = w >>> 8; tag[6] = w >>> 16; tag[7] = w >>> 24;
+  out[o + 4] = w; out[o + 5] = w >>> 8; out[o + 6] = w >>> 16; out[o + 7] = w >>> 24;
   t = (((h2 >>> 20) | (h3 << 2) | (h4 << 24)) >>> 0) + pad[2]! + (t - w) / 4294967296;
   w = t >>> 0;
-  tag[8] = w; tag[9] = w >>> 8; tag[10] = w >>> 16; tag[11] = w >>> 24;
+  out[o + 8] = w; out[o + 9] = w >>> 8; out[o + 10] = w >>> 16; out[o + 11] = w >>> 24;
   t = (((h4 >>> 8) | (h5 << 14)) >>> 0) + pad[3]! + (t - w) / 4294967296;
   w = t >>> 0;
-  tag[12] = w; tag[13] = w >>> 8; tag[14] = w >>> 16; tag[15] = w >>> 24;
-  r.fill(0);
-  r2p.fill(0);
-  r3p.fill(0);
-  powersReady = false;
-  h.fill(0);
-  pad.fill(0);
+  out[o + 12] = w; out[o + 13] = w >>> 8; out[o + 14] = w >>> 16; out[o + 15] = w >>> 24;
+  r[0] = 0; r[1] = 0; r[2] = 0; r[3] = 0; r[4] = 0; r[5] = 0;
+  if (powersReady) {
+    r2p.fill(0);
+    r3p.fill(0);
+    powersReady = false;
+  }
+  h[0] = 0; h[1] = 0; h[2] = 0; h[3] = 0; h[4] = 0; h[5] = 0;
+  pad[0] = 0; pad[1] = 0; pad[2] = 0; pad[3] = 0;
 }
 
 /** Writes the tag of the absorbed message to `out` at `off` and wipes the state. */
 export function polyFinish(out: Uint8Array, off: number): void {
-  finish();
-  for (let i = 0; i < 16; i++) out[off + i] = tag[i]!;
-  tag.fill(0);
+  finish(out, off);
 }
 
 /**
@@ -306,9 +319,10 @@ export function polyFinish(out: Uint8Array, off: number): void {
  * exit, so a forger learns nothing from how long a rejection takes) and wipes the state.
  */
 export function polyVerify(mac: Uint8Array, off: number): boolean {
-  finish();
+  finish(tag, 0);
   let diff = 0;
   for (let i = 0; i < 16; i++) diff |= tag[i]! ^ mac[off + i]!;
-  tag.fill(0);
+  // The expected tag of a rejected box would let its sender complete the forgery: wiped.
+  tag32[0] = 0; tag32[1] = 0; tag32[2] = 0; tag32[3] = 0;
   return diff === 0;
 }

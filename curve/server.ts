@@ -11,18 +11,21 @@
  * denial the host sends ERROR "400" itself and `accepted` never runs, so no READY leaves, as
  * with a libzmq server whose ZAP handler denies (RFC 27; libzmq `src/curve_server.cpp`).
  *
- * State before a valid INITIATE is only what cookie.ts lists (cookie key, C', S', the client's
- * last nonce); the transient secret s' lives in the cookie, not here, between WELCOME and
- * INITIATE. The factory shares only the immutable long-term key, so a HELLO flood grows nothing
- * beyond the per-connection objects the engine already owns.
+ * State before a valid INITIATE is what cookie.ts lists (cookie key, C', S', the client's last
+ * nonce) plus s' as an OpenSSL key object, its raw bytes wiped once they are in the cookie:
+ * re-importing s' from the cookie cost a base-point multiplication on INITIATE's critical path.
+ * Nothing else is worked out ahead of INITIATE (the session key could be, in idle time, but a
+ * replayed HELLO costs its sender nothing, so a HELLO buys one agreement and no more). The
+ * factory shares only the immutable long-term key, so a HELLO flood grows nothing beyond the
+ * per-connection objects the engine already owns.
  */
-import { randomBytes } from 'node:crypto';
 import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';
-import { equalBytes, takeTransientSecret, secretFromRawWithPublic, wipeSecret, type X25519Secret } from './keys.js';
+import { equalBytes, preparePublic, takeTransientSecret, wipeRawCopy, wipeSecret, type X25519Public, type X25519Secret } from './keys.js';
 import { MessageCodec } from './message.js';
+import { randomInto } from './random.js';
 import {
   HELLO_PREFIX,
   INITIATE_PREFIX,
@@ -57,7 +60,11 @@ export class CurveServer implements Mechanism {
   private state: ServerState = 'hello';
   private cookieKey: Uint8Array | null = null;
   private clientTransient: Uint8Array | null = null;
+  /** C' imported once: it serves the HELLO and the session agreements. */
+  private clientTransientKey: X25519Public | null = null;
   private serverTransient: Uint8Array | null = null;
+  /** s', kept as a key object from WELCOME until INITIATE has used it (raw bytes wiped). */
+  private transient: X25519Secret | null = null;
   private sessionKey: Uint8Array | null = null;
   private readonly sendNonce = new SendNonce();
   private readonly recvNonce = new ReceiveNonce();
@@ -94,9 +101,10 @@ export class CurveServer implements Mechanism {
     }
     if (body[6] !== 1 || body[7] !== 0) throw new ZmtpError(ZmtpErrorCode.CURVE_HELLO, 'unsupported CurveZMQ version');
     const clientTransient = new Uint8Array(body.subarray(80, 112));
+    const clientTransientKey = preparePublic(clientTransient);
     let helloKey: Uint8Array;
     try {
-      helloKey = boxKey(this.keys.secret, clientTransient);
+      helloKey = boxKey(this.keys.secret, clientTransientKey);
     } catch (err) {
       throw rekeyError(err, "client's transient key is a low-order point");
     }
@@ -110,6 +118,7 @@ export class CurveServer implements Mechanism {
       }
       nonce.commit();
       this.clientTransient = clientTransient;
+      this.clientTransientKey = clientTransientKey;
       this.sendWelcome(helloKey);
     } finally {
       helloKey.fill(0);
@@ -118,23 +127,22 @@ export class CurveServer implements Mechanism {
 
   private sendWelcome(helloKey: Uint8Array): void {
     const transient = takeTransientSecret();
-    try {
-      this.serverTransient = transient.publicKey;
-      this.cookieKey = newCookieKey();
-      const plain = new Uint8Array(32 + COOKIE_BYTES);
-      plain.set(transient.publicKey, 0);
-      plain.set(makeCookie(this.cookieKey, this.clientTransient!, transient.raw), 32);
-      const out = Buffer.allocUnsafe(WELCOME_BYTES);
-      out.set(WELCOME_NAME, 0);
-      out.set(randomBytes(16), 8);
-      seal(helloKey, longNonce(WELCOME_PREFIX, out, 8), plain, out, 24);
-      plain.fill(0);
-      this.state = 'initiate';
-      this.host.sendCommand(out);
-    } finally {
-      // s' now exists only inside the cookie, sealed under a key only this connection holds.
-      wipeSecret(transient);
-    }
+    this.transient = transient;
+    this.serverTransient = transient.publicKey;
+    this.cookieKey = newCookieKey();
+    const plain = new Uint8Array(32 + COOKIE_BYTES);
+    plain.set(transient.publicKey, 0);
+    plain.set(makeCookie(this.cookieKey, this.clientTransient!, transient.raw), 32);
+    // s' now exists in raw form only inside the cookie, sealed under a key only this connection
+    // holds; the key object stays for the agreements.
+    wipeRawCopy(transient);
+    const out = Buffer.allocUnsafe(WELCOME_BYTES);
+    out.set(WELCOME_NAME, 0);
+    randomInto(out, 8, 16);
+    seal(helloKey, longNonce(WELCOME_PREFIX, out, 8), plain, out, 24);
+    plain.fill(0);
+    this.state = 'initiate';
+    this.host.sendCommand(out);
   }
 
   private readInitiate(body: Buffer): void {
@@ -142,7 +150,7 @@ export class CurveServer implements Mechanism {
       throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, `expected an INITIATE command of at least ${INITIATE_MIN_BYTES} bytes`);
     }
     const cookiePlain = new Uint8Array(COOKIE_PLAINTEXT_BYTES);
-    let transient: X25519Secret | null = null;
+    const transient = this.transient!;
     try {
       const cookieOk = openCookie(this.cookieKey!, body, 9, cookiePlain);
       // The cookie is single-use: this connection never accepts a second INITIATE anyway.
@@ -155,9 +163,11 @@ export class CurveServer implements Mechanism {
       }
       const nonce = this.recvNonce.setPrefix(INITIATE_PREFIX);
       if (!nonce.read(body, 105)) throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, 'INITIATE nonce is not strictly increasing');
-      transient = secretFromRawWithPublic(cookiePlain.subarray(32), this.serverTransient!);
+      // The cookie is authentic (sealed under this connection's own key) and names this C', so
+      // the s' inside it is the one kept since WELCOME: no need to import it again.
       cookiePlain.fill(0);
-      this.sessionKey = boxKey(transient, clientTransient);
+      this.sessionKey = boxKey(transient, this.clientTransientKey!);
+      this.clientTransientKey = null;
       const inner = Buffer.allocUnsafe(body.length - 113 - MAC_BYTES);
       if (open(this.sessionKey, nonce.bytes, body.subarray(113), inner) === null) {
         throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, 'INITIATE box does not authenticate');
@@ -171,7 +181,7 @@ export class CurveServer implements Mechanism {
         throw rekeyError(err, "client's long-term key is a low-order point");
       }
       wipeSecret(transient);
-      transient = null;
+      this.transient = null;
       const vouchPlain = new Uint8Array(64);
       const vouchOk = open(vouchKey, longNonce(VOUCH_PREFIX, inner, 32), inner.subarray(48, 128), vouchPlain) !== null;
       vouchKey.fill(0);
@@ -185,7 +195,8 @@ export class CurveServer implements Mechanism {
       this.host.admitPeer(inner.subarray(128), clientKey, () => this.sendReady());
     } finally {
       cookiePlain.fill(0);
-      wipeSecret(transient);
+      wipeSecret(this.transient);
+      this.transient = null;
     }
   }
 
@@ -208,6 +219,9 @@ export class CurveServer implements Mechanism {
 
   private fail(): void {
     this.state = 'failed';
+    wipeSecret(this.transient);
+    this.transient = null;
+    this.clientTransientKey = null;
     this.cookieKey?.fill(0);
     this.cookieKey = null;
     this.sessionKey?.fill(0);

@@ -1,7 +1,8 @@
 /**
  * CURVE connections per second: connect, complete the CurveZMQ handshake (RFC 26: HELLO, WELCOME,
- * INITIATE, READY — four X25519 agreements a side), echo one message, close. Sequential (one at a
- * time: the latency of a connection) and concurrent (16 at once: what a busy listener sustains).
+ * INITIATE, READY — three X25519 agreements and a transient key pair a side), echo one message,
+ * close. Sequential (one at a time: the latency of a connection) and concurrent (16 at once: what
+ * a busy listener sustains).
  * ours and zeromq run interleaved against their own kind of server.
  */
 import type { ServeInfo, SocketImpl } from '../protocol.js';

@@ -2,8 +2,11 @@ import { expect } from 'chai';
 import sodium from 'libsodium-wrappers';
 import { isZmtpError, ZmtpErrorCode } from '../../zmtp/errors.js';
 import { generateKeypair, publicKeyFromSecret, z85Decode, z85Encode } from '../../curve/index.js';
-import { parseKey, x25519 } from '../../curve/keys.js';
-import { catchError, LOW_ORDER_POINTS } from './helpers.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseKey, x25519, x25519Backend } from '../../curve/keys.js';
+import { catchError, LOW_ORDER_POINTS, makePair, runHandshake } from './helpers.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -86,5 +89,45 @@ describe('curve/keys', () => {
     const copy = parseKey(publicKey, 'k');
     publicKey[0] ^= 1;
     expect(copy[0]).to.not.equal(publicKey[0]);
+  });
+
+  describe('the @noble/curves fallback', () => {
+    afterEach(() => x25519Backend.forceNoble(false));
+
+    it('is not loaded by importing the package and running X25519 on a platform that has it', async () => {
+      const lib = fileURLToPath(new URL('../../lib/index.js', import.meta.url));
+      const keys = fileURLToPath(new URL('../../curve/keys.js', import.meta.url));
+      const program = `
+        await import(${JSON.stringify(lib)});
+        const k = await import(${JSON.stringify(keys)});
+        const a = k.generateKeypair(), b = k.generateKeypair();
+        k.x25519(a.secretKey, b.publicKey);
+        console.log(JSON.stringify({ name: k.x25519Backend.name, noble: k.x25519Backend.nobleLoaded }));`;
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', program]);
+      expect(JSON.parse(stdout)).to.deep.equal({ name: 'node:crypto', noble: false });
+    });
+
+    it('derives the same public keys and shared secrets as the platform X25519 (100 random pairs)', () => {
+      const pairs = Array.from({ length: 100 }, () => [generateKeypair(), generateKeypair()] as const);
+      const platform = pairs.map(([a, b]) => [hex(publicKeyFromSecret(a.secretKey)), hex(x25519(a.secretKey, b.publicKey))]);
+      x25519Backend.forceNoble(true);
+      expect(x25519Backend.name).to.equal('@noble/curves');
+      const fallback = pairs.map(([a, b]) => [hex(publicKeyFromSecret(a.secretKey)), hex(x25519(a.secretKey, b.publicKey))]);
+      expect(x25519Backend.nobleLoaded).to.equal(true);
+      expect(fallback).to.deep.equal(platform);
+      expect(platform.every(([pub], i) => pub === hex(pairs[i]![0].publicKey))).to.equal(true);
+    });
+
+    it('refuses low-order public keys with ERR_ZMTP_CURVE_KEY and completes a CURVE handshake', () => {
+      x25519Backend.forceNoble(true);
+      const sk = generateKeypair().secretKey;
+      for (const point of LOW_ORDER_POINTS) {
+        expect(isZmtpError(catchError(() => x25519(sk, unhex(point))), ZmtpErrorCode.CURVE_KEY), point).to.equal(true);
+      }
+      const p = makePair();
+      runHandshake(p);
+      expect([p.clientHost.complete, p.serverHost.complete]).to.deep.equal([1, 1]);
+      expect(hex(p.serverHost.admitted[0]!.publicKey!)).to.equal(hex(p.clientKeys.publicKey));
+    });
   });
 });
