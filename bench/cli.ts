@@ -14,6 +14,7 @@ import { cryptoCase } from './cases/crypto.js';
 import { handshakeCase } from './cases/handshake.js';
 import { memoryCase } from './cases/memory.js';
 import { reqrepCase } from './cases/reqrep.js';
+import { soakCase } from './cases/soak.js';
 import { socketCase } from './cases/socket.js';
 import { ForkedHost, LocalHost, type PeerHost } from './host.js';
 import { benchKeys, hexToZ85 } from './keys.js';
@@ -31,6 +32,7 @@ const CASE_FNS: Record<CaseName, CaseFn> = {
   crypto: cryptoCase,
   batch: batchCase,
   memory: memoryCase,
+  soak: soakCase,
 };
 
 /** The command as the user would retype it, for the report heading. */

@@ -9,9 +9,10 @@ export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batc
 
 /**
  * Cases that run only when named: `memory` opens 10,000 connections in fresh processes, which
- * takes longer than the rest of the suite together, so it is opt-in.
+ * takes longer than the rest of the suite together, and `soak` runs for --seconds (a minute by
+ * default), so both are opt-in.
  */
-const EXTRA_CASES = ['memory'] as const;
+const EXTRA_CASES = ['memory', 'soak'] as const;
 
 /** Every case a user may name. */
 const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
@@ -53,13 +54,15 @@ export interface BenchOptions {
   help: boolean;
   /** memory: write listener heap snapshots to this directory and print their difference. */
   heapSnapshot: string | null;
+  /** soak: how long to run, in seconds. */
+  seconds: number;
   given: Set<string>;
 }
 
 /** The --help text. */
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
-cases (default: all that are available except memory):
+cases (default: all that are available except memory and soak):
   thr        one-way DEALER→ROUTER throughput (msg/s, B/s)
   lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
@@ -72,6 +75,9 @@ cases (default: all that are available except memory):
   memory     heap/external/RSS per idle CURVE connection on an OxenMQ listener (and on a
              zeromq Router) with --count connections (default 10000); not in the default
              suite: npm run bench -- memory
+  soak       sustained CURVE request/reply with connection churn and a slow consumer for
+             --seconds, printing the listener's RSS and heap every few seconds and their
+             slope (MiB/min; the goal is flat); not in the default suite
 
 options:
   --size N          message size in bytes (default 64)
@@ -94,6 +100,7 @@ options:
                     memory always forks its own --expose-gc processes)
   --heap-snapshot DIR  memory: write listener heap snapshots (before/after) to DIR and print
                     the per-connection difference by constructor
+  --seconds N       soak: how long to run (default 60)
   --smoke           tiny runs for CI (checks that everything runs, not how fast)
   -h, --help        this text
 
@@ -142,6 +149,7 @@ const OPTIONS = {
   bind: { type: 'string' },
   connect: { type: 'string' },
   'heap-snapshot': { type: 'string' },
+  seconds: { type: 'string' },
   curve: { type: 'boolean' },
   json: { type: 'boolean' },
   smoke: { type: 'boolean' },
@@ -197,6 +205,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     oneProcess: v['one-process'] === true,
     help: v.help === true,
     heapSnapshot: v['heap-snapshot'] ?? null,
+    seconds: v.seconds === undefined ? 60 : intOpt('seconds', v.seconds, 1, 86_400),
     given,
   };
   for (const arg of positionals) {
@@ -217,11 +226,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (o.cases[0] === 'handshake' && o.peers[0] === 'net') throw new UsageError('handshake has no net peer');
   }
   if (o.heapSnapshot !== null && !o.cases.includes('memory')) throw new UsageError('--heap-snapshot applies to the memory case only');
+  if (given.has('seconds') && !o.cases.includes('soak')) throw new UsageError('--seconds applies to the soak case only');
   if (given.has('client') && o.cases.length > 0 && !o.cases.includes('reqrep')) throw new UsageError('--client applies to the reqrep case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.
     if (!o.given.has('duration') && o.count === null) o.durationMs = 50;
     if (!o.given.has('runs')) o.runs = 1;
+    if (!o.given.has('seconds')) o.seconds = 3;
   }
   return o;
 }

@@ -32,17 +32,24 @@ const SMOKE_COUNT = 200;
 /** Handshakes in flight at once unless --inflight says otherwise: keeps the listener's accept queue and CPU from being swamped. */
 const DEFAULT_CONCURRENCY = 200;
 
-type Body = MemoryRequest extends infer R ? (R extends MemoryRequest ? Omit<R, 'id'> : never) : never;
+/** A request without its id (which the child wrapper assigns), for each member of the union `R`. */
+type Body<R> = R extends { id: number } ? Omit<R, 'id'> : never;
 
-/** A forked dist/bench/memory-peer.js, driven by request/response over IPC. */
-class MemoryChild {
+/**
+ * A forked bench process (dist/bench/memory-peer.js by default; the soak case forks its
+ * soak-server.js), driven by request/response over IPC. Every child's protocol has a `close` op.
+ */
+export class MemoryChild<R extends { id: number; op: string } = MemoryRequest> {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
   private readonly exited: Promise<void>;
 
-  constructor(readonly role: string) {
-    this.child = fork(fileURLToPath(new URL('../memory-peer.js', import.meta.url)), [], {
+  constructor(
+    readonly role: string,
+    entry = 'memory-peer.js',
+  ) {
+    this.child = fork(fileURLToPath(new URL(`../${entry}`, import.meta.url)), [], {
       // --expose-gc so each reading follows a full collection; the CLI's own flags (e.g.
       // --cpu-prof) are inherited as ForkedHost does.
       execArgv: [...process.execArgv, '--expose-gc'],
@@ -54,23 +61,23 @@ class MemoryChild {
       if (p === undefined) return;
       this.pending.delete(msg.id);
       if (msg.ok) p.resolve(msg.value);
-      else p.reject(new Error(`memory ${this.role}: ${msg.error}`));
+      else p.reject(new Error(`${this.role}: ${msg.error}`));
     });
     this.exited = new Promise<void>((resolve) => {
       this.child.once('exit', (code, signal) => {
-        for (const p of this.pending.values()) p.reject(new Error(`memory ${this.role} process exited (${signal ?? code})`));
+        for (const p of this.pending.values()) p.reject(new Error(`${this.role} process exited (${signal ?? code})`));
         this.pending.clear();
         resolve();
       });
     });
   }
 
-  call<T>(body: Body, timeoutMs: number): Promise<T> {
+  call<T>(body: Body<R>, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const id = this.nextId++;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new Error(`memory ${this.role}: ${body.op} timed out after ${timeoutMs} ms`));
+        reject(new Error(`${this.role}: ${body.op} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
         resolve: (v) => {
@@ -82,7 +89,7 @@ class MemoryChild {
           reject(e);
         },
       });
-      this.child.send({ ...body, id } as MemoryRequest);
+      this.child.send({ ...body, id } as R);
     });
   }
 
@@ -91,7 +98,7 @@ class MemoryChild {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
     try {
-      if (this.child.connected) await this.call({ op: 'close' }, 8_000).catch(() => undefined);
+      if (this.child.connected) await this.call({ op: 'close' } as Body<R>, 8_000).catch(() => undefined);
       if (this.child.connected) this.child.disconnect();
       await this.exited;
     } finally {
@@ -128,8 +135,8 @@ const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
 
 async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, concurrency: number): Promise<Measured> {
   const { opts, keys } = ctx;
-  const listener = new MemoryChild(`${impl} listener`);
-  const client = new MemoryChild(`${impl} client`);
+  const listener = new MemoryChild(`memory ${impl} listener`);
+  const client = new MemoryChild(`memory ${impl} client`);
   try {
     const { endpoint, before } = await listener.call<{ endpoint: string; before: MemoryReading }>({ op: 'listen', impl, keys }, 30_000);
     const clientBefore = await client.call<MemoryReading>({ op: 'prepare', keys }, 30_000);
