@@ -77,10 +77,19 @@ function fuzzMetadata(rng: Rng): Buffer {
   return chance(rng, 0.7) ? mutate(rng, m) : m;
 }
 
-/** HELLO bytes 8–79 are padding that neither libzmq nor we authenticate. */
+/**
+ * Whether `b` differs from `a` in bytes the receiver authenticates. Two HELLO differences are not
+ * authenticated: bytes 8–79 are padding that neither libzmq nor we look at, and the top bit of C′
+ * (bit 7 of byte 111) is ignored by X25519 itself (RFC 7748 §5: implementations MUST mask it), so
+ * both encodings name the same key.
+ */
 function authenticatedDiffers(stage: Stage, a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) return true;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(stage === 'HELLO' && i >= 8 && i < 80)) return true;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === b[i]) continue;
+    if (stage === 'HELLO' && ((i >= 8 && i < 80) || (i === 111 && (a[i]! ^ b[i]!) === 0x80))) continue;
+    return true;
+  }
   return false;
 }
 
