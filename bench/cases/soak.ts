@@ -112,12 +112,14 @@ export async function soakCase(ctx: CaseContext): Promise<CaseResult> {
     if (conn instanceof ZmtpConnection) conn.socket.pause();
     const slowPayload = Buffer.alloc(SLOW_PAYLOAD, 0x73);
     let slowTag = 0;
+    let slowRefused = 0;
     slowTimer = setInterval(() => {
       for (let i = 0; i < SLOW_BURST; i++) {
         try {
           slow!.send(['soak.echo', `s${slowTag++}`, slowPayload]);
         } catch {
-          // Our own queue to the listener is full too: the slow peer is the one that suffers.
+          // Our own queue to the listener is full too (it stopped reading a peer it cannot write to).
+          slowRefused++;
         }
       }
     }, 100);
@@ -162,7 +164,7 @@ export async function soakCase(ctx: CaseContext): Promise<CaseResult> {
         `listener rss: ${(first.s.rss / MiB).toFixed(1)} → ${(last.s.rss / MiB).toFixed(1)} [MiB], slope ${sl.rss.toFixed(2)} [MiB/min] (from t=${sl.from.toFixed(0)} s)`,
         `listener heap: ${(first.s.heapUsed / MiB).toFixed(1)} → ${(last.s.heapUsed / MiB).toFixed(1)} [MiB], slope ${sl.heap.toFixed(2)} [MiB/min]`,
         `listener external: ${(first.s.external / MiB).toFixed(1)} → ${(last.s.external / MiB).toFixed(1)} [MiB], slope ${sl.external.toFixed(2)} [MiB/min]`,
-        `slow consumer: ${slowTag} requests sent; listener warnings logged: ${last.s.warnings}`,
+        `slow consumer: ${slowTag} requests, ${slowRefused} refused by its own full queue; listener warnings logged: ${last.s.warnings}`,
         '',
       ].join('\n'),
     );
