@@ -183,10 +183,31 @@ function randomProps(rng: Rng): [string, Buffer][] {
   return props;
 }
 
-/** Metadata property lists (READY, INITIATE): round trip, then mutated. */
+/**
+ * RFC 37's property grammar read the plain way, field by field, as the differential oracle:
+ * `name-length:u8 (1–255) ‖ name ‖ value-length:u32be ‖ value`, repeated to the exact end; null
+ * when malformed. Duplicate names: the last wins, in first-seen order (a Map's).
+ */
+function referenceMetadata(d: Buffer): Map<string, Buffer> | null {
+  const m = new Map<string, Buffer>();
+  let o = 0;
+  while (o < d.length) {
+    const n = d[o]!;
+    if (n === 0 || d.length - o - 1 < n + 4) return null;
+    const name = d.toString('latin1', o + 1, o + 1 + n).toLowerCase();
+    const len = d.readUInt32BE(o + 1 + n);
+    const start = o + 1 + n + 4;
+    if (d.length - start < len) return null;
+    m.set(name, d.subarray(start, start + len));
+    o = start + len;
+  }
+  return m;
+}
+
+/** Metadata property lists (READY, INITIATE): round trip, then mutated, against a reference reading. */
 export const metadataTarget: FuzzTarget<MetadataInput> = {
   name: 'metadata',
-  description: 'decodeMetadata: encodeMetadata round trip, then mutated property lists',
+  description: 'decodeMetadata: encodeMetadata round trip, then mutated property lists, against a reference reading',
   generate(rng) {
     const props = randomProps(rng);
     const data = encodeMetadata(props);
@@ -196,10 +217,16 @@ export const metadataTarget: FuzzTarget<MetadataInput> = {
     return { data, expected };
   },
   run({ data, expected }) {
-    const m = decodeMetadata(data);
-    let total = 0;
-    for (const [name, value] of m) total += 1 + name.length + 4 + value.length;
-    check(total <= data.length, 'decoded properties are larger than the input');
+    const ref = referenceMetadata(data);
+    let m: Map<string, Buffer>;
+    try {
+      m = decodeMetadata(data);
+    } catch (err) {
+      check(ref === null, 'decodeMetadata refused a property list the reference reading accepts');
+      throw err;
+    }
+    check(ref !== null, 'decodeMetadata accepted a property list the reference reading refuses');
+    check([...m].map(([k, v]) => `${k}=${hex(v)}`).join() === [...ref].map(([k, v]) => `${k}=${hex(v)}`).join(), 'decodeMetadata disagrees with the reference reading');
     if (expected !== null) {
       check(m.size === expected.size, 'round trip changed the property count');
       for (const [name, value] of expected) check(m.has(name) && hex(m.get(name)!) === value, 'round trip changed a property');
