@@ -13,6 +13,9 @@ export interface ChildRequest {
   op: string;
 }
 
+/** A child's request type without its `id` (which {@link ForkedChild.call} assigns), for each member of the union `R`. */
+export type ChildBody<R> = R extends { id: number } ? Omit<R, 'id'> : never;
+
 /** One forked child process (a file beside this one in dist/bench/), and the calls in flight to it. */
 export class ForkedChild<R extends ChildRequest> {
   private readonly child: ChildProcess;

@@ -15,6 +15,7 @@ import { handshakeCase } from './cases/handshake.js';
 import { memoryCase } from './cases/memory.js';
 import { meshCase } from './cases/mesh.js';
 import { reqrepCase } from './cases/reqrep.js';
+import { soakCase } from './cases/soak.js';
 import { socketCase } from './cases/socket.js';
 import { ForkedHost, LocalHost, type PeerHost } from './host.js';
 import { benchKeys, hexToZ85 } from './keys.js';
@@ -33,6 +34,7 @@ const CASE_FNS: Record<CaseName, CaseFn> = {
   batch: batchCase,
   memory: memoryCase,
   mesh: meshCase,
+  soak: soakCase,
 };
 
 /** The command as the user would retype it, for the report heading. */

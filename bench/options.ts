@@ -9,10 +9,10 @@ export const CASES = ['thr', 'lat', 'rt', 'reqrep', 'handshake', 'crypto', 'batc
 
 /**
  * Cases that run only when named: `memory` opens 10,000 connections in fresh processes and `mesh`
- * starts hundreds of service nodes, each taking longer than the rest of the suite together, so
- * they are opt-in.
+ * starts hundreds of service nodes, each taking longer than the rest of the suite together, and
+ * `soak` runs for --seconds (a minute by default), so all three are opt-in.
  */
-const EXTRA_CASES = ['memory', 'mesh'] as const;
+const EXTRA_CASES = ['memory', 'mesh', 'soak'] as const;
 
 /** Every case a user may name. */
 const ALL_CASES = [...CASES, ...EXTRA_CASES] as const;
@@ -72,13 +72,15 @@ export interface BenchOptions {
   meshPeers: number;
   /** mesh: processes the nodes are spread over. */
   workers: number;
+  /** soak: how long to run, in seconds. */
+  seconds: number;
   given: Set<string>;
 }
 
 /** The --help text. */
 export const USAGE = `usage: oxenmq-bench [case ...] [options]
 
-cases (default: all that are available except memory and mesh):
+cases (default: all that are available except memory, mesh and soak):
   thr        one-way DEALER→ROUTER throughput (msg/s, B/s)
   lat        round trips with 1 in flight (RTT p50, p99)
   rt         round trips with --inflight in flight
@@ -96,6 +98,9 @@ cases (default: all that are available except memory and mesh):
              by a command, to --peers others: connection set-up time, memory per node,
              messages/s, RTT p50/p99, for each of --nodes; not in the default suite:
              npm run bench -- mesh --nodes 100,1000 --peers 8
+  soak       sustained CURVE request/reply with connection churn and a slow consumer for
+             --seconds, printing the listener's RSS and heap every few seconds and their
+             slope (MiB/min; the goal is flat); not in the default suite
 
 options:
   --size N          message size in bytes (default 64)
@@ -123,6 +128,7 @@ options:
                     memory always forks its own --expose-gc processes)
   --heap-snapshot DIR  memory: write listener heap snapshots (before/after) to DIR and print
                     the per-connection difference by constructor
+  --seconds N       soak: how long to run (default 60)
   --smoke           tiny runs for CI (checks that everything runs, not how fast)
   -h, --help        this text
 
@@ -180,6 +186,7 @@ const OPTIONS = {
   nodes: { type: 'string' },
   peers: { type: 'string' },
   workers: { type: 'string' },
+  seconds: { type: 'string' },
   curve: { type: 'boolean' },
   json: { type: 'boolean' },
   smoke: { type: 'boolean' },
@@ -239,6 +246,7 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     nodes: v.nodes === undefined ? [100, 1000] : v.nodes.split(',').map((n) => intOpt('nodes', n, 2, 5000)),
     meshPeers: v.peers === undefined ? 8 : intOpt('peers', v.peers, 1, 100),
     workers: v.workers === undefined ? 2 : intOpt('workers', v.workers, 1, 64),
+    seconds: v.seconds === undefined ? 60 : intOpt('seconds', v.seconds, 1, 86_400),
     given,
   };
   for (const arg of positionals) {
@@ -263,11 +271,13 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     if (given.has(k) && !o.cases.includes('mesh')) throw new UsageError(`--${k} applies to the mesh case only`);
   }
   if (o.nodes.some((n) => n <= o.meshPeers)) throw new UsageError('--nodes must exceed --peers (each node needs that many others)');
+  if (given.has('seconds') && !o.cases.includes('soak')) throw new UsageError('--seconds applies to the soak case only');
   if (given.has('client') && o.cases.length > 0 && !o.cases.includes('reqrep')) throw new UsageError('--client applies to the reqrep case only');
   if (o.smoke) {
     // Smoke runs prove every path works end to end; the figures are meaningless.
     if (!o.given.has('duration') && o.count === null) o.durationMs = 50;
     if (!o.given.has('runs')) o.runs = 1;
+    if (!o.given.has('seconds')) o.seconds = 3;
   }
   return o;
 }

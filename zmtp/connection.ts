@@ -551,6 +551,9 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     // The peer half-closed: we never keep half-open ZMTP connections.
     if (this.state < State.Closing && this.state !== State.Ready) {
       this.closeError ??= new ZmtpError(ZmtpErrorCode.TRANSPORT, 'peer closed the connection during the handshake');
+    } else if (this.state === State.Ready && (this.decoder.midFrame || this.partial.length > 0)) {
+      // Not an orderly close: what the peer had started to send is lost, so say so.
+      this.closeError ??= new ZmtpError(ZmtpErrorCode.TRANSPORT, 'peer closed the connection in the middle of a message');
     }
     this.socket.end();
   };

@@ -76,6 +76,11 @@ export class Decoder {
     this.state = expectGreeting ? State.Greeting : State.Header;
   }
 
+  /** True while part of a frame (or of the greeting) has arrived and the rest has not. */
+  get midFrame(): boolean {
+    return this.buffered > 0 || this.state === State.LongSize || this.state === State.Body || (this.state === State.Greeting && this.greetingHave > 0);
+  }
+
   /** What stopped this decoder (its own ZmtpError or the sink's exception), or null. */
   get failure(): unknown {
     return this.error;

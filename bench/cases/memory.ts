@@ -19,7 +19,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { diffGroups, formatDiff, groupSnapshot } from '../heap-summary.js';
 import type { MemoryImpl, MemoryReading, MemoryRequest, OpenResult } from '../memory-peer.js';
-import { ForkedChild } from '../child.js';
+import { type ChildBody, ForkedChild } from '../child.js';
 import { type CaseResult, type Row, fillRatios, skippedRow } from '../report.js';
 import { type CaseContext, CaseFailure, selectPeers } from './context.js';
 
@@ -30,10 +30,8 @@ const SMOKE_COUNT = 200;
 /** Handshakes in flight at once unless --inflight says otherwise: keeps the listener's accept queue and CPU from being swamped. */
 const DEFAULT_CONCURRENCY = 200;
 
-type Body = MemoryRequest extends infer R ? (R extends MemoryRequest ? Omit<R, 'id'> : never) : never;
-
 /** A forked dist/bench/memory-peer.js, with --expose-gc so each reading follows a full collection. */
-class MemoryChild extends ForkedChild<Body> {
+class MemoryChild extends ForkedChild<ChildBody<MemoryRequest>> {
   constructor(role: string) {
     super('memory-peer.js', `memory ${role}`, ['--expose-gc']);
   }
@@ -67,8 +65,8 @@ const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
 
 async function measureOne(ctx: CaseContext, impl: MemoryImpl, count: number, concurrency: number): Promise<Measured> {
   const { opts, keys } = ctx;
-  const listener = new MemoryChild(`${impl} listener`);
-  const client = new MemoryChild(`${impl} client`);
+  const listener = new MemoryChild(`memory ${impl} listener`);
+  const client = new MemoryChild(`memory ${impl} client`);
   try {
     const { endpoint, before } = await listener.call<{ endpoint: string; before: MemoryReading }>({ op: 'listen', impl, keys }, 30_000);
     const clientBefore = await client.call<MemoryReading>({ op: 'prepare', keys }, 30_000);

@@ -13,12 +13,12 @@
  * second (requests, their replies and the commands), round-trip p50/p99 of the requests, and CPU
  * per request across all workers. There is no reference to compare with: the figures are ours.
  */
-import { ForkedChild } from '../child.js';
+import { type ChildBody, ForkedChild } from '../child.js';
 import type { ConnectResult, MeshMemory, MeshRequest, StartedNode, TrafficResult } from '../mesh-node.js';
 import { type CaseResult, type Row } from '../report.js';
 import { type CaseContext, CaseFailure } from './context.js';
 
-type Body = MeshRequest extends infer R ? (R extends MeshRequest ? Omit<R, 'id'> : never) : never;
+type Body = ChildBody<MeshRequest>;
 
 /** --smoke: a mesh just big enough to route by pubkey between processes. */
 const SMOKE = { nodes: 6, peers: 2, durationMs: 100 };

@@ -9,7 +9,9 @@ import { END, checkPayload, makePayload } from '../../bench/payload.js';
 import { Sink, parseAck } from '../../bench/transports/common.js';
 import { UsageError, parseArgs } from '../../bench/options.js';
 import { Report, fillRatios, skippedRow, type Row } from '../../bench/report.js';
-import { fmt } from '../../bench/stats.js';
+import { fmt, slope } from '../../bench/stats.js';
+import { memorySlopes, sampleInterval } from '../../bench/cases/soak.js';
+import type { SoakSample } from '../../bench/soak-server.js';
 
 describe('bench checks', () => {
   it('tags bodies so that a wrong sequence, size or either end is detected', () => {
@@ -129,5 +131,27 @@ describe('bench checks', () => {
       ['net', 400, null],
       ['zeromq', null, 'zeromq not installed'],
     ]);
+  });
+
+  it('soak: the least-squares slope is exact on a line and flat on noise around a level', () => {
+    expect(slope([0, 1, 2, 3], [5, 7, 9, 11])).to.equal(2);
+    expect(slope([0, 1, 2, 3], [4, 6, 4, 6])).to.be.closeTo(0.4, 1e-12);
+    expect(slope([1], [1])).to.be.NaN;
+    expect(slope([2, 2], [1, 3])).to.be.NaN;
+  });
+
+  it('soak: samples about a dozen times a run, every 1–10 s, and leaves the first fifth out of the slopes', () => {
+    expect([3, 60, 600, 6000].map(sampleInterval)).to.deep.equal([1, 5, 10, 10]);
+    const MiB = 2 ** 20;
+    const at = (t: number, rssMiB: number, heapMiB: number) => ({
+      t,
+      s: { rss: rssMiB * MiB, heapUsed: heapMiB * MiB, external: 0, served: 0, accepted: 0, closed: 0, warnings: 0, cpuUs: 0 } satisfies SoakSample,
+    });
+    // A warm-up jump in the first fifth, then RSS flat and heap +1 MiB per minute.
+    const samples = [at(0, 10, 1), at(60, 50, 2), ...Array.from({ length: 8 }, (_, i) => at(120 + 60 * i, 80, 3 + i))];
+    const sl = memorySlopes(samples);
+    expect(sl.from).to.equal(120);
+    expect(sl.rss).to.equal(0);
+    expect(sl.heap).to.be.closeTo(1, 1e-12);
   });
 });

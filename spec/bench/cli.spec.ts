@@ -313,6 +313,27 @@ describe('bench/cli (oxenmq-bench)', function () {
     });
   });
 
+  // soak runs for --seconds and is not in the default suite either: one short smoke run.
+  describe('soak --smoke', () => {
+    let run: Run;
+    before(async function () {
+      this.timeout(60_000);
+      run = await cli(['soak', '--smoke'], 55_000);
+    });
+
+    it('exits 0, samples the listener as it goes, and ends with the slopes and table rows', () => {
+      expect(run.code, run.stderr + run.stdout).to.equal(0);
+      expect(run.stderr).to.equal('');
+      const samples = run.stdout.split('\n').filter((l) => /^soak t= *\d+ s {2}rss [\d.]+ MiB {2}heap [\d.]+ MiB/.test(l));
+      expect(samples.length).to.be.at.least(3); // t=0 and one a second for --smoke's 3 s
+      expect(run.stdout).to.include('soak · OxenMQ listenCurve · 3 s · 4×16 in flight, 4 churning, 1 slow consumer');
+      expect(run.stdout).to.match(/^listener rss: [\d.]+ → [\d.]+ \[MiB\], slope -?[\d.]+ \[MiB\/min\]/m);
+      expect(run.stdout).to.match(/^listener heap: [\d.]+ → [\d.]+ \[MiB\], slope -?[\d.]+ \[MiB\/min\]/m);
+      expect(run.stdout).to.match(/^requests completed: [1-9]\d* \(churned connections: [1-9]\d*\)$/m);
+      for (const c of ['requests', 'listener RSS slope', 'listener heap slope']) expect(run.stdout).to.match(new RegExp(`^\\| soak 3 s ${c} \\| ours \\|`, 'm'));
+    });
+  });
+
   describe('memory --heap-snapshot', () => {
     let run: Run;
     let dir: string;
@@ -366,7 +387,7 @@ describe('bench/cli (oxenmq-bench)', function () {
   });
 
   describe('usage errors exit 2', () => {
-    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['reqrep', '--client', 'callback'], ['thr', '--client', 'raw'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0'], ['mesh', '--nodes', '8', '--peers', '8'], ['thr', '--nodes', '10']]) {
+    for (const args of [['--bogus'], ['--size', 'abc'], ['nosuchcase'], ['--peer', 'libzmq'], ['reqrep', '--client', 'callback'], ['thr', '--client', 'raw'], ['--connect', 'tcp://127.0.0.1:1'], ['--heap-snapshot', '/tmp/x'], ['memory', '--count', '0'], ['mesh', '--nodes', '8', '--peers', '8'], ['thr', '--nodes', '10'], ['--seconds', '5'], ['soak', '--seconds', '0']]) {
       it(args.join(' '), async () => {
         const r = await cli(args, 10_000);
         expect(r.code).to.equal(2);
