@@ -26,7 +26,7 @@ import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { commandData, encodeCommand, isCommand } from './command.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
-import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, frameHeader } from './frame.js';
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, writeFrameHeader } from './frame.js';
 import { GREETING_SIZE, encodeGreeting } from './greeting.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
@@ -81,6 +81,9 @@ export interface WsStreamParams {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Scratch frame headers for {@link WsStream.frameIn}. */
+const SHORT_HEAD = Buffer.alloc(2);
+const LONG_HEAD = Buffer.alloc(9);
 /** `ws`'s WebSocket.OPEN. */
 const OPEN = 1;
 /** Bodies larger than this go to the socket by reference (when not masked) instead of copied. */
@@ -94,7 +97,9 @@ const SLAB_BYTES = 64 * 1024;
  * over are never written again, so streams share it safely and an idle one holds no buffer.
  */
 const out = {
-  buf: Buffer.allocUnsafe(SLAB_BYTES),
+  buf: Buffer.alloc(0),
+  /** `buf` as 32-bit words (it is 4-aligned), for masking. */
+  words: new Uint32Array(0),
   start: 0,
   end: 0,
   take(): Buffer {
@@ -108,6 +113,30 @@ const out = {
 const MASK_POOL = 8 * 1024;
 const maskPool = Buffer.alloc(MASK_POOL);
 let maskPoolAt = MASK_POOL;
+
+const maskWord = new Uint32Array(1);
+const maskWordBytes = new Uint8Array(maskWord.buffer);
+
+/**
+ * XORs `out.buf[from..to)` with the masking key, starting at key byte `j`: a word at a time where
+ * aligned (the key rotated to that position; byte order is the platform's either way). Returns
+ * the key position after `to`.
+ */
+function maskInPlace(from: number, to: number, mask: Buffer, j: number): number {
+  const buf = out.buf;
+  let p = from;
+  while (p < to && (p & 3) !== 0) buf[p++]! ^= mask[j++ & 3]!;
+  if (to - p >= 4) {
+    for (let t = 0; t < 4; t++) maskWordBytes[t] = mask[(j + t) & 3]!;
+    const w = maskWord[0]!;
+    const words = out.words;
+    const qe = to >> 2;
+    for (let q = p >> 2; q < qe; q++) words[q]! ^= w;
+    p = qe << 2;
+  }
+  while (p < to) buf[p++]! ^= mask[j++ & 3]!;
+  return j & 3;
+}
 
 function maskingKey(dst: Buffer): void {
   if (maskPoolAt === MASK_POOL) {
@@ -327,12 +356,14 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
       const e = at + k;
       while (i < e) {
         const buf = this.room(1);
-        let o = out.end;
-        const stop = Math.min(e, i + buf.length - o);
-        while (i < stop) buf[o++] = chunk[i++]! ^ mask[j++ & 3]!;
-        out.end = o;
+        const o = out.end;
+        const piece = Math.min(e - i, buf.length - o);
+        buf.set(piece === chunk.length ? chunk : chunk.subarray(i, i + piece), o);
+        j = maskInPlace(o, o + piece, mask, j);
+        i += piece;
+        out.end = o + piece;
       }
-      this.maskAt = j & 3;
+      this.maskAt = j;
     } else if (k > COPY_MAX) {
       this.flushOut();
       this.raw.write(k === chunk.length ? chunk : chunk.subarray(at, at + k));
@@ -347,7 +378,8 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
   private room(n: number): Buffer {
     if (out.end + n > out.buf.length) {
       this.flushOut();
-      out.buf = Buffer.allocUnsafe(SLAB_BYTES);
+      out.words = new Uint32Array(SLAB_BYTES / 4);
+      out.buf = Buffer.from(out.words.buffer);
       out.start = out.end = 0;
     }
     return out.buf;
@@ -438,9 +470,17 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     this.frameIn((f & WS_MORE ? FLAG_MORE : 0) | (f & WS_COMMAND ? FLAG_COMMAND : 0), msg.subarray(1));
   }
 
-  /** Hands one frame to the connection: a synthesized header, then the body as its own chunk. */
+  /**
+   * Hands one frame to the connection: a synthesized header, then the body as its own chunk. The
+   * header is written into a scratch buffer shared by every stream: the connection decodes it
+   * synchronously and, since it is always a whole header, never keeps it (its decoder copies out
+   * only a header in part).
+   */
   private frameIn(flags: number, body: Buffer): void {
-    this.emit('data', frameHeader(flags, body.length));
+    const size = body.length;
+    const head = size > 255 ? LONG_HEAD : SHORT_HEAD;
+    writeFrameHeader(head, 0, flags, size);
+    this.emit('data', head);
     if (body.length > 0 && !this.gone) this.emit('data', body);
   }
 
