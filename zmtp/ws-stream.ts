@@ -21,11 +21,12 @@
  * Anything else — a text message, an empty one, reserved flag bits, an oversize message (ws's
  * maxPayload) — ends this connection with a typed error.
  */
+import { randomFillSync } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { commandData, encodeCommand, isCommand } from './command.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
-import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, frameHeader } from './frame.js';
+import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, writeFrameHeader } from './frame.js';
 import { GREETING_SIZE, encodeGreeting } from './greeting.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
@@ -56,6 +57,7 @@ export function subprotocolMechanism(protocol: string): 'NULL' | 'CURVE' | undef
 
 /** What the adapter needs of the TCP (or TLS) socket under the WebSocket. */
 export interface WsRawSocket {
+  write(chunk: Uint8Array): boolean;
   cork(): void;
   uncork(): void;
   readonly writableNeedDrain: boolean;
@@ -72,11 +74,78 @@ export interface WsStreamParams {
   /** Our socket type: the bare peer's READY is synthesized with a type compatible with it. */
   socketType: 'ROUTER' | 'DEALER';
   remoteAddress: string;
+  /** We opened the WebSocket (the client side), so what we send is masked. */
+  masked: boolean;
   /** Most bytes of a bare peer's messages held while it is being admitted. */
   holdLimit: number;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Scratch frame headers for {@link WsStream.frameIn}. */
+const SHORT_HEAD = Buffer.alloc(2);
+const LONG_HEAD = Buffer.alloc(9);
+/** `ws`'s WebSocket.OPEN. */
+const OPEN = 1;
+/** Bodies larger than this go to the socket by reference (when not masked) instead of copied. */
+const COPY_MAX = 1024;
+/** Size of the output slab. */
+const SLAB_BYTES = 64 * 1024;
+
+/**
+ * The slab every stream builds its messages in (as Node's Buffer pool and the encoder's batches
+ * do): a stream fills `start..end` and hands it to its socket within one write(), and bytes handed
+ * over are never written again, so streams share it safely and an idle one holds no buffer.
+ */
+const out = {
+  buf: Buffer.alloc(0),
+  /** `buf` as 32-bit words (it is 4-aligned), for masking. */
+  words: new Uint32Array(0),
+  start: 0,
+  end: 0,
+  take(): Buffer {
+    const b = this.buf.subarray(this.start, this.end);
+    this.start = this.end;
+    return b;
+  },
+};
+
+/** Masking keys come from a pool of strong random bytes (RFC 6455 §5.3), refilled when used up. */
+const MASK_POOL = 8 * 1024;
+const maskPool = Buffer.alloc(MASK_POOL);
+let maskPoolAt = MASK_POOL;
+
+const maskWord = new Uint32Array(1);
+const maskWordBytes = new Uint8Array(maskWord.buffer);
+
+/**
+ * XORs `out.buf[from..to)` with the masking key, starting at key byte `j`: a word at a time where
+ * aligned (the key rotated to that position; byte order is the platform's either way). Returns
+ * the key position after `to`.
+ */
+function maskInPlace(from: number, to: number, mask: Buffer, j: number): number {
+  const buf = out.buf;
+  let p = from;
+  while (p < to && (p & 3) !== 0) buf[p++]! ^= mask[j++ & 3]!;
+  if (to - p >= 4) {
+    for (let t = 0; t < 4; t++) maskWordBytes[t] = mask[(j + t) & 3]!;
+    const w = maskWord[0]!;
+    const words = out.words;
+    const qe = to >> 2;
+    for (let q = p >> 2; q < qe; q++) words[q]! ^= w;
+    p = qe << 2;
+  }
+  while (p < to) buf[p++]! ^= mask[j++ & 3]!;
+  return j & 3;
+}
+
+function maskingKey(dst: Buffer): void {
+  if (maskPoolAt === MASK_POOL) {
+    randomFillSync(maskPool);
+    maskPoolAt = 0;
+  }
+  maskPool.copy(dst, 0, maskPoolAt, maskPoolAt + 4);
+  maskPoolAt += 4;
+}
 
 /** A ZMTP byte stream over one open ZWS 2.0 WebSocket. */
 export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStream {
@@ -97,9 +166,15 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
   private readonly head = Buffer.alloc(9);
   private headHave = 0;
   private headNeed = 2;
-  private flags = 0;
-  private payload: Buffer | null = null;
-  private payloadHave = 0;
+  /** Body bytes of the frame being sent still to come. */
+  private bodyLeft = 0;
+  /** We are the client: every message we send is masked (RFC 6455 §5.3). */
+  private readonly masked: boolean;
+  private readonly mask = Buffer.alloc(4);
+  private maskAt = 0;
+  /** A bare connection's command frame being collected (it is translated, not sent). */
+  private capture: Buffer | null = null;
+  private captureHave = 0;
 
   // Bare ZWS2.0 only.
   private peerIdSeen = false;
@@ -119,6 +194,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     this.peerSocketType = p.socketType === 'ROUTER' ? 'DEALER' : 'ROUTER';
     this.remoteAddress = p.remoteAddress;
     this.holdLimit = p.holdLimit;
+    this.masked = p.masked;
     const ws = p.ws;
     ws.on('message', this.onMessage);
     ws.on('ping', this.onAlive);
@@ -181,9 +257,16 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     this.ws.terminate();
   }
 
-  /** Takes ZMTP bytes from the encoder and sends each complete frame as one message. */
+  /**
+   * Takes ZMTP bytes from the encoder and frames each ZMTP frame as one binary WebSocket message,
+   * built here (RFC 6455 §5.2) into one batch written to the socket under the WebSocket: what the
+   * encoder hands over in one write goes out in one socket write, where `ws.send` cost a write
+   * per header and per body (and a buffer per message).
+   */
   write(chunk: Uint8Array): boolean {
     if (this.gone) return false;
+    // After a close frame (ours or the peer's) nothing more may be sent.
+    if (this.ws.readyState !== OPEN) return !this.raw.writableNeedDrain;
     const n = chunk.length;
     let at = 0;
     if (this.skip > 0) {
@@ -191,57 +274,142 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
       at = Math.min(this.skip, n);
       this.skip -= at;
     }
-    while (at < n) {
-      const payload = this.payload;
-      if (payload === null) {
-        const b = chunk[at++]!;
-        this.head[this.headHave++] = b;
-        if (this.headHave === 1) {
-          this.headNeed = b & FLAG_LONG ? 9 : 2;
-          continue;
-        }
-        if (this.headHave < this.headNeed) continue;
-        const size = this.headNeed === 2 ? this.head[1]! : this.head.readUInt32BE(1) * 0x1_0000_0000 + this.head.readUInt32BE(5);
-        this.flags = this.head[0]!;
-        this.headHave = 0;
-        const out = Buffer.allocUnsafe(1 + size);
-        out[0] = (this.flags & FLAG_MORE ? WS_MORE : 0) | (this.flags & FLAG_COMMAND ? WS_COMMAND : 0);
-        this.payload = out;
-        this.payloadHave = 1;
-        if (size === 0) this.frameOut(out);
+    out.start = out.end;
+    while (at < n && !this.gone) {
+      if (this.bodyLeft > 0) {
+        const k = Math.min(this.bodyLeft, n - at);
+        this.body(chunk, at, k);
+        at += k;
+        this.bodyLeft -= k;
+        if (this.bodyLeft === 0 && this.capture !== null) this.captured();
         continue;
       }
-      const k = Math.min(payload.length - this.payloadHave, n - at);
-      payload.set(k === n && at === 0 ? chunk : chunk.subarray(at, at + k), this.payloadHave);
-      at += k;
-      this.payloadHave += k;
-      if (this.payloadHave === payload.length) this.frameOut(payload);
+      const b = chunk[at++]!;
+      this.head[this.headHave++] = b;
+      if (this.headHave === 1) {
+        this.headNeed = b & FLAG_LONG ? 9 : 2;
+        continue;
+      }
+      if (this.headHave < this.headNeed) continue;
+      const size = this.headNeed === 2 ? this.head[1]! : this.head.readUInt32BE(1) * 0x1_0000_0000 + this.head.readUInt32BE(5);
+      const flags = this.head[0]!;
+      this.headHave = 0;
+      this.bodyLeft = size;
+      if (this.bare && flags & FLAG_COMMAND) {
+        this.capture = Buffer.allocUnsafe(size);
+        this.captureHave = 0;
+        if (size === 0) this.captured();
+        continue;
+      }
+      this.messageHead(size + 1);
+      this.bodyByte((flags & FLAG_MORE ? WS_MORE : 0) | (flags & FLAG_COMMAND ? WS_COMMAND : 0));
     }
+    this.flushOut();
     return !this.raw.writableNeedDrain;
   }
 
-  private frameOut(payload: Buffer): void {
-    this.payload = null;
-    if (this.gone) return;
-    if (this.bare && this.flags & FLAG_COMMAND) {
-      this.bareCommandOut(payload.subarray(1));
+  /** A binary message's header (RFC 6455 §5.2), with a fresh masking key when we are the client. */
+  private messageHead(len: number): void {
+    const buf = this.room(14);
+    let at = out.end;
+    buf[at++] = 0x82; // FIN, binary
+    const m = this.masked ? 0x80 : 0;
+    if (len < 126) {
+      buf[at++] = m | len;
+    } else if (len <= 0xffff) {
+      buf[at++] = m | 126;
+      buf.writeUInt16BE(len, at);
+      at += 2;
+    } else {
+      buf[at++] = m | 127;
+      buf.writeUInt32BE(Math.floor(len / 0x1_0000_0000), at);
+      buf.writeUInt32BE(len >>> 0, at + 4);
+      at += 8;
+    }
+    if (this.masked) {
+      maskingKey(this.mask);
+      buf.set(this.mask, at);
+      at += 4;
+      this.maskAt = 0;
+    }
+    out.end = at;
+  }
+
+  private bodyByte(b: number): void {
+    const buf = this.room(1);
+    buf[out.end++] = this.masked ? b ^ this.mask[this.maskAt++ & 3]! : b;
+  }
+
+  /** `k` body bytes of the frame being sent: copied (masked, on the client), or by reference when large. */
+  private body(chunk: Uint8Array, at: number, k: number): void {
+    const capture = this.capture;
+    if (capture !== null) {
+      capture.set(chunk.subarray(at, at + k), this.captureHave);
+      this.captureHave += k;
       return;
     }
-    this.ws.send(payload);
+    if (this.masked) {
+      // Masking copies anyway; a large body goes out in slab-sized pieces.
+      const mask = this.mask;
+      let j = this.maskAt;
+      let i = at;
+      const e = at + k;
+      while (i < e) {
+        const buf = this.room(1);
+        const o = out.end;
+        const piece = Math.min(e - i, buf.length - o);
+        buf.set(piece === chunk.length ? chunk : chunk.subarray(i, i + piece), o);
+        j = maskInPlace(o, o + piece, mask, j);
+        i += piece;
+        out.end = o + piece;
+      }
+      this.maskAt = j;
+    } else if (k > COPY_MAX) {
+      this.flushOut();
+      this.raw.write(k === chunk.length ? chunk : chunk.subarray(at, at + k));
+    } else {
+      const buf = this.room(k);
+      buf.set(chunk.subarray(at, at + k), out.end);
+      out.end += k;
+    }
+  }
+
+  /** The output slab, with room for `n` (at most SLAB_BYTES) more bytes at its end. */
+  private room(n: number): Buffer {
+    if (out.end + n > out.buf.length) {
+      this.flushOut();
+      out.words = new Uint32Array(SLAB_BYTES / 4);
+      out.buf = Buffer.from(out.words.buffer);
+      out.start = out.end = 0;
+    }
+    return out.buf;
+  }
+
+  /** Writes what this stream has put in the output slab since the last flush. */
+  private flushOut(): void {
+    if (out.end > out.start) this.raw.write(out.take());
+  }
+
+  /** A whole command frame of a bare ZWS2.0 connection has been collected. */
+  private captured(): void {
+    const body = this.capture!;
+    this.capture = null;
+    this.bareCommandOut(body);
   }
 
   /** Bare ZWS2.0 has no commands: our READY becomes our routing id, our ERROR a close. */
   private bareCommandOut(body: Buffer): void {
     if (isCommand(body, 'READY') && !this.ourIdSent) {
       const id = decodeMetadata(commandData(body)).get('identity') ?? EMPTY;
-      const msg = Buffer.allocUnsafe(1 + id.length);
-      msg[0] = 0;
-      msg.set(id, 1);
-      this.ws.send(msg);
+      this.messageHead(1 + id.length);
+      this.bodyByte(0);
+      this.body(id, 0, id.length);
       this.ourIdSent = true;
       // Hand what waited to the connection, but not from inside its own write.
       if (this.held.length > 0) queueMicrotask(this.release);
     } else if (isCommand(body, 'ERROR')) {
+      this.flushOut();
+      out.start = out.end;
       this.gone = true;
       this.ws.close(1008, 'denied');
     }
@@ -302,9 +470,17 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     this.frameIn((f & WS_MORE ? FLAG_MORE : 0) | (f & WS_COMMAND ? FLAG_COMMAND : 0), msg.subarray(1));
   }
 
-  /** Hands one frame to the connection: a synthesized header, then the body as its own chunk. */
+  /**
+   * Hands one frame to the connection: a synthesized header, then the body as its own chunk. The
+   * header is written into a scratch buffer shared by every stream: the connection decodes it
+   * synchronously and, since it is always a whole header, never keeps it (its decoder copies out
+   * only a header in part).
+   */
   private frameIn(flags: number, body: Buffer): void {
-    this.emit('data', frameHeader(flags, body.length));
+    const size = body.length;
+    const head = size > 255 ? LONG_HEAD : SHORT_HEAD;
+    writeFrameHeader(head, 0, flags, size);
+    this.emit('data', head);
     if (body.length > 0 && !this.gone) this.emit('data', body);
   }
 

@@ -207,6 +207,7 @@ export async function listenWs(p: WsListenParams): Promise<WsServerHandle> {
         protocol,
         socketType: 'ROUTER',
         remoteAddress: address(s),
+        masked: false,
         holdLimit: holdLimit(o),
       });
       p.accept(stream);
@@ -337,7 +338,7 @@ export function connectWs(p: WsConnectParams): { destroy(): void } {
           return;
         }
         p.open(
-          new WsStream({ ws, raw, protocol, socketType: 'DEALER', remoteAddress: ep.host, holdLimit: holdLimit(o) }),
+          new WsStream({ ws, raw, protocol, socketType: 'DEALER', remoteAddress: ep.host, masked: true, holdLimit: holdLimit(o) }),
         );
       });
     },
