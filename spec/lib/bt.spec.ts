@@ -21,6 +21,7 @@ import {
   btString,
 } from '../../lib/oxenc/index.js';
 import { OmqError, OmqErrorCode } from '../../lib/errors.js';
+import { Rng } from '../helpers/random.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 const enc = (v: Parameters<typeof btEncode>[0]): string => btEncode(v).toString('latin1');
@@ -39,16 +40,10 @@ const expectDecodeError = (input: string | Uint8Array): void =>
   expectCode(OmqErrorCode.BT_DECODE, () => btDecode(typeof input === 'string' ? b(input) : input), JSON.stringify(String(input)));
 const expectEncodeError = (fn: () => unknown): void => expectCode(OmqErrorCode.BT_ENCODE, fn);
 
-/** mulberry32: small, fast and seedable, so a failing case can be replayed from its seed. */
+/** Floats in [0, 1) from the tests' seeded generator, so a failing case can be replayed from its seed. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next() / 4294967296;
 }
 
 /** Structural equality of decoded values (Maps compared in order, bytes by content). */
