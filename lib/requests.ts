@@ -37,6 +37,18 @@ function drawTag(): Uint8Array {
   return tag;
 }
 
+/**
+ * The resolving functions of the promise {@link capture} last saw. A shared executor instead of
+ * a closure per request: that closure and its context were about 95 of the bytes each request
+ * allocated.
+ */
+const captured: { resolve: ((data: Buffer[]) => void) | undefined; reject: ((err: OmqError) => void) | undefined } = { resolve: undefined, reject: undefined };
+
+function capture(resolve: (data: Buffer[]) => void, reject: (err: OmqError) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 interface Pending {
   /** The whole tag: the map is keyed by its first 30 bits, a match must be exact. */
   readonly tag: Uint8Array;
@@ -87,9 +99,12 @@ export class Requests {
   add(tag: Uint8Array, command: string, conn: ConnectionID | Uint8Array, deadline: number, cleanup?: () => void): Promise<Buffer[]> {
     const traced = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers;
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ command, conn });
-    return new Promise<Buffer[]>((resolve, reject) => {
-      this.#pending.set(keyOf(tag)!, { tag, deadline, command, conn, started: traced ? performance.now() : 0, resolve, reject, cleanup });
-    });
+    const promise = new Promise<Buffer[]>(capture);
+    const { resolve, reject } = captured;
+    // Not kept past here: they would hold the last request's promise (and whoever awaits it).
+    captured.resolve = captured.reject = undefined;
+    this.#pending.set(keyOf(tag)!, { tag, deadline, command, conn, started: traced ? performance.now() : 0, resolve: resolve!, reject: reject!, cleanup });
+    return promise;
   }
 
   /** A REPLY arrived: resolves its request with `data`. False when no request has that tag (unknown or expired). */
