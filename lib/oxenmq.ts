@@ -21,7 +21,7 @@ import { parsePubkey } from './oxenc/index.js';
 import { Peers } from './peers.js';
 import { type CommandHandler, Registry } from './registry.js';
 import { Requests } from './requests.js';
-import { Delivery, type RequestOptions, type SendArg, type SendOptions, checkParts, collectArgs } from './send.js';
+import { Delivery, type RequestOptions, type SendArg, type SendOptions, checkParts, collectArgs, commandBytes } from './send.js';
 
 /** Options of {@link OxenMQ.connectRemote} and {@link OxenMQ.connectInproc}. */
 export interface ConnectRemoteOptions {
@@ -47,6 +47,9 @@ export interface ConnectSnOptions {
 
 /** The callback form of request(): `(success, data)`; on failure `data` is `[reason]`. */
 export type RequestCallback = (success: boolean, data: Buffer[]) => void;
+
+/** The options of a request given none. */
+const NO_OPTIONS: RequestOptions = Object.freeze({});
 
 /** Peers on the built-in in-process listener are this instance itself, with admin rights. */
 const SELF_ADDRESS = '(unknown)';
@@ -422,7 +425,7 @@ export class OxenMQ {
    */
   send(to: ConnectionID | Uint8Array, command: string, ...args: SendArg[]): void {
     if (typeof command !== 'string') throw new TypeError('send: command must be a string');
-    const { frames, opts } = collectArgs([command], args);
+    const { frames, opts } = collectArgs([commandBytes(command)], args);
     this.#delivery.deliver(to, frames, opts, command);
   }
 
@@ -457,11 +460,15 @@ export class OxenMQ {
     to: ConnectionID | Uint8Array,
     command: string,
     partsOrCb?: ReadonlyArray<Uint8Array | string> | RequestCallback,
-    ...rest: unknown[]
+    options?: RequestOptions | SendArg,
   ): Promise<Buffer[]> | void {
     if (typeof partsOrCb === 'function') {
       const cb = partsOrCb;
-      const { frames, opts } = collectArgs([], rest as SendArg[]);
+      // The callback form takes any number of send arguments. Read from `arguments` rather than a
+      // rest parameter, which would allocate an array on every promise-form call too.
+      const rest: SendArg[] = [];
+      for (let i = 3; i < arguments.length; i++) rest.push(arguments[i] as SendArg);
+      const { frames, opts } = collectArgs([], rest);
       this.#request(to, command, frames, opts).then(
         (data) => this.#scheduler.submitReply(() => cb(true, data), `reply to ${command}`),
         (err: RequestError) =>
@@ -472,7 +479,7 @@ export class OxenMQ {
       );
       return;
     }
-    return this.#request(to, command, partsOrCb ?? [], (rest[0] as RequestOptions | undefined) ?? {});
+    return this.#request(to, command, partsOrCb ?? [], (options as RequestOptions | undefined) ?? NO_OPTIONS);
   }
 
   // ---- internals ------------------------------------------------------------------------------
@@ -513,12 +520,16 @@ export class OxenMQ {
 
   #request(to: ConnectionID | Uint8Array, command: string, parts: ReadonlyArray<Uint8Array | string>, opts: RequestOptions): Promise<Buffer[]> {
     // Every part is checked before anything is sent: a bad one rejects, and nothing is written.
-    const bad = typeof command === 'string' ? checkParts(parts, `request ${command}`) : new TypeError('request: command must be a string');
+    const bad = typeof command === 'string' ? checkParts(parts, command) : new TypeError('request: command must be a string');
     if (bad !== undefined) return Promise.reject(bad);
     if (opts.signal?.aborted) return Promise.reject(new AbortError(`request ${command} was aborted`, { cause: opts.signal.reason }));
     const tag = this.#requests.newTag();
-    const frames: (Uint8Array | string)[] = [command, tag];
-    for (const p of parts) frames.push(p);
+    // Sized once: pushing onto [command, tag] would grow it (and allocate) on every request.
+    const n = parts.length;
+    const frames = new Array<Uint8Array | string>(n + 2);
+    frames[0] = commandBytes(command);
+    frames[1] = tag;
+    for (let i = 0; i < n; i++) frames[i + 2] = parts[i]!;
     const failure = this.#delivery.deliver(to, frames, opts, command);
     if (failure !== undefined) {
       return Promise.reject(

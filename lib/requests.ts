@@ -14,11 +14,43 @@ import { type OmqError, RequestError, type RequestErrorCode } from './errors.js'
 
 /** Bytes in a reply tag (upstream: 15 pseudo-random bytes; ours come from a CSPRNG). */
 export const TAG_BYTES = 15;
-/** Tags drawn per refill of the random pool. */
-const TAGS_PER_POOL = 256;
+/**
+ * Tags drawn per refill of the random pool, which every instance shares: a refill costs a few
+ * µs whatever its size, 13 ns a tag at 256 tags, 6 ns at 1024 (15 KiB; getRandomValues gives
+ * at most 64 KiB a call).
+ */
+const TAGS_PER_POOL = 1024;
+let pool = new Uint8Array(0);
+let poolPos = 0;
+
+/**
+ * The next TAG_BYTES random bytes of the shared pool, as a view that nothing writes to again. A
+ * plain Uint8Array: making one costs about 40 ns, a Buffer view (subarray) about 85.
+ */
+function drawTag(): Uint8Array {
+  if (poolPos + TAG_BYTES > pool.length) {
+    pool = globalThis.crypto.getRandomValues(new Uint8Array(TAG_BYTES * TAGS_PER_POOL));
+    poolPos = 0;
+  }
+  const tag = new Uint8Array(pool.buffer, poolPos, TAG_BYTES);
+  poolPos += TAG_BYTES;
+  return tag;
+}
+
+/**
+ * The resolving functions of the promise {@link capture} last saw. A shared executor instead of
+ * a closure per request: that closure and its context were about 95 of the bytes each request
+ * allocated.
+ */
+const captured: { resolve: ((data: Buffer[]) => void) | undefined; reject: ((err: OmqError) => void) | undefined } = { resolve: undefined, reject: undefined };
+
+function capture(resolve: (data: Buffer[]) => void, reject: (err: OmqError) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
 
 interface Pending {
-  /** The whole tag: the map is keyed by its first six bytes, a match must be exact. */
+  /** The whole tag: the map is keyed by its first 30 bits, a match must be exact. */
   readonly tag: Uint8Array;
   readonly deadline: number;
   readonly command: string;
@@ -31,35 +63,31 @@ interface Pending {
   cleanup: (() => void) | undefined;
 }
 
-/** The map key of a tag of ours: its first six bytes as a number; undefined for any other length. */
+/**
+ * The map key of a tag of ours: its first 30 bits as a number; undefined for any other length.
+ * 30 bits keep the key a small integer (V8's Smi), which the Map hashes without allocating; a
+ * 48-bit key was a heap number, allocated on every add, lookup and delete.
+ */
 function keyOf(tag: Uint8Array): number | undefined {
   if (tag.length !== TAG_BYTES) return undefined;
-  return tag[0]! + tag[1]! * 0x100 + tag[2]! * 0x1_0000 + tag[3]! * 0x100_0000 + tag[4]! * 0x1_0000_0000 + tag[5]! * 0x100_0000_0000;
+  return tag[0]! | (tag[1]! << 8) | (tag[2]! << 16) | ((tag[3]! & 0x3f) << 24);
 }
 
 /** The pending requests of one instance. */
 export class Requests {
-  /** Keyed by the tag's first 48 bits as a number: no string per request or reply. */
+  /** Keyed by the tag's first 30 bits as a number: no string per request or reply. */
   readonly #pending = new Map<number, Pending>();
-  #pool = Buffer.alloc(0);
-  #poolPos = 0;
 
   /** Requests still waiting for their reply. */
   get size(): number {
     return this.#pending.size;
   }
 
-  /** A fresh reply tag: 15 bytes from the platform CSPRNG, drawn from a pool refilled 256 tags at a time. */
-  newTag(): Buffer {
+  /** A fresh reply tag: 15 bytes from the platform CSPRNG, drawn from a pool refilled 1024 tags at a time. */
+  newTag(): Uint8Array {
     for (;;) {
-      if (this.#poolPos + TAG_BYTES > this.#pool.length) {
-        this.#pool = Buffer.allocUnsafe(TAG_BYTES * TAGS_PER_POOL);
-        globalThis.crypto.getRandomValues(this.#pool);
-        this.#poolPos = 0;
-      }
-      const tag = this.#pool.subarray(this.#poolPos, this.#poolPos + TAG_BYTES);
-      this.#poolPos += TAG_BYTES;
-      // Two pending tags sharing their first 48 bits would share a key: draw again (p ≈ n·2⁻⁴⁸).
+      const tag = drawTag();
+      // Two pending tags sharing their first 30 bits would share a key: draw again (p ≈ n·2⁻³⁰).
       if (!this.#pending.has(keyOf(tag)!)) return tag;
     }
   }
@@ -71,9 +99,12 @@ export class Requests {
   add(tag: Uint8Array, command: string, conn: ConnectionID | Uint8Array, deadline: number, cleanup?: () => void): Promise<Buffer[]> {
     const traced = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers;
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ command, conn });
-    return new Promise<Buffer[]>((resolve, reject) => {
-      this.#pending.set(keyOf(tag)!, { tag, deadline, command, conn, started: traced ? performance.now() : 0, resolve, reject, cleanup });
-    });
+    const promise = new Promise<Buffer[]>(capture);
+    const { resolve, reject } = captured;
+    // Not kept past here: they would hold the last request's promise (and whoever awaits it).
+    captured.resolve = captured.reject = undefined;
+    this.#pending.set(keyOf(tag)!, { tag, deadline, command, conn, started: traced ? performance.now() : 0, resolve: resolve!, reject: reject!, cleanup });
+    return promise;
   }
 
   /** A REPLY arrived: resolves its request with `data`. False when no request has that tag (unknown or expired). */

@@ -82,17 +82,41 @@ export function dataParts(...parts: (Iterable<Uint8Array | string> | Uint8Array 
 }
 
 /**
- * Checks a request's parts array before anything is sent; returns the first problem as a
- * TypeError naming its index, or undefined.
+ * Checks the parts array of a request for `command` before anything is sent; returns the first
+ * problem as a TypeError naming its index, or undefined. The message is built only on failure:
+ * this runs on every request.
  */
-export function checkParts(parts: ReadonlyArray<unknown>, what: string): TypeError | undefined {
-  if (!Array.isArray(parts)) return new TypeError(`${what}: parts must be an array of strings or Uint8Arrays`);
-  try {
-    for (let i = 0; i < parts.length; i++) checkPart(parts[i], `${what}: part ${i}`);
-  } catch (err) {
-    return err as TypeError;
+export function checkParts(parts: ReadonlyArray<unknown>, command: string): TypeError | undefined {
+  if (!Array.isArray(parts)) return new TypeError(`request ${command}: parts must be an array of strings or Uint8Arrays`);
+  for (let i = 0; i < parts.length; i++) {
+    const p: unknown = parts[i];
+    if (typeof p !== 'string' && !(p instanceof Uint8Array)) {
+      return new TypeError(`request ${command}: part ${i} is ${describe(p)}: message parts must be strings or Uint8Arrays`);
+    }
   }
   return undefined;
+}
+
+/** Command names kept as UTF-8 by {@link commandBytes}: at most this many, each this short. */
+const COMMAND_CACHE_MAX = 256;
+const COMMAND_CACHE_NAME = 64;
+const commandCache = new Map<string, Buffer>();
+
+/**
+ * A command name as the bytes of its frame, encoded once per name rather than once per message:
+ * a string part costs the encoder a UTF-8 encoding on every message (and under CURVE a Buffer
+ * too), bytes are copied straight into the batch. Programs send a handful of names; past
+ * COMMAND_CACHE_MAX names, or for a long one, the string itself is returned. The bytes are
+ * shared and never written to (the encoder and the in-process path only read or copy them).
+ */
+export function commandBytes(command: string): Uint8Array | string {
+  let b = commandCache.get(command);
+  if (b === undefined) {
+    if (command.length > COMMAND_CACHE_NAME || commandCache.size >= COMMAND_CACHE_MAX) return command;
+    b = Buffer.from(command);
+    commandCache.set(command, b);
+  }
+  return b;
 }
 
 /** One argument of `send()`: a part, a spliced range, options, or an unset optional. */

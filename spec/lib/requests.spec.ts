@@ -25,7 +25,7 @@ describe('lib/requests', () => {
     for (let i = 0; i < 1000; i++) {
       const t = r.newTag();
       expect(t.length).to.equal(TAG_BYTES);
-      seen.add(t.toString('hex'));
+      seen.add(Buffer.from(t).toString('hex'));
     }
     expect(seen.size).to.equal(1000);
   });
