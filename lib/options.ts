@@ -78,7 +78,9 @@ export interface OxenMQSettings {
    * category queues for a handler) before it stops reading at the next message boundary, so a
    * peer that sends faster than its handlers run is slowed by TCP backpressure instead of
    * filling memory. −1: no per-connection limit. Default 16 MiB. C++: none (its category queue
-   * counts commands, 200 by default, whatever their size).
+   * counts commands, 200 by default, whatever their size). While paused nothing more is read
+   * from that peer, replies included: a handler that awaits a reply from the same peer while
+   * every slot is busy and this much of its commands wait will see that request time out.
    */
   maxInputBytes: number;
   /**
