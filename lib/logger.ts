@@ -61,8 +61,8 @@ type LogFn = (...args: unknown[]) => void;
 /**
  * Calls a user's log method so both console-style and structured loggers keep the details: a
  * lone object (usually an Error) goes first, the message second — `pino.warn(err, msg)` records
- * the error (pino drops arguments after a message that has no placeholders), and
- * `console.warn(err, msg)` prints both.
+ * the error (pino drops arguments after a message that has no placeholders), and the
+ * console's `warn(err, msg)` prints both.
  */
 function write(sink: Logger, fn: LogFn, msg: string, meta: unknown[]): void {
   if (meta.length === 0) fn.call(sink, msg);
