@@ -135,23 +135,15 @@ export class SendQueue {
   push(msg: OutgoingMessage): void {
     checkMessage(msg);
     const size = queuedSize(msg);
-    const b = this.budget;
-    if (
-      (this.settledCount > 0 && this.count >= this.highWaterMark) ||
-      this.count >= this.burstLimit ||
-      this.highWaterMark === 0 ||
-      (this.maxBytes >= 0 && this.held + size > this.maxBytes) ||
-      (b !== undefined && b.limit >= 0 && b.used + size > b.limit)
-    ) {
-      throw queueFull(this.refusal(size)!);
-    }
+    const why = this.refusal(size);
+    if (why !== null) throw queueFull(why);
     if (2 * this.count === this.ring.length) this.grow();
     const at = (this.head + 2 * this.count) & (this.ring.length - 1);
     this.ring[at] = msg;
     this.ring[at + 1] = size;
     this.count++;
     this.held += size;
-    if (b !== undefined) b.used += size;
+    this.budget?.charge(size);
   }
 
   /** The oldest message, or undefined when empty. */
