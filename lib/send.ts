@@ -150,6 +150,13 @@ export function collectArgs(head: (Uint8Array | string)[], args: readonly SendAr
 
 const EMPTY_OPTS: SendOptions = Object.freeze({});
 
+/** The ConnectionID a send goes to: itself, or the SN form of a 32-byte pubkey; else a TypeError naming `what`. */
+function targetOf(to: ConnectionID | Uint8Array, what: string): ConnectionID {
+  if (to instanceof ConnectionID) return to;
+  if (to instanceof Uint8Array && to.length === 32) return ConnectionID.sn(to);
+  throw new TypeError(`${what} must be a ConnectionID or a 32-byte service node pubkey`);
+}
+
 /** What delivery needs from its instance. */
 export interface DeliveryContext extends InstanceContext {
   readonly peers: Peers;
@@ -173,8 +180,7 @@ export class Delivery {
 
   deliver(to: ConnectionID | Uint8Array, frames: (Uint8Array | string)[], opts: SendOptions, command: string): OmqError | undefined {
     const ctx = this.#ctx;
-    const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
-    if (cid === undefined) throw new TypeError('send target must be a ConnectionID or a 32-byte service node pubkey');
+    const cid = targetOf(to, 'send target');
     if (ctx.closed()) return this.notSent(opts, command, new OmqError(OmqErrorCode.CLOSED, 'instance is closed'));
     if (cid.isSn) return this.#toSn(cid, frames, opts, command);
     if (cid.route.length > 0) {
@@ -203,8 +209,7 @@ export class Delivery {
    */
   drained(to: ConnectionID | Uint8Array): Promise<void> {
     const { peers, listeners } = this.#ctx;
-    const cid = to instanceof ConnectionID ? to : to instanceof Uint8Array && to.length === 32 ? ConnectionID.sn(to) : undefined;
-    if (cid === undefined) throw new TypeError('drained: target must be a ConnectionID or a 32-byte service node pubkey');
+    const cid = targetOf(to, 'drained: target');
     const waits: Promise<void>[] = [];
     const viaLink = (link: unknown) => {
       if (link instanceof ZmtpDealer) waits.push(link.drained());
