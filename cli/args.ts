@@ -159,9 +159,9 @@ export interface PartSource {
  * (once), `@@…` a literal part starting with `@`, anything else the argument itself — as UTF-8,
  * or decoded from hex with `--hex-args`.
  */
-export async function loadParts(args: readonly string[], source: PartSource): Promise<Buffer[]> {
+export async function loadParts(args: readonly string[], source: PartSource): Promise<Uint8Array[]> {
   if (args.filter((a) => a === '-').length > 1) throw new UsageError('standard input (-) can be used for one part only');
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '-') parts.push(await source.readStdin());
@@ -172,7 +172,7 @@ export async function loadParts(args: readonly string[], source: PartSource): Pr
   return parts;
 }
 
-function literal(a: string, index: number, hex: boolean): Buffer {
+function literal(a: string, index: number, hex: boolean): Uint8Array {
   if (!hex) return Buffer.from(a, 'utf8');
   if (!isHex(a)) throw new UsageError(`part ${index + 1} is not hex (--hex-args): an even number of 0-9, a-f, A-F characters`);
   return fromHex(a);

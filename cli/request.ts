@@ -46,7 +46,7 @@ interface Invocation {
   readonly address: Address;
   readonly shown: string;
   readonly command: string;
-  readonly parts: Buffer[];
+  readonly parts: Uint8Array[];
   readonly timeout: number;
   readonly connectTimeout: number;
   readonly keys: { privkey: Uint8Array; pubkey: Uint8Array } | undefined;

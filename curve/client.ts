@@ -15,7 +15,7 @@
  * the C'↔S and C'↔S' keys); the HELLO key after WELCOME, the session key once the MESSAGE codec
  * has derived its per-direction subkeys; everything in destroy() and on any failure.
  */
-import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand, isZmtpError } from '../zmtp/index.js';
+import { isCommand, isZmtpError, latin1Bytes, type Mechanism, type MechanismHost, newBytes, zeroBytes, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 import { boxKey, open, seal } from './box.js';
 import { COOKIE_BYTES } from './cookie.js';
 import { preparePublic, takeTransientSecret, wipeSecret, type X25519Public, type X25519Secret } from './keys.js';
@@ -43,8 +43,8 @@ export const INITIATE_MIN_BYTES = 257;
 /** Minimum READY body size: name 6, nonce 8, MAC 16 (+ metadata). */
 export const READY_MIN_BYTES = 30;
 
-const HELLO_NAME = Buffer.from('\x05HELLO', 'latin1');
-const INITIATE_NAME = Buffer.from('\x08INITIATE', 'latin1');
+const HELLO_NAME = latin1Bytes('\x05HELLO');
+const INITIATE_NAME = latin1Bytes('\x08INITIATE');
 
 /** The keys a client connection needs; prepared once per factory. */
 export interface CurveClientKeys {
@@ -91,7 +91,7 @@ export class CurveClient implements Mechanism {
   }
 
   /** WELCOME or READY from the server; anything else, or anything after a failure, throws. */
-  onCommand(body: Buffer): void {
+  onCommand(body: Uint8Array): void {
     try {
       if (this.state === 'welcome') this.readWelcome(body);
       else if (this.state === 'ready') this.readReady(body);
@@ -111,7 +111,7 @@ export class CurveClient implements Mechanism {
   private sendHello(): void {
     this.transient = takeTransientSecret();
     this.helloKey = boxKey(this.transient, this.keys.serverPublic);
-    const body = Buffer.alloc(HELLO_BYTES); // zero-filled: the 72 padding bytes stay zero
+    const body = zeroBytes(HELLO_BYTES); // zero-filled: the 72 padding bytes stay zero
     body.set(HELLO_NAME, 0);
     body[6] = 1; // CurveZMQ version 1.0
     body[7] = 0;
@@ -123,7 +123,7 @@ export class CurveClient implements Mechanism {
     this.host.sendCommand(body);
   }
 
-  private readWelcome(body: Buffer): void {
+  private readWelcome(body: Uint8Array): void {
     if (!isCommand(body, 'WELCOME') || body.length !== WELCOME_BYTES) {
       throw new ZmtpError(ZmtpErrorCode.CURVE_WELCOME, `expected a WELCOME command of exactly ${WELCOME_BYTES} bytes`);
     }
@@ -160,7 +160,7 @@ export class CurveClient implements Mechanism {
     inner.set(vouchNonceSuffix, 32);
     inner.set(vouch, 48);
     inner.set(metadata, 128);
-    const out = Buffer.allocUnsafe(INITIATE_MIN_BYTES + metadata.length);
+    const out = newBytes(INITIATE_MIN_BYTES + metadata.length);
     out.set(INITIATE_NAME, 0);
     out.set(cookie, 9);
     const nonce = this.sendNonce.setPrefix(INITIATE_PREFIX).next();
@@ -172,13 +172,13 @@ export class CurveClient implements Mechanism {
     this.host.sendCommand(out);
   }
 
-  private readReady(body: Buffer): void {
+  private readReady(body: Uint8Array): void {
     if (!isCommand(body, 'READY') || body.length < READY_MIN_BYTES) {
       throw new ZmtpError(ZmtpErrorCode.CURVE_READY, `expected a READY command of at least ${READY_MIN_BYTES} bytes`);
     }
     const nonce = this.recvNonce.setPrefix(READY_PREFIX);
     if (!nonce.read(body, 6)) throw new ZmtpError(ZmtpErrorCode.CURVE_READY, 'READY nonce is not strictly increasing');
-    const metadata = Buffer.allocUnsafe(body.length - READY_MIN_BYTES);
+    const metadata = newBytes(body.length - READY_MIN_BYTES);
     if (open(this.sessionKey!, nonce.bytes, body.subarray(14), metadata) === null) {
       throw new ZmtpError(ZmtpErrorCode.CURVE_READY, 'READY box does not authenticate');
     }

@@ -2,20 +2,21 @@
  * CurveZMQ keys (Curve25519 key pairs, RFC 26 §"Security"): generation, public-key
  * derivation, the X25519 function itself, and validation at the public boundary.
  *
- * X25519 runs on node:crypto (OpenSSL) when it offers X25519: with a prepared secret it measured
- * about 20× faster than @noble/curves, which matters because a CURVE handshake costs three or
- * four agreements plus a transient key pair on each side.
- * @noble/curves is the fallback for runtimes whose node:crypto lacks X25519. It is loaded only
- * there, on first use (1.6 MB of source: importing it eagerly was about 30 ms of a 70 ms import
- * of the package on Node 20, for a path Node, Bun and Deno never take).
+ * X25519 runs on node:crypto (OpenSSL) when the runtime has it (looked up, never imported, so
+ * this file also runs in browsers) and it offers X25519: with a prepared secret it measured about
+ * 20× faster than @noble/curves, which matters because a CURVE handshake costs three or four
+ * agreements plus a transient key pair on each side.
+ * @noble/curves is the fallback elsewhere. Under Node, Bun and Deno it is loaded only there, on
+ * first use (1.6 MB of source: importing it eagerly was about 30 ms of a 70 ms import of the
+ * package on Node 20, for a path they never take); a browser build hands it over with
+ * {@link useNobleX25519}. Web Crypto's X25519 is not used: it is asynchronous only, and the
+ * agreements run inside synchronous handshake steps.
  *
  * A peer's public key that is a low-order point makes the shared secret all zero, which would let
  * anyone compute the box key; such keys are refused with ERR_ZMTP_CURVE_KEY (libsodium's
  * crypto_scalarmult refuses them the same way).
  */
-import * as nodeCrypto from 'node:crypto';
-import { createRequire } from 'node:module';
-import { ZmtpError, ZmtpErrorCode, asBuffer } from '../zmtp/index.js';
+import { ZmtpError, ZmtpErrorCode, hexBytes, hexString, later, nodeBuiltin, zeroBytes } from '../zmtp/index.js';
 import { randomBytes } from './random.js';
 import { z85Decode } from './z85.js';
 
@@ -47,31 +48,50 @@ export type CurveKeyInput = Uint8Array | string;
 // Node requires the `x` member of a private JWK but builds the key from `d` alone; where the
 // real public key is not known yet the base point stands in for it. A self-test at load checks
 // that this still yields the right key pair (RFC 7748 §6.1) and falls back to PKCS#8 otherwise.
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+/** An OpenSSL key held by node:crypto (opaque here, so no Node type reaches the declarations). */
+interface KeyObject {
+  readonly type: string;
+}
+type Jwk = { kty: string; crv: string; d?: string; x: string };
+/** The part of node:crypto used here. */
+interface NodeCrypto {
+  createPrivateKey(input: { key: Jwk; format: 'jwk' } | { key: Uint8Array; format: 'der'; type: 'pkcs8' }): KeyObject;
+  createPublicKey(input: { key: Jwk; format: 'jwk' } | KeyObject): KeyObject & { export(o: { format: 'jwk' }): { x?: unknown } };
+  diffieHellman(input: { privateKey: KeyObject; publicKey: KeyObject }): Uint8Array;
+}
+/** The part of Node's Buffer used to move keys in and out of JWK. */
+interface NodeBufferClass {
+  from(data: Uint8Array): { toString(encoding: 'base64url'): string };
+  from(data: string, encoding: 'base64url'): Uint8Array;
+}
+const nodeCrypto = nodeBuiltin<NodeCrypto>('node:crypto');
+const NodeBuffer = nodeBuiltin<{ Buffer: NodeBufferClass }>('node:buffer')?.Buffer;
+
+const PKCS8_PREFIX = hexBytes('302e020100300506032b656e04220420');
 const BASE_POINT = new Uint8Array(32);
 BASE_POINT[0] = 9;
 
 function b64u(bytes: Uint8Array): string {
-  return asBuffer(bytes).toString('base64url');
+  return NodeBuffer!.from(bytes).toString('base64url');
 }
 
-function importJwk(raw: Uint8Array, pub: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(raw), x: b64u(pub) }, format: 'jwk' });
+function importJwk(raw: Uint8Array, pub: Uint8Array): KeyObject {
+  return nodeCrypto!.createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64u(raw), x: b64u(pub) }, format: 'jwk' });
 }
 
-function importPkcs8(raw: Uint8Array): nodeCrypto.KeyObject {
-  const der = Buffer.alloc(48);
+function importPkcs8(raw: Uint8Array): KeyObject {
+  const der = zeroBytes(48);
   der.set(PKCS8_PREFIX, 0);
   der.set(raw, 16);
   try {
-    return nodeCrypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    return nodeCrypto!.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   } finally {
     der.fill(0);
   }
 }
 
-function importPublic(pub: Uint8Array): nodeCrypto.KeyObject {
-  return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pub) }, format: 'jwk' });
+function importPublic(pub: Uint8Array): KeyObject {
+  return nodeCrypto!.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(pub) }, format: 'jwk' });
 }
 
 type NodeImport = 'jwk' | 'pkcs8';
@@ -80,10 +100,10 @@ type NodeImport = 'jwk' | 'pkcs8';
 let publicExport = false;
 
 /** The public key OpenSSL derived when `handle` was imported, or null when it cannot say. */
-function exportPublic(handle: nodeCrypto.KeyObject): Buffer | null {
+function exportPublic(handle: KeyObject): Uint8Array | null {
   try {
-    const x = nodeCrypto.createPublicKey(handle).export({ format: 'jwk' }).x;
-    const pub = typeof x === 'string' ? Buffer.from(x, 'base64url') : null;
+    const x = nodeCrypto!.createPublicKey(handle).export({ format: 'jwk' }).x;
+    const pub = typeof x === 'string' ? NodeBuffer!.from(x, 'base64url') : null;
     return pub !== null && pub.length === KEY_BYTES ? pub : null;
   } catch {
     return null;
@@ -92,7 +112,8 @@ function exportPublic(handle: nodeCrypto.KeyObject): Buffer | null {
 
 /** 'jwk' (fast import), 'pkcs8' (slow import) or null when node:crypto lacks X25519 (→ noble). */
 function probeNodeImport(): NodeImport | null {
-  const sk = new Uint8Array(Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex'));
+  if (nodeCrypto === undefined || NodeBuffer === undefined) return null;
+  const sk = new Uint8Array(hexBytes('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a'));
   const pk = '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
   const base = (() => {
     try {
@@ -105,8 +126,9 @@ function probeNodeImport(): NodeImport | null {
   for (const mode of ['jwk', 'pkcs8'] as const) {
     try {
       const handle = mode === 'jwk' ? importJwk(sk, BASE_POINT) : importPkcs8(sk);
-      if (nodeCrypto.diffieHellman({ privateKey: handle, publicKey: base }).toString('hex') === pk) {
-        publicExport = exportPublic(handle)?.toString('hex') === pk;
+      if (hexString(nodeCrypto.diffieHellman({ privateKey: handle, publicKey: base })) === pk) {
+        const exported = exportPublic(handle);
+        publicExport = exported !== null && hexString(exported) === pk;
         return mode;
       }
     } catch {
@@ -127,13 +149,25 @@ interface NobleX25519 {
 let nobleX25519: NobleX25519 | null = null;
 
 /**
+ * Hands over @noble/curves' `x25519` (from `@noble/curves/ed25519.js`) for runtimes that cannot
+ * load it on demand (browsers: the browser entry does this); elsewhere it is loaded when needed.
+ */
+export function useNobleX25519(impl: NobleX25519): void {
+  nobleX25519 ??= impl;
+}
+
+/**
  * @noble/curves' X25519, loaded on first use. Synchronous, because agreements run inside
  * handshake steps: `require` of an ES module (Node ≥ 20.19, Bun, Deno) rather than `import()`.
+ * @throws ZmtpError ERR_ZMTP_CURVE_KEY where it can be neither loaded nor was handed over.
  */
 function noble(): NobleX25519 {
   if (nobleX25519 === null) {
-    const load = createRequire(import.meta.url) as (id: string) => { x25519: NobleX25519 };
-    nobleX25519 = load('@noble/curves/ed25519.js').x25519;
+    const createRequire = nodeBuiltin<{ createRequire(from: string): (id: string) => unknown }>('node:module')?.createRequire;
+    if (createRequire === undefined) {
+      throw new ZmtpError(ZmtpErrorCode.CURVE_KEY, 'no X25519 here: pass @noble/curves x25519 to useNobleX25519 first');
+    }
+    nobleX25519 = (createRequire(import.meta.url)('@noble/curves/ed25519.js') as { x25519: NobleX25519 }).x25519;
   }
   return nobleX25519;
 }
@@ -166,7 +200,7 @@ export const x25519Backend = {
 export interface X25519Secret {
   readonly raw: Uint8Array;
   readonly publicKey: Uint8Array;
-  handle: nodeCrypto.KeyObject | null;
+  handle: KeyObject | null;
 }
 
 /**
@@ -176,7 +210,7 @@ export interface X25519Secret {
  */
 export interface X25519Public {
   readonly bytes: Uint8Array;
-  readonly handle: nodeCrypto.KeyObject | null;
+  readonly handle: KeyObject | null;
 }
 
 /** Prepares a peer's 32-byte public key (not copied) for {@link agree}. */
@@ -195,7 +229,7 @@ export function secretFromRaw(raw: Uint8Array): X25519Secret {
   if (NODE_IMPORT === null) return { raw: copy, publicKey: noble().getPublicKey(copy), handle: null };
   const handle = NODE_IMPORT === 'jwk' ? importJwk(copy, BASE_POINT) : importPkcs8(copy);
   const exported = publicExport ? exportPublic(handle) : null;
-  const publicKey = new Uint8Array(exported ?? nodeCrypto.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
+  const publicKey = new Uint8Array(exported ?? nodeCrypto!.diffieHellman({ privateKey: handle, publicKey: BASE_POINT_KEY! }));
   return { raw: copy, publicKey, handle };
 }
 
@@ -226,7 +260,7 @@ export function takeTransientSecret(): X25519Secret {
   const s = transientPool.pop() ?? generateSecret();
   if (!refillScheduled) {
     refillScheduled = true;
-    setImmediate(refillTransients);
+    later(refillTransients);
   }
   return s;
 }
@@ -256,7 +290,7 @@ export function agree(secret: X25519Secret, peerPublic: Uint8Array | X25519Publi
   try {
     if (secret.handle !== null) {
       const peer = peerPublic instanceof Uint8Array ? importPublic(peerPublic) : (peerPublic.handle ?? importPublic(peerPublic.bytes));
-      shared = nodeCrypto.diffieHellman({ privateKey: secret.handle, publicKey: peer });
+      shared = nodeCrypto!.diffieHellman({ privateKey: secret.handle, publicKey: peer });
     } else {
       shared = noble().getSharedSecret(secret.raw, peerPublic instanceof Uint8Array ? peerPublic : peerPublic.bytes);
     }
@@ -287,7 +321,7 @@ export function parseKey(key: CurveKeyInput, name: string): Uint8Array {
   if (typeof key === 'string') {
     if (key.length === 64) {
       if (!/^[0-9a-fA-F]{64}$/.test(key)) throw new RangeError(`${name} is not valid hex`);
-      return new Uint8Array(Buffer.from(key, 'hex'));
+      return new Uint8Array(hexBytes(key));
     }
     if (key.length === 40) {
       try {

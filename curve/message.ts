@@ -19,20 +19,12 @@
  * accepted one, a bad tag — throws ERR_ZMTP_CURVE_MESSAGE and leaves the codec failed for good,
  * as a failed decoder stays failed.
  */
-import {
-  FLAG_COMMAND,
-  FLAG_MORE,
-  type FrameCodec,
-  ZmtpError,
-  ZmtpErrorCode,
-  frameHeaderLength,
-  writeFrameHeader,
-} from '../zmtp/index.js';
+import { FLAG_COMMAND, FLAG_MORE, type FrameCodec, frameHeaderLength, latin1Bytes, newBytes, writeFrameHeader, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 import { MAC_BYTES, PrefixedBox } from './box.js';
 import type { ReceiveNonce, SendNonce } from './nonce.js';
 
 /** `07 "MESSAGE"`: the command name every boxed frame starts with. */
-const MESSAGE_NAME = new Uint8Array(Buffer.from('\x07MESSAGE', 'latin1'));
+const MESSAGE_NAME = new Uint8Array(latin1Bytes('\x07MESSAGE'));
 /** Name (8) + nonce (8) + MAC (16) + inner flags (1): a MESSAGE body is at least this long. */
 export const MESSAGE_OVERHEAD = 33;
 
@@ -73,7 +65,7 @@ export class MessageCodec implements FrameCodec {
   /** Boxes one logical frame (`flags` are ZMTP flags) into a complete wire frame. */
   encodeFrame(flags: number, body: Uint8Array): Uint8Array {
     const size = MESSAGE_OVERHEAD + body.length;
-    const out = Buffer.allocUnsafe(frameHeaderLength(size) + size);
+    const out = newBytes(frameHeaderLength(size) + size);
     this.encodeFrameInto(flags, body, out, 0);
     return out;
   }
@@ -97,7 +89,7 @@ export class MessageCodec implements FrameCodec {
    * The wire flags are ignored, as libzmq 4.3 does: the sender never sets MORE or COMMAND on a
    * MESSAGE frame, and the engine has checked reserved bits.
    */
-  decodeFrame(_wireFlags: number, body: Buffer): Buffer {
+  decodeFrame(_wireFlags: number, body: Uint8Array): Uint8Array {
     if (this.failed) throw new ZmtpError(ZmtpErrorCode.CURVE_MESSAGE, 'CURVE codec has failed or been destroyed');
     if (body.length < MESSAGE_OVERHEAD || !hasMessageName(body)) {
       return this.fail('frame is not a CURVE MESSAGE of at least 33 bytes');

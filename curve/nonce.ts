@@ -11,10 +11,10 @@
  * Counters are kept as two u32 halves so the full 64-bit range compares exactly without BigInt;
  * a 24-byte nonce buffer is preallocated and updated in place, never allocated per box.
  */
-import { ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
+import { latin1Bytes, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 
 function ascii(text: string): Uint8Array {
-  return new Uint8Array(Buffer.from(text, 'latin1'));
+  return new Uint8Array(latin1Bytes(text));
 }
 
 /** Short-nonce prefix of the HELLO box (client → server). */

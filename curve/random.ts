@@ -1,10 +1,11 @@
 /**
  * Random bytes for the handshakes (transient secrets, cookie keys, long-nonce suffixes), drawn
- * from the OS CSPRNG through node:crypto in batches: a handshake takes six small draws, and a
- * randomFillSync call costs about 4 µs of CPU whether it fills 16 bytes or 1 KiB (Node 20). Every byte is handed out once and zeroed in the batch as it leaves, so no
+ * from the platform CSPRNG (Web Crypto's getRandomValues, in every runtime) in batches: a
+ * handshake takes six small draws, and each call into the CSPRNG costs a few µs whether it fills
+ * 16 bytes or 1 KiB. Every byte is handed out once and zeroed in the batch as it leaves, so no
  * value outlives its draw here.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomFill } from '../zmtp/index.js';
 
 const BATCH = 1024;
 const batch = new Uint8Array(BATCH);
@@ -13,11 +14,11 @@ let used = BATCH;
 /** Fills `out[off, off + len)` with fresh random bytes. */
 export function randomInto(out: Uint8Array, off: number, len: number): void {
   if (len > BATCH) {
-    randomFillSync(out, off, len);
+    randomFill(out.subarray(off, off + len));
     return;
   }
   if (used + len > BATCH) {
-    randomFillSync(batch);
+    randomFill(batch);
     used = 0;
   }
   out.set(batch.subarray(used, used + len), off);

@@ -19,7 +19,7 @@
  * factory shares only the immutable long-term key, so a HELLO flood grows nothing beyond the
  * per-connection objects the engine already owns.
  */
-import { type Mechanism, type MechanismHost, ZmtpError, ZmtpErrorCode, isCommand } from '../zmtp/index.js';
+import { isCommand, latin1Bytes, type Mechanism, type MechanismHost, newBytes, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 import { MAC_BYTES, boxKey, open, seal } from './box.js';
 import { HELLO_BYTES, INITIATE_MIN_BYTES, READY_MIN_BYTES, WELCOME_BYTES, rekeyError } from './client.js';
 import { COOKIE_BYTES, COOKIE_PLAINTEXT_BYTES, makeCookie, newCookieKey, openCookie } from './cookie.js';
@@ -39,8 +39,8 @@ import {
   longNonce,
 } from './nonce.js';
 
-const WELCOME_NAME = Buffer.from('\x07WELCOME', 'latin1');
-const READY_NAME = Buffer.from('\x05READY', 'latin1');
+const WELCOME_NAME = latin1Bytes('\x07WELCOME');
+const READY_NAME = latin1Bytes('\x05READY');
 
 /** The keys a listener's connections need; prepared once per factory. */
 export interface CurveServerKeys {
@@ -78,7 +78,7 @@ export class CurveServer implements Mechanism {
   start(): void {}
 
   /** HELLO or INITIATE from the client; anything else, or anything after a failure, throws. */
-  onCommand(body: Buffer): void {
+  onCommand(body: Uint8Array): void {
     try {
       if (this.state === 'hello') this.readHello(body);
       else if (this.state === 'initiate') this.readInitiate(body);
@@ -95,7 +95,7 @@ export class CurveServer implements Mechanism {
     this.codec?.destroy();
   }
 
-  private readHello(body: Buffer): void {
+  private readHello(body: Uint8Array): void {
     if (!isCommand(body, 'HELLO') || body.length !== HELLO_BYTES) {
       throw new ZmtpError(ZmtpErrorCode.CURVE_HELLO, `expected a HELLO command of exactly ${HELLO_BYTES} bytes`);
     }
@@ -136,7 +136,7 @@ export class CurveServer implements Mechanism {
     // s' now exists in raw form only inside the cookie, sealed under a key only this connection
     // holds; the key object stays for the agreements.
     wipeRawCopy(transient);
-    const out = Buffer.allocUnsafe(WELCOME_BYTES);
+    const out = newBytes(WELCOME_BYTES);
     out.set(WELCOME_NAME, 0);
     randomInto(out, 8, 16);
     seal(helloKey, longNonce(WELCOME_PREFIX, out, 8), plain, out, 24);
@@ -145,7 +145,7 @@ export class CurveServer implements Mechanism {
     this.host.sendCommand(out);
   }
 
-  private readInitiate(body: Buffer): void {
+  private readInitiate(body: Uint8Array): void {
     if (!isCommand(body, 'INITIATE') || body.length < INITIATE_MIN_BYTES) {
       throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, `expected an INITIATE command of at least ${INITIATE_MIN_BYTES} bytes`);
     }
@@ -168,7 +168,7 @@ export class CurveServer implements Mechanism {
       cookiePlain.fill(0);
       this.sessionKey = boxKey(transient, this.clientTransientKey!);
       this.clientTransientKey = null;
-      const inner = Buffer.allocUnsafe(body.length - 113 - MAC_BYTES);
+      const inner = newBytes(body.length - 113 - MAC_BYTES);
       if (open(this.sessionKey, nonce.bytes, body.subarray(113), inner) === null) {
         throw new ZmtpError(ZmtpErrorCode.CURVE_INITIATE, 'INITIATE box does not authenticate');
       }
@@ -204,7 +204,7 @@ export class CurveServer implements Mechanism {
     // The host may admit asynchronously; a connection destroyed meanwhile stays closed.
     if (this.state !== 'admitting') return;
     const metadata = this.host.localMetadata;
-    const out = Buffer.allocUnsafe(READY_MIN_BYTES + metadata.length);
+    const out = newBytes(READY_MIN_BYTES + metadata.length);
     out.set(READY_NAME, 0);
     const nonce = this.sendNonce.setPrefix(READY_PREFIX).next();
     nonce.writeCounter(out, 6);

@@ -20,6 +20,7 @@ import { type Access, type AuthLevel, authLevelName } from './auth.js';
 import type { ConnectionID } from './connection-id.js';
 import type { RequestErrorCode } from './errors.js';
 import type { Registry, ResolvedCommand } from './registry.js';
+import { latin1String } from '../zmtp/index.js';
 
 /** Where a message came from: one type for listeners and outgoing connections alike. */
 export interface Origin {
@@ -54,15 +55,15 @@ export type Outcome =
   | {
       readonly kind: 'run';
       readonly resolved: ResolvedCommand;
-      readonly data: Buffer[];
-      readonly tag: Buffer | undefined;
+      readonly data: Uint8Array[];
+      readonly tag: Uint8Array | undefined;
     }
   /** Send these frames back on the connection the message came in on. */
   | { readonly kind: 'answer'; readonly frames: (Uint8Array | string)[]; readonly note?: LogNote }
   /** A REPLY to one of our requests. */
-  | { readonly kind: 'reply'; readonly tag: Buffer; readonly data: Buffer[] }
+  | { readonly kind: 'reply'; readonly tag: Uint8Array; readonly data: Uint8Array[] }
   /** An error reply (`[ERR][REPLY][tag]`) to one of our requests. */
-  | { readonly kind: 'request-failed'; readonly tag: Buffer; readonly code: RequestErrorCode }
+  | { readonly kind: 'request-failed'; readonly tag: Uint8Array; readonly code: RequestErrorCode }
   /** The listener's HELLO: a pending connectRemote on this connection is now established. */
   | { readonly kind: 'hello' }
   /** BYE on a connection we opened: close it (as `disconnect` with linger 0). */
@@ -84,7 +85,7 @@ export function safeName(s: string): string {
  * Decides what one message means. `frames` are the message's frames (after the route, on a
  * listener); `localSn` says whether this instance runs as a service node.
  */
-export function dispatch(frames: Buffer[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
+export function dispatch(frames: Uint8Array[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
   if (frames.length === 0) return IGNORE;
   const first = frames[0]!;
   // The one built-in on every reply: recognised from its bytes, without making a string.
@@ -93,14 +94,14 @@ export function dispatch(frames: Buffer[], origin: Origin, registry: Registry, l
   }
   // Every built-in name is 2–18 upper-case bytes; application commands contain a dot.
   if (first.length >= 2 && first.length <= 18 && first[0]! >= 0x41 && first[0]! <= 0x5a) {
-    const builtin = builtIn(first.toString('latin1'), frames, origin);
+    const builtin = builtIn(latin1String(first), frames, origin);
     if (builtin !== undefined) return builtin;
   }
   return command(frames, origin, registry, localSn);
 }
 
 /** The built-in messages; undefined when `name` is not one. */
-function builtIn(name: string, frames: Buffer[], origin: Origin): Outcome | undefined {
+function builtIn(name: string, frames: Uint8Array[], origin: Origin): Outcome | undefined {
   switch (name) {
     case 'REPLY':
       return frames.length < 2 ? IGNORE : { kind: 'reply', tag: frames[1]!, data: frames.slice(2) };
@@ -114,18 +115,18 @@ function builtIn(name: string, frames: Buffer[], origin: Origin): Outcome | unde
       if (!ERROR_REPLIES.has(name)) return undefined;
       // Peers older than oxenmq 1.1 answered unknown commands with a bare UNKNOWNCOMMAND.
       if (frames.length === 1 && name === 'UNKNOWNCOMMAND') return IGNORE;
-      if (frames.length === 3 && frames[1]!.length === 5 && frames[1]!.toString('latin1') === 'REPLY') {
+      if (frames.length === 3 && frames[1]!.length === 5 && latin1String(frames[1]!) === 'REPLY') {
         return { kind: 'request-failed', tag: frames[2]!, code: name as RequestErrorCode };
       }
       return {
         kind: 'ignore',
-        note: { level: 'warn', kind: 'error-reply', text: `received ${name}${frames.length > 1 ? ` for ${safeName(frames[1]!.toString('latin1'))}` : ''}` },
+        note: { level: 'warn', kind: 'error-reply', text: `received ${name}${frames.length > 1 ? ` for ${safeName(latin1String(frames[1]!))}` : ''}` },
       };
   }
 }
 
 /** Command lookup and the five checks. */
-function command(frames: Buffer[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
+function command(frames: Uint8Array[], origin: Origin, registry: Registry, localSn: boolean): Outcome {
   const raw = frames[0]!;
   // Over-long names are unknown whatever they say: don't even make a string of them.
   const found = raw.length <= 251 ? registry.resolveBytes(raw) : undefined;
@@ -133,7 +134,7 @@ function command(frames: Buffer[], origin: Origin, registry: Registry, localSn: 
   let note: LogNote | undefined;
   if (found === undefined) {
     err = 'UNKNOWNCOMMAND';
-    const shown = raw.length <= 251 ? safeName(raw.toString('latin1')) : '(over-long command)';
+    const shown = raw.length <= 251 ? safeName(latin1String(raw)) : '(over-long command)';
     note = { level: 'warn', kind: 'unknown-command', text: `invalid command ${shown} from ${origin.conn.toString()}` };
   } else {
     const { category, command } = found;

@@ -17,17 +17,7 @@
  * one rate-limited log line), so one page cannot queue unbounded work on the node.
  */
 import { curveServer, generateKeypair } from '../curve/index.js';
-import {
-  type AllowOrigin,
-  LogThrottle,
-  type MechanismFactory,
-  type Peer,
-  ZmtpErrorCode,
-  ZmtpRouter,
-  isZmtpError,
-  nullMechanism,
-  systemClock,
-} from '../zmtp/index.js';
+import { type AllowOrigin, copyBytes, isZmtpError, latin1String, LogThrottle, type MechanismFactory, nullMechanism, type Peer, systemClock, ZmtpErrorCode, ZmtpRouter } from '../zmtp/index.js';
 import type { Address } from './address.js';
 import { AuthLevel, isAuthLevel, toAuthLevel } from './auth.js';
 import type { ConnectionID } from './connection-id.js';
@@ -239,8 +229,8 @@ export class Gateway {
     await this.#omq.close(0);
   }
 
-  #onPage(frames: Buffer[], route: Buffer, peer: Peer<PageAuth>): void {
-    const cmd = frames[0]?.toString('latin1') ?? '';
+  #onPage(frames: Uint8Array[], route: Uint8Array, peer: Peer<PageAuth>): void {
+    const cmd = (frames[0] === undefined ? '' : latin1String(frames[0]));
     if (frames.length === 1 && cmd === 'HI') {
       this.#send(route, HELLO);
       return;
@@ -280,7 +270,7 @@ export class Gateway {
       state.bytes -= bytes;
     };
     // The tag is a view of a received chunk: keep our own copy past this turn.
-    const tagCopy = Buffer.from(tag);
+    const tagCopy = copyBytes(tag);
     this.#omq.request(this.#conn, cmd, frames.slice(2), { timeout: this.#timeout }).then(
       (reply) => {
         done();
@@ -297,7 +287,7 @@ export class Gateway {
     );
   }
 
-  #send(route: Buffer, frames: (string | Uint8Array)[]): void {
+  #send(route: Uint8Array, frames: (string | Uint8Array)[]): void {
     if (this.#closed) return;
     try {
       this.#router.send(route, frames);

@@ -16,6 +16,7 @@ import type { InstanceContext } from './options.js';
 import type { Outgoing, Peers } from './peers.js';
 import type { Registry } from './registry.js';
 import type { Requests } from './requests.js';
+import { copyBytes } from '../zmtp/index.js';
 
 const EMPTY = new Uint8Array(0);
 /** What a queued command is taken to hold beyond its data: its Message, closure and queue slot. */
@@ -67,12 +68,12 @@ export class Inbound {
    * worked out on its first message and kept with the peer; only SN status is decided per
    * message, against the active set as it is now.
    */
-  fromListener(l: Listener, frames: Buffer[], route: Buffer, peer: ListenerPeer, self: boolean): void {
+  fromListener(l: Listener, frames: Uint8Array[], route: Uint8Array, peer: ListenerPeer, self: boolean): void {
     const { peers } = this.#ctx;
     let known = self ? undefined : this.#known.get(peer);
     if (known === undefined) {
       const pubkey = self ? this.#ctx.publicKey : l.curve && peer.publicKey ? peer.publicKey : EMPTY;
-      const at = Buffer.from(route);
+      const at = copyBytes(route);
       known = {
         pubkey,
         plain: this.#origin(false, new ConnectionID(l.id, pubkey, at), peer.authData?.auth ?? AuthLevel.none, false, peer.remoteAddress),
@@ -90,7 +91,7 @@ export class Inbound {
   }
 
   /** A message on connection `out`, which we opened. */
-  fromOutgoing(out: Outgoing, frames: Buffer[], remote: string): void {
+  fromOutgoing(out: Outgoing, frames: Uint8Array[], remote: string): void {
     if (out.closed) return;
     let known = this.#outgoing.get(out);
     if (known === undefined || known.origin.remote !== remote) {
@@ -105,7 +106,7 @@ export class Inbound {
     return { outgoing, conn, auth, remoteSn, remote, access: Object.freeze({ auth, remoteSn, localSn: this.#ctx.localSn }) };
   }
 
-  #dispatch(frames: Buffer[], origin: Origin): Outcome {
+  #dispatch(frames: Uint8Array[], origin: Origin): Outcome {
     return dispatch(frames, origin, this.#ctx.registry, this.#ctx.localSn);
   }
 

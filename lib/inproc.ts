@@ -3,12 +3,12 @@
  * connections to this instance's own listener, carried in memory with no socket. Delivery is
  * asynchronous (a microtask) and copies the caller's bytes, as a real socket would.
  */
-import { ZmtpError, ZmtpErrorCode, latin1Key } from '../zmtp/index.js';
+import { copyBytes, latin1Key, utf8Bytes, zeroBytes, ZmtpError, ZmtpErrorCode } from '../zmtp/index.js';
 
 type Frames = ReadonlyArray<Uint8Array | string>;
 
-function copy(frames: Frames): Buffer[] {
-  return frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : Buffer.from(f)));
+function copy(frames: Frames): Uint8Array[] {
+  return frames.map((f) => (typeof f === 'string' ? utf8Bytes(f) : copyBytes(f)));
 }
 
 /** The client end of one in-process connection. */
@@ -16,8 +16,8 @@ export class InprocClient {
   closed = false;
   constructor(
     private readonly hub: InprocHub,
-    readonly route: Buffer,
-    readonly deliver: (frames: Buffer[]) => void,
+    readonly route: Uint8Array,
+    readonly deliver: (frames: Uint8Array[]) => void,
   ) {}
 
   send(frames: Frames): void {
@@ -38,11 +38,11 @@ export class InprocClient {
 export class InprocHub {
   private readonly clients = new Map<string, InprocClient>();
 
-  constructor(readonly toListener: (frames: Buffer[], route: Buffer) => void) {}
+  constructor(readonly toListener: (frames: Uint8Array[], route: Uint8Array) => void) {}
 
   /** Opens a new in-process connection whose incoming messages go to `deliver`. */
-  connect(deliver: (frames: Buffer[]) => void): InprocClient {
-    const route = Buffer.alloc(9);
+  connect(deliver: (frames: Uint8Array[]) => void): InprocClient {
+    const route = zeroBytes(9);
     route[0] = 0x69; // 'i'
     globalThis.crypto.getRandomValues(route.subarray(1));
     const c = new InprocClient(this, route, deliver);

@@ -8,17 +8,7 @@
  * does after a ZAP denial (upstream `oxenmq/auth.cpp` `proxy_zap_handler`).
  */
 import { curveServer } from '../curve/index.js';
-import {
-  type AllowOrigin,
-  type AuthDecision,
-  type AuthRequest,
-  type MechanismFactory,
-  type Peer,
-  ZmtpErrorCode,
-  ZmtpRouter,
-  isZmtpError,
-  nullMechanism,
-} from '../zmtp/index.js';
+import { type AllowOrigin, type AuthDecision, type AuthRequest, copyBytes, isZmtpError, type MechanismFactory, nullMechanism, type Peer, ZmtpErrorCode, ZmtpRouter } from '../zmtp/index.js';
 import { AuthLevel, isAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
 import { channels } from './diagnostics.js';
@@ -40,9 +30,9 @@ export type ListenerPeer = Pick<Peer<ListenerAuth>, 'publicKey' | 'authData' | '
 /** What the listeners report to the instance. */
 export interface ListenerEvents {
   /** A message arrived at `route` on listener `l`. */
-  message(l: Listener, frames: Buffer[], route: Buffer, peer: ListenerPeer): void;
+  message(l: Listener, frames: Uint8Array[], route: Uint8Array, peer: ListenerPeer): void;
   /** The connection at `route` closed (its CURVE key, if any, given). */
-  peerGone(l: Listener, route: Buffer, pubkey: Uint8Array | undefined): void;
+  peerGone(l: Listener, route: Uint8Array, pubkey: Uint8Array | undefined): void;
   /** True if `pubkey` is an active service node now (the Allow callback is told). */
   isActiveSn(pubkey: Uint8Array): boolean;
 }
@@ -141,7 +131,7 @@ export class Listeners {
    * Creates the built-in listener and binds every listener added so far; rejects with the
    * first failure (after settling every listen() promise).
    */
-  async start(selfMessage: (frames: Buffer[], route: Buffer) => void): Promise<void> {
+  async start(selfMessage: (frames: Uint8Array[], route: Uint8Array) => void): Promise<void> {
     this.#started = true;
     const self = new Listener(this.#ctx.nextId(), false, 'inproc://sn-self', undefined);
     self.inproc = new InprocHub(selfMessage);
@@ -186,7 +176,7 @@ export class Listeners {
     // handover took its route.
     const conns = new WeakMap<Peer<ListenerAuth>, ConnectionID>();
     router.on('connect', (peer, route) => {
-      const conn = new ConnectionID(l.id, l.curve && peer.publicKey ? peer.publicKey : new Uint8Array(0), Buffer.from(route));
+      const conn = new ConnectionID(l.id, l.curve && peer.publicKey ? peer.publicKey : new Uint8Array(0), copyBytes(route));
       conns.set(peer, conn);
       const address = normaliseAddress(peer.remoteAddress);
       ctx.emitter.emit('accept', { conn, address });

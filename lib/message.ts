@@ -5,11 +5,12 @@
 import type { Access } from './auth.js';
 import type { ConnectionID } from './connection-id.js';
 import type { RequestOptions, SendArg, SendOptions } from './send.js';
+import { copyBytes } from '../zmtp/index.js';
 
 /** The subset of OxenMQ a Message uses to answer; keeps message.ts free of the core's internals. */
 export interface MessageSender {
   send(to: ConnectionID, command: string, ...args: SendArg[]): void;
-  request(to: ConnectionID, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]>;
+  request(to: ConnectionID, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Uint8Array[]>;
 }
 
 /**
@@ -23,7 +24,7 @@ const WEAK: SendOptions = Object.freeze({ optional: true });
 /** An incoming command as handed to its handler. */
 export class Message {
   /** The data frames (for request commands: every frame after the reply tag). Views; copy to keep past the handler if you mutate. */
-  readonly data: Buffer[];
+  readonly data: Uint8Array[];
   /** Who sent it: SN form when the peer is a service node at this message, else the connection. */
   readonly conn: ConnectionID;
   /** The peer's access at this message. */
@@ -31,11 +32,11 @@ export class Message {
   /** The peer's address (IP text for TCP, "localhost" for IPC, "(unknown)" in-process). */
   readonly remote: string;
   /** The reply tag of a request command; undefined for plain commands. */
-  readonly replyTag: Buffer | undefined;
+  readonly replyTag: Uint8Array | undefined;
   readonly #omq: MessageSender;
 
   /** @internal */
-  constructor(omq: MessageSender, data: Buffer[], conn: ConnectionID, access: Access, remote: string, replyTag: Buffer | undefined) {
+  constructor(omq: MessageSender, data: Uint8Array[], conn: ConnectionID, access: Access, remote: string, replyTag: Uint8Array | undefined) {
     this.#omq = omq;
     this.data = data;
     this.conn = conn;
@@ -60,7 +61,7 @@ export class Message {
   }
 
   /** Sends a request back to the originating peer and resolves with its reply. */
-  sendRequest(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]> {
+  sendRequest(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Uint8Array[]> {
     return this.#omq.request(this.conn, command, parts, { optional: !this.conn.isSn, ...options });
   }
 
@@ -80,14 +81,14 @@ export class DeferredSend {
   /** The connection the message came from. */
   readonly conn: ConnectionID;
   /** The request's reply tag (a copy), or undefined for a plain command. */
-  readonly replyTag: Buffer | undefined;
+  readonly replyTag: Uint8Array | undefined;
 
   /** @internal */
-  constructor(omq: MessageSender, conn: ConnectionID, replyTag: Buffer | undefined) {
+  constructor(omq: MessageSender, conn: ConnectionID, replyTag: Uint8Array | undefined) {
     this.#omq = omq;
     this.conn = conn;
     // Copy: the tag may be a view into a socket chunk the caller no longer owns.
-    this.replyTag = replyTag === undefined ? undefined : Buffer.from(replyTag);
+    this.replyTag = replyTag === undefined ? undefined : copyBytes(replyTag);
   }
 
   /** As {@link Message.sendBack}: sends `command` to the originating peer. */
@@ -102,7 +103,7 @@ export class DeferredSend {
   }
 
   /** As {@link Message.sendRequest}: sends a request to the originating peer. */
-  request(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]> {
+  request(command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Uint8Array[]> {
     return this.#omq.request(this.conn, command, parts, { optional: !this.conn.isSn, ...options });
   }
 

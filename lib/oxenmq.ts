@@ -6,7 +6,7 @@
  *
  * One event loop plays the C++ proxy thread; handlers run in the scheduler's worker slots.
  */
-import { type Clock, LogThrottle, type TimerHandle, systemClock } from '../zmtp/index.js';
+import { type Clock, LogThrottle, systemClock, type TimerHandle, utf8Bytes } from '../zmtp/index.js';
 import { Address } from './address.js';
 import { type Access, AuthLevel, toAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
@@ -46,7 +46,7 @@ export interface ConnectSnOptions {
 }
 
 /** The callback form of request(): `(success, data)`; on failure `data` is `[reason]`. */
-export type RequestCallback = (success: boolean, data: Buffer[]) => void;
+export type RequestCallback = (success: boolean, data: Uint8Array[]) => void;
 
 /** The options of a request given none. */
 const NO_OPTIONS: RequestOptions = Object.freeze({});
@@ -453,7 +453,7 @@ export class OxenMQ {
    * Sends a request `[command][tag][parts…]` and resolves with the reply's parts; rejects with a
    * {@link RequestError} (`TIMEOUT`, `FORBIDDEN`, `FORBIDDEN_SN`, `NOT_A_SERVICE_NODE`).
    */
-  request(to: ConnectionID | Uint8Array, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Buffer[]>;
+  request(to: ConnectionID | Uint8Array, command: string, parts?: ReadonlyArray<Uint8Array | string>, options?: RequestOptions): Promise<Uint8Array[]>;
   /** Callback form (C++ `request(conn, cmd, callback, parts…)`): `cb(success, data)`. */
   request(to: ConnectionID | Uint8Array, command: string, callback: RequestCallback, ...args: SendArg[]): void;
   request(
@@ -461,7 +461,7 @@ export class OxenMQ {
     command: string,
     partsOrCb?: ReadonlyArray<Uint8Array | string> | RequestCallback,
     options?: RequestOptions | SendArg,
-  ): Promise<Buffer[]> | void {
+  ): Promise<Uint8Array[]> | void {
     if (typeof partsOrCb === 'function') {
       const cb = partsOrCb;
       // The callback form takes any number of send arguments. Read from `arguments` rather than a
@@ -474,8 +474,8 @@ export class OxenMQ {
         (err: RequestError) =>
           // C++ runs timeouts on the batch queue and error replies on the reply queue.
           err.code === 'TIMEOUT'
-            ? this.#scheduler.submitBatchJob(() => cb(false, [Buffer.from(err.code)]), `timeout of ${command}`)
-            : this.#scheduler.submitReply(() => cb(false, [Buffer.from(err.code)]), `error reply to ${command}`),
+            ? this.#scheduler.submitBatchJob(() => cb(false, [utf8Bytes(err.code)]), `timeout of ${command}`)
+            : this.#scheduler.submitReply(() => cb(false, [utf8Bytes(err.code)]), `error reply to ${command}`),
       );
       return;
     }
@@ -518,7 +518,7 @@ export class OxenMQ {
     return { id, done };
   }
 
-  #request(to: ConnectionID | Uint8Array, command: string, parts: ReadonlyArray<Uint8Array | string>, opts: RequestOptions): Promise<Buffer[]> {
+  #request(to: ConnectionID | Uint8Array, command: string, parts: ReadonlyArray<Uint8Array | string>, opts: RequestOptions): Promise<Uint8Array[]> {
     // Every part is checked before anything is sent: a bad one rejects, and nothing is written.
     const bad = typeof command === 'string' ? checkParts(parts, command) : new TypeError('request: command must be a string');
     if (bad !== undefined) return Promise.reject(bad);

@@ -7,7 +7,7 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { curveClient } from '../curve/index.js';
-import { type MechanismFactory, type Peer, ZmtpDealer, latin1Key, nullMechanism } from '../zmtp/index.js';
+import { bytesEqual, copyBytes, latin1Key, type MechanismFactory, nullMechanism, type Peer, ZmtpDealer } from '../zmtp/index.js';
 import { Address } from './address.js';
 import { AuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
@@ -63,7 +63,7 @@ export interface Outgoing {
 /** How to reach a service node: our outgoing connection, or its connection to our listener. */
 export type SnRecord =
   | { readonly out: Outgoing; readonly listener?: undefined; readonly route?: undefined }
-  | { readonly out?: undefined; readonly listener: Listener; readonly route: Buffer };
+  | { readonly out?: undefined; readonly listener: Listener; readonly route: Uint8Array };
 
 /** The send options that choose an SN connection (all SN-only, as in C++). */
 export interface SnTargetOptions {
@@ -85,7 +85,7 @@ export interface PeerContext extends InstanceContext {
   /** How many more sockets may be opened now (listeners count too). */
   readonly socketAvailable: () => boolean;
   /** A message arrived on outgoing connection `out`. */
-  readonly onMessage: (out: Outgoing, frames: Buffer[], remote: string) => void;
+  readonly onMessage: (out: Outgoing, frames: Uint8Array[], remote: string) => void;
 }
 
 /** Outgoing connections and service-node records of one instance. */
@@ -275,16 +275,16 @@ export class Peers {
   }
 
   /** An SN's message arrived over our listener at `route`: remember that route for sends to it. */
-  noteIncoming(pubkey: Uint8Array, listener: Listener, route: Buffer): void {
+  noteIncoming(pubkey: Uint8Array, listener: Listener, route: Uint8Array): void {
     const key = latin1Key(pubkey);
     const list = this.#sns.get(key);
-    if (list?.some((r) => r.listener === listener && r.route.equals(route))) return;
-    this.#addRecord(key, { listener, route: Buffer.from(route) });
+    if (list?.some((r) => r.listener === listener && bytesEqual(r.route, route))) return;
+    this.#addRecord(key, { listener, route: copyBytes(route) });
   }
 
   /** The connection at `route` on `listener` closed: forget it as an SN route. */
   forgetIncoming(pubkey: Uint8Array, listener: Listener, route: Uint8Array): void {
-    this.#removeRecords(latin1Key(pubkey), (r) => r.listener === listener && r.route.equals(route));
+    this.#removeRecords(latin1Key(pubkey), (r) => r.listener === listener && bytesEqual(r.route, route));
   }
 
   /** Forgets one record (a stale incoming route found while sending). */

@@ -42,9 +42,9 @@ function drawTag(): Uint8Array {
  * a closure per request: that closure and its context were about 95 of the bytes each request
  * allocated.
  */
-const captured: { resolve: ((data: Buffer[]) => void) | undefined; reject: ((err: OmqError) => void) | undefined } = { resolve: undefined, reject: undefined };
+const captured: { resolve: ((data: Uint8Array[]) => void) | undefined; reject: ((err: OmqError) => void) | undefined } = { resolve: undefined, reject: undefined };
 
-function capture(resolve: (data: Buffer[]) => void, reject: (err: OmqError) => void): void {
+function capture(resolve: (data: Uint8Array[]) => void, reject: (err: OmqError) => void): void {
   captured.resolve = resolve;
   captured.reject = reject;
 }
@@ -57,7 +57,7 @@ interface Pending {
   readonly conn: ConnectionID | Uint8Array;
   /** When it started (performance.now()), kept only while someone traces requests; else 0. */
   readonly started: number;
-  readonly resolve: (data: Buffer[]) => void;
+  readonly resolve: (data: Uint8Array[]) => void;
   readonly reject: (err: OmqError) => void;
   /** Undoes the caller's extra wiring (an AbortSignal listener) once the request settles. */
   cleanup: (() => void) | undefined;
@@ -96,10 +96,10 @@ export class Requests {
    * Registers a request to `conn` sent with `tag`; it settles on its reply, its error reply, at
    * `deadline`, or when {@link Requests.cancel} is called. `cleanup` runs once it has settled.
    */
-  add(tag: Uint8Array, command: string, conn: ConnectionID | Uint8Array, deadline: number, cleanup?: () => void): Promise<Buffer[]> {
+  add(tag: Uint8Array, command: string, conn: ConnectionID | Uint8Array, deadline: number, cleanup?: () => void): Promise<Uint8Array[]> {
     const traced = channels.requestStart.hasSubscribers || channels.requestEnd.hasSubscribers;
     if (channels.requestStart.hasSubscribers) channels.requestStart.publish({ command, conn });
-    const promise = new Promise<Buffer[]>(capture);
+    const promise = new Promise<Uint8Array[]>(capture);
     const { resolve, reject } = captured;
     // Not kept past here: they would hold the last request's promise (and whoever awaits it).
     captured.resolve = captured.reject = undefined;
@@ -108,7 +108,7 @@ export class Requests {
   }
 
   /** A REPLY arrived: resolves its request with `data`. False when no request has that tag (unknown or expired). */
-  resolve(tag: Uint8Array, data: Buffer[]): boolean {
+  resolve(tag: Uint8Array, data: Uint8Array[]): boolean {
     const p = this.#take(tag);
     if (p === undefined) return false;
     this.#ended(p, 'reply');

@@ -6,7 +6,7 @@
  * `send_option`); here any plain object in the list is an option set, `dataParts(...)` splices a
  * range of parts in place, and `undefined`/`null` are skipped (C++ `std::optional` unset).
  */
-import { ZmtpDealer, ZmtpErrorCode, isZmtpError } from '../zmtp/index.js';
+import { isZmtpError, utf8Bytes, ZmtpDealer, ZmtpErrorCode } from '../zmtp/index.js';
 import { ConnectionID } from './connection-id.js';
 import { safeName } from './dispatch.js';
 import { OmqError, OmqErrorCode } from './errors.js';
@@ -100,7 +100,7 @@ export function checkParts(parts: ReadonlyArray<unknown>, command: string): Type
 /** Command names kept as UTF-8 by {@link commandBytes}: at most this many, each this short. */
 const COMMAND_CACHE_MAX = 256;
 const COMMAND_CACHE_NAME = 64;
-const commandCache = new Map<string, Buffer>();
+const commandCache = new Map<string, Uint8Array>();
 
 /**
  * A command name as the bytes of its frame, encoded once per name rather than once per message:
@@ -113,7 +113,7 @@ export function commandBytes(command: string): Uint8Array | string {
   let b = commandCache.get(command);
   if (b === undefined) {
     if (command.length > COMMAND_CACHE_NAME || commandCache.size >= COMMAND_CACHE_MAX) return command;
-    b = Buffer.from(command);
+    b = utf8Bytes(command);
     commandCache.set(command, b);
   }
   return b;

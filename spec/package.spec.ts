@@ -51,7 +51,7 @@ const opts: RouterOptions<{ who: string }> = {
   authenticate: (req) => ({ allow: true, data: { who: req.address } }),
 };
 const router = new ZmtpRouter(opts);
-router.onMessage = (frames: Buffer[], route: Buffer, peer: Peer<{ who: string }>) => router.send(route, [peer.authData?.who ?? '', ...frames]);
+router.onMessage = (frames: Uint8Array[], route: Uint8Array, peer: Peer<{ who: string }>) => router.send(route, [peer.authData?.who ?? '', ...frames]);
 export const dealer = new ZmtpDealer({ mechanism: curveClient({ serverKey: server.publicKey, secretKey: generateKeypair().secretKey }) });
 export const z85: string = z85Encode(server.publicKey);
 `;

@@ -10,7 +10,7 @@
  * The hook's verdict carries data of the owner's choosing (`A`), which the connection keeps and
  * exposes typed on its {@link Peer} view: owners never cast.
  */
-import { asBuffer } from './bytes.js';
+import { EMPTY_BYTES, latin1String } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import { type Metadata, decodeMetadata } from './metadata.js';
 
@@ -23,7 +23,7 @@ const COMPATIBLE: Record<SocketType, readonly string[]> = {
   ROUTER: ['REQ', 'DEALER', 'ROUTER'],
 };
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = EMPTY_BYTES;
 
 /** What the listener's authentication hook is told about a peer. */
 export interface AuthRequest {
@@ -34,7 +34,7 @@ export interface AuthRequest {
   /** CURVE: the client's long-term public key. */
   publicKey?: Uint8Array;
   /** The peer's announced routing id (may be empty). */
-  identity: Buffer;
+  identity: Uint8Array;
   /** All metadata the peer sent, names lower-cased. */
   metadata: Metadata;
 }
@@ -63,11 +63,11 @@ export interface Peer<A = unknown> {
   /** The security mechanism ("NULL", "CURVE"). */
   readonly mechanism: string;
   /** The peer's announced routing id (may be empty). */
-  readonly identity: Buffer;
+  readonly identity: Uint8Array;
   /** The peer's long-term public key (CURVE), else undefined. */
   readonly publicKey: Uint8Array | undefined;
   /** All metadata the peer sent, names lower-cased. */
-  readonly metadata: ReadonlyMap<string, Buffer>;
+  readonly metadata: ReadonlyMap<string, Uint8Array>;
   /** What the authentication hook attached ({@link AuthDecision}); undefined without one. */
   readonly authData: A | undefined;
   /**
@@ -82,7 +82,7 @@ export interface Peer<A = unknown> {
 
 /** The peer's identity and metadata, once checked. */
 export interface AdmittedPeer {
-  identity: Buffer;
+  identity: Uint8Array;
   metadata: Metadata;
 }
 
@@ -108,8 +108,9 @@ export class Admission<A = unknown> {
    *   invalid Identity, MALFORMED_COMMAND for a malformed property list.
    */
   check(metadata: Uint8Array): AdmittedPeer {
-    const md = decodeMetadata(asBuffer(metadata));
-    const type = md.get('socket-type')?.toString('latin1');
+    const md = decodeMetadata(metadata);
+    const typeBytes = md.get('socket-type');
+    const type = typeBytes === undefined ? undefined : latin1String(typeBytes);
     if (type === undefined || !COMPATIBLE[this.socketType].includes(type)) {
       throw new ZmtpError(ZmtpErrorCode.SOCKET_TYPE, `peer socket type is not compatible with ${this.socketType}`);
     }

@@ -1,15 +1,15 @@
 /**
  * ZMTP command bodies (RFC 37 §"Commands"): `name_len:u8 ‖ name ‖ data`.
  */
-import { asBuffer } from './bytes.js';
+import { latin1Bytes, latin1String, newBytes, writeLatin1 } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 
 /** Builds a command body: the length-prefixed ASCII name followed by `data`. */
-export function encodeCommand(name: string, data?: Uint8Array): Buffer {
+export function encodeCommand(name: string, data?: Uint8Array): Uint8Array {
   const dataLen = data ? data.length : 0;
-  const out = Buffer.allocUnsafe(1 + name.length + dataLen);
+  const out = newBytes(1 + name.length + dataLen);
   out[0] = name.length;
-  out.write(name, 1, 'latin1');
+  writeLatin1(name, out, 1);
   if (data) out.set(data, 1 + name.length);
   return out;
 }
@@ -23,7 +23,7 @@ export function commandName(body: Uint8Array): string {
   if (n === 0 || n + 1 > body.length) {
     throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'command frame has an invalid name length');
   }
-  return asBuffer(body).toString('latin1', 1, 1 + n);
+  return latin1String(body, 1, 1 + n);
 }
 
 /** True when `body` is a command named `name` (compared byte for byte, no allocation). */
@@ -34,23 +34,23 @@ export function isCommand(body: Uint8Array, name: string): boolean {
 }
 
 /** The data part of a command body (a view, not a copy). */
-export function commandData(body: Buffer): Buffer {
+export function commandData(body: Uint8Array): Uint8Array {
   return body.subarray(1 + body[0]!);
 }
 
 /** ERROR command body: `05 "ERROR" ‖ u8 len ‖ reason` (reason at most 255 bytes). */
-export function encodeError(reason: string): Buffer {
-  const r = Buffer.from(reason, 'latin1').subarray(0, 255);
-  const data = Buffer.allocUnsafe(1 + r.length);
+export function encodeError(reason: string): Uint8Array {
+  const r = latin1Bytes(reason).subarray(0, 255);
+  const data = newBytes(1 + r.length);
   data[0] = r.length;
   data.set(r, 1);
   return encodeCommand('ERROR', data);
 }
 
 /** Parses the reason of an ERROR command's data; a truncated reason is a MALFORMED_COMMAND. */
-export function decodeErrorReason(data: Buffer): string {
+export function decodeErrorReason(data: Uint8Array): string {
   if (data.length < 1 || data[0]! + 1 > data.length) {
     throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'ERROR command has an invalid reason length');
   }
-  return data.subarray(1, 1 + data[0]!).toString('latin1');
+  return latin1String(data, 1, Math.min(data.length, 1 + data[0]!));
 }

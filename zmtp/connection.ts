@@ -24,11 +24,12 @@ import { type Metadata, encodeMetadata } from './metadata.js';
 import type { ResolvedZmtpOptions } from './options.js';
 import type { OutgoingMessage, SendQueue } from './send-queue.js';
 import type { ZmtpStream } from './stream.js';
+import { EMPTY_BYTES, latin1Bytes } from './bytes.js';
 
 /** Callbacks from a connection to its owner (router or dealer). */
 export interface ConnectionOwner<A> {
   connReady(conn: ZmtpConnection<A>): void;
-  connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void;
+  connMessage(conn: ZmtpConnection<A>, frames: Uint8Array[]): void;
   /** Exactly once per connection; `err` is null for a clean close by us or an orderly close by the peer. */
   connClose(conn: ZmtpConnection<A>, err: ZmtpError | null, wasReady: boolean): void;
   /** Called when a blocked socket drains, so the owner can refill it. */
@@ -71,7 +72,7 @@ const PART_HELD = 96;
 const noRelease = (): void => {};
 /** No PONG while this much is already waiting to be written (a PING flood must not grow it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
-const EMPTY = Buffer.alloc(0);
+const EMPTY = EMPTY_BYTES;
 const NO_METADATA: Metadata = new Map();
 
 /**
@@ -90,7 +91,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   readonly queue: SendQueue;
 
   // Peer: set once, when the peer is admitted.
-  identity: Buffer = EMPTY;
+  identity: Uint8Array = EMPTY;
   publicKey: Uint8Array | undefined = undefined;
   metadata: Metadata = NO_METADATA;
   authData: A | undefined = undefined;
@@ -107,7 +108,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   private codec: FrameCodec | null = null;
   private handshakeTimer: TimerHandle | null = null;
   private lingerTimer: TimerHandle | null = null;
-  private partial: Buffer[] = [];
+  private partial: Uint8Array[] = [];
   private partialBytes = 0;
   private closeError: ZmtpError | null = null;
   private wasReady = false;
@@ -135,7 +136,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     this.queue = p.queue;
     this.inputBudget = p.options.inputBudget;
     this.localMetadata = encodeMetadata([
-      ['Socket-Type', Buffer.from(p.admission.socketType, 'latin1')],
+      ['Socket-Type', latin1Bytes(p.admission.socketType)],
       ['Identity', p.identity],
     ]);
     this.mech = p.mechanism.create(this, p.role);
@@ -290,13 +291,13 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
 
   // --- DecoderSink --------------------------------------------------------------------------
 
-  onGreeting(greeting: Buffer): void {
+  onGreeting(greeting: Uint8Array): void {
     decodeGreeting(greeting, this.mechanism);
     this.state = State.Handshake;
     this.mech.start();
   }
 
-  onFrame(flags: number, body: Buffer): void {
+  onFrame(flags: number, body: Uint8Array): void {
     // Liveness counts completed frames, not bytes: libzmq counts any received bytes
     // (`src/zmtp_engine.cpp`, `in_event` resets the heartbeat timeout on every read), so a peer
     // trickling one byte of a frame at a time stays alive forever while its frame is held.
@@ -345,7 +346,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
 
   // --- internals ----------------------------------------------------------------------------
 
-  private deliver(parts: Buffer[]): void {
+  private deliver(parts: Uint8Array[]): void {
     try {
       this.owner.connMessage(this, parts);
     } catch (err) {
@@ -354,7 +355,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     }
   }
 
-  private onReadyCommand(body: Buffer): void {
+  private onReadyCommand(body: Uint8Array): void {
     if (isCommand(body, 'PING')) {
       const backedUp = this.encoder.blocked || this.encoder.backlog > PONG_BACKLOG_LIMIT;
       (this.heartbeat ??= this.newHeartbeat()).onPing(commandData(body), !backedUp);
@@ -498,7 +499,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     this.holdEpoch++;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private readonly onData = (chunk: Uint8Array): void => {
     if (this.state >= State.Closing) return;
     if (chunk.length === 0) {
       // A whole keepalive of the transport (a WebSocket ping or pong; see ZmtpStream.ping): alive.

@@ -62,7 +62,7 @@ const RETRYABLE = new Set<string>([
 ]);
 
 /** Handler for a dealer's incoming messages: the frames and the peer they came from. */
-export type DealerMessageHandler = (frames: Buffer[], peer: Peer<undefined>) => void;
+export type DealerMessageHandler = (frames: Uint8Array[], peer: Peer<undefined>) => void;
 
 /** Outgoing connections run no authentication hook: the peer view carries no auth data. */
 const DEALER_ADMISSION = new Admission<undefined>('DEALER');
@@ -84,11 +84,11 @@ const DEALER_ADMISSION = new Admission<undefined>('DEALER');
  * });
  * dealer.send(['sent before connecting']); // queued until the handshake completes
  * dealer.connect(endpoint);
- * const echo = await new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ * const echo = await new Promise<Uint8Array[]>((resolve) => (dealer.onMessage = resolve));
  *
  * // Sends never block: at the high-water mark they throw QUEUE_FULL until 'drain'.
  * try {
- *   for (;;) dealer.send([Buffer.alloc(1024)]);
+ *   for (;;) dealer.send([new Uint8Array(1024)]);
  * } catch (err) {
  *   if (!isZmtpError(err, ZmtpErrorCode.QUEUE_FULL)) throw err;
  *   await new Promise((resolve) => dealer.once('drain', resolve));
@@ -229,7 +229,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   }
 
   /** Connection callback (not for users): `conn` received a whole multipart message. */
-  connMessage(conn: ZmtpConnection<undefined>, frames: Buffer[]): void {
+  connMessage(conn: ZmtpConnection<undefined>, frames: Uint8Array[]): void {
     this.onMessage(frames, conn);
   }
 

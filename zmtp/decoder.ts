@@ -21,6 +21,7 @@
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, FLAG_RESERVED } from './frame.js';
 import { GREETING_SIZE, checkGreetingPrefix } from './greeting.js';
+import { EMPTY_BYTES, newBytes, readU32BE } from './bytes.js';
 
 /** Limits the decoder enforces. */
 export interface DecoderLimits {
@@ -33,8 +34,8 @@ export interface DecoderLimits {
  * exception thrown here stops the decoder and reaches the caller of {@link Decoder.push} as is.
  */
 export interface DecoderSink {
-  onGreeting(greeting: Buffer): void;
-  onFrame(flags: number, body: Buffer): void;
+  onGreeting(greeting: Uint8Array): void;
+  onFrame(flags: number, body: Uint8Array): void;
 }
 
 const enum State {
@@ -45,13 +46,13 @@ const enum State {
   Failed,
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = EMPTY_BYTES;
 
 /** The smallest buffer a body in part is collected in (it then doubles up to the frame's size). */
 export const MIN_BODY_BUFFER = 256;
 
 export class Decoder {
-  private readonly chunks: Buffer[] = [];
+  private readonly chunks: Uint8Array[] = [];
   private head = 0; // index of the first unconsumed chunk
   private headOff = 0; // bytes of chunks[head] already consumed
   private buffered = 0; // bytes not yet consumed
@@ -59,10 +60,10 @@ export class Decoder {
   private flags = 0;
   private size = 0;
   /** The body in part, once a push has ended inside it: later bytes are copied straight in. */
-  private body: Buffer | null = null;
+  private body: Uint8Array | null = null;
   /** Bytes of `body` filled. */
   private bodyHave = 0;
-  private greetingBuf: Buffer | null = null;
+  private greetingBuf: Uint8Array | null = null;
   private greetingHave = 0;
   /** What stopped this decoder: its own ZmtpError, or whatever its sink threw. */
   private error: unknown = null;
@@ -99,7 +100,7 @@ export class Decoder {
    * Feeds one received chunk and decodes everything it completes. Throws the ZmtpError of the
    * first violation, or the sink's exception unchanged; afterwards every call throws the same.
    */
-  push(chunk: Buffer): void {
+  push(chunk: Uint8Array): void {
     if (this.failed) throw this.error;
     if (chunk.length === 0) return;
     try {
@@ -132,7 +133,7 @@ export class Decoder {
   private keepRest(): void {
     const n = this.buffered;
     if (this.state === State.Body) {
-      const body = Buffer.allocUnsafe(Math.min(this.size, Math.max(MIN_BODY_BUFFER, 2 * n)));
+      const body = newBytes(Math.min(this.size, Math.max(MIN_BODY_BUFFER, 2 * n)));
       this.copyOut(body, 0, n);
       this.body = body;
       this.bodyHave = n;
@@ -140,7 +141,7 @@ export class Decoder {
     }
     // A header in part: under 9 bytes (the greeting copies into a buffer of its own as it comes).
     if (this.chunks.length - this.head === 1 && this.chunks[this.head]!.length === n) return;
-    const rest = Buffer.allocUnsafe(n);
+    const rest = newBytes(n);
     this.copyOut(rest, 0, n);
     this.chunks.length = 0;
     this.head = 0;
@@ -149,16 +150,16 @@ export class Decoder {
   }
 
   /** Copies the start of `chunk` into the body in part; returns what is left of the chunk. */
-  private fillBody(chunk: Buffer): Buffer {
+  private fillBody(chunk: Uint8Array): Uint8Array {
     let body = this.body!;
     const have = this.bodyHave;
     const n = Math.min(this.size - have, chunk.length);
     if (have + n > body.length) {
-      const grown = Buffer.allocUnsafe(Math.min(this.size, Math.max(2 * body.length, have + n)));
-      body.copy(grown, 0, 0, have);
+      const grown = newBytes(Math.min(this.size, Math.max(2 * body.length, have + n)));
+      grown.set(body.subarray(0, have), 0);
       body = this.body = grown;
     }
-    chunk.copy(body, have, 0, n);
+    body.set(n === chunk.length ? chunk : chunk.subarray(0, n), have);
     this.bodyHave = have + n;
     if (this.bodyHave < this.size) return EMPTY;
     this.body = null;
@@ -231,7 +232,7 @@ export class Decoder {
   }
 
   private readGreeting(): boolean {
-    const g = (this.greetingBuf ??= Buffer.allocUnsafe(GREETING_SIZE));
+    const g = (this.greetingBuf ??= newBytes(GREETING_SIZE));
     const want = GREETING_SIZE - this.greetingHave;
     const n = Math.min(want, this.buffered);
     this.copyOut(g, this.greetingHave, n);
@@ -259,7 +260,7 @@ export class Decoder {
   private u32At(offset: number): number {
     const c = this.chunks[this.head]!;
     const at = this.headOff + offset;
-    if (at + 4 <= c.length) return c.readUInt32BE(at);
+    if (at + 4 <= c.length) return readU32BE(c, at);
     return (
       ((this.byteAt(offset) << 24) |
         (this.byteAt(offset + 1) << 16) |
@@ -287,7 +288,7 @@ export class Decoder {
   }
 
   /** Consumes `n` buffered bytes: a view when they sit in one chunk, else one copy. */
-  private take(n: number): Buffer {
+  private take(n: number): Uint8Array {
     const c = this.chunks[this.head]!;
     const at = this.headOff;
     if (at + n <= c.length) {
@@ -299,12 +300,12 @@ export class Decoder {
       this.headOff = at + n;
       return c.subarray(at, at + n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = newBytes(n);
     this.copyOut(out, 0, n);
     return out;
   }
 
-  private copyOut(dst: Buffer, at: number, n: number): void {
+  private copyOut(dst: Uint8Array, at: number, n: number): void {
     this.buffered -= n;
     while (n > 0) {
       const c = this.chunks[this.head]!;

@@ -21,10 +21,11 @@
  * connection several KiB larger). The slab's bookkeeping lives in this class
  * only; see {@link this.slab.tail}.
  */
-import type { Socket } from 'node:net';
 import { FLAG_COMMAND, FLAG_MORE, writeFrameHeader } from './frame.js';
 import type { FrameCodec } from './mechanism.js';
 import type { OutgoingMessage } from './send-queue.js';
+import { newBytes, utf8Bytes, utf8Length, writeUtf8 } from './bytes.js';
+import { endOfTurn } from './runtime.js';
 
 /** Frames up to this size are copied into the batch; larger ones are written by reference. */
 const SMALL_FRAME = 512;
@@ -58,7 +59,7 @@ export interface EncoderSocket {
  */
 export class OutputSlab {
   /** @internal The current buffer. */
-  buf: Buffer;
+  buf: Uint8Array;
   /** @internal Start of the free space while there is no tail. */
   free = 0;
   /** @internal The encoder whose open segment ends the used part of `buf`, or null. */
@@ -66,7 +67,7 @@ export class OutputSlab {
 
   /** @param size bytes of each buffer (a larger one is made for a reservation that needs it). */
   constructor(readonly size = SLAB_BYTES) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = newBytes(size);
   }
 }
 
@@ -224,13 +225,13 @@ export class Encoder {
   private otherFrame(flags: number, p: Uint8Array | string): void {
     const codec = this.codec;
     if (typeof p === 'string' && codec === null && p.length <= SHORT_STRING) {
-      const len = Buffer.byteLength(p);
+      const len = utf8Length(p);
       const buf = this.room((len > 255 ? 9 : 2) + len);
       this.end += writeFrameHeader(buf, this.end, flags, len);
-      this.end += buf.write(p, this.end);
+      this.end += writeUtf8(p, buf, this.end);
       return;
     }
-    const body = typeof p === 'string' ? Buffer.from(p) : p;
+    const body = typeof p === 'string' ? utf8Bytes(p) : p;
     const len = body.length;
     if (codec !== null) {
       // The codec writes every byte of the wire frame anyway (a box is new bytes, not the
@@ -257,7 +258,7 @@ export class Encoder {
   }
 
   /** The slab's buffer, with room for `n` more bytes at the end of this encoder's open segment. */
-  private room(n: number): Buffer {
+  private room(n: number): Uint8Array {
     const slab = this.slab;
     if (slab.tail !== this || this.end + n > slab.buf.length) this.reserve(n);
     return slab.buf;
@@ -269,7 +270,7 @@ export class Encoder {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(endTurn, this);
+      endOfTurn(endTurn, this);
     }
     this.inMessage = true;
     this.mark = this.slab.tail === this ? this.end : -1;
@@ -314,7 +315,7 @@ export class Encoder {
     }
     const slab = this.slab;
     if (slab.free + n > slab.buf.length) {
-      slab.buf = Buffer.allocUnsafe(Math.max(slab.size, n));
+      slab.buf = newBytes(Math.max(slab.size, n));
       slab.free = 0;
     }
     slab.tail = this;

@@ -5,6 +5,7 @@
 
 /** Another frame of the same message follows. */
 export const FLAG_MORE = 0x01;
+import { newBytes } from './bytes.js';
 /** The size field is 8 bytes; libzmq sets it only when the body exceeds 255 bytes. */
 export const FLAG_LONG = 0x02;
 /** The frame is a ZMTP command, not message data. */
@@ -43,8 +44,8 @@ export function writeFrameHeader(buf: Uint8Array, offset: number, flags: number,
 }
 
 /** A fresh header buffer for a body of `size` bytes. */
-export function frameHeader(flags: number, size: number): Buffer {
-  const h = Buffer.allocUnsafe(frameHeaderLength(size));
+export function frameHeader(flags: number, size: number): Uint8Array {
+  const h = newBytes(frameHeaderLength(size));
   writeFrameHeader(h, 0, flags, size);
   return h;
 }

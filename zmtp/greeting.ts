@@ -14,23 +14,23 @@
  * waits for ours before the rest (RFC 37 §"Detecting ZMTP 1.0 and 2.0 Peers"), so waiting for
  * its whole greeting would deadlock.
  */
-import { asBuffer } from './bytes.js';
+import { latin1String, writeLatin1, writeU32BE, zeroBytes } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 
 export const GREETING_SIZE = 64;
 
 /** Builds our greeting. `identityLength` reproduces libzmq's padding so our bytes match its. */
-export function encodeGreeting(mechanism: string, identityLength = 0): Buffer {
+export function encodeGreeting(mechanism: string, identityLength = 0): Uint8Array {
   if (mechanism.length === 0 || mechanism.length > 20) {
     throw new RangeError('mechanism name must be 1 to 20 ASCII bytes');
   }
-  const g = Buffer.alloc(GREETING_SIZE);
+  const g = zeroBytes(GREETING_SIZE);
   g[0] = 0xff;
-  g.writeUInt32BE(identityLength + 1, 5); // low word of the u64be padding; the high word stays 0
+  writeU32BE(g, identityLength + 1, 5); // low word of the u64be padding; the high word stays 0
   g[9] = 0x7f;
   g[10] = 3;
   g[11] = 1;
-  g.write(mechanism, 12, 'latin1');
+  writeLatin1(mechanism, g, 12);
   return g;
 }
 
@@ -68,7 +68,7 @@ export function decodeGreeting(bytes: Uint8Array, expectedMechanism: string): Gr
   checkGreetingPrefix(bytes, GREETING_SIZE);
   let end = 12;
   while (end < 32 && bytes[end] !== 0) end++;
-  const mechanism = asBuffer(bytes).toString('latin1', 12, end);
+  const mechanism = latin1String(bytes, 12, end);
   if (mechanism !== expectedMechanism) {
     // Only name our own mechanism: the peer's bytes are not echoed into messages.
     throw new ZmtpError(

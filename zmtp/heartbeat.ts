@@ -12,26 +12,27 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { encodeCommand } from './command.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { readU16BE, writeU16BE, zeroBytes } from './bytes.js';
 
 /** PING body with `ttlMs` rounded down to deciseconds and an optional context. */
-export function encodePing(ttlMs = 0, context?: Uint8Array): Buffer {
-  const data = Buffer.alloc(2 + (context ? Math.min(context.length, 16) : 0));
-  data.writeUInt16BE(Math.min(0xffff, Math.floor(ttlMs / 100)), 0);
+export function encodePing(ttlMs = 0, context?: Uint8Array): Uint8Array {
+  const data = zeroBytes(2 + (context ? Math.min(context.length, 16) : 0));
+  writeU16BE(data, Math.min(0xffff, Math.floor(ttlMs / 100)), 0);
   if (context) data.set(context.subarray(0, 16), 2);
   return encodeCommand('PING', data);
 }
 
 /** PONG body echoing a PING's context (truncated to 16 bytes). */
-export function encodePong(context: Uint8Array): Buffer {
+export function encodePong(context: Uint8Array): Uint8Array {
   return encodeCommand('PONG', context.subarray(0, 16));
 }
 
 /** Parses a PING's data: TTL in ms and the context view. */
-export function decodePing(data: Buffer): { ttlMs: number; context: Buffer } {
+export function decodePing(data: Uint8Array): { ttlMs: number; context: Uint8Array } {
   if (data.length < 2) {
     throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'PING command is shorter than its TTL field');
   }
-  return { ttlMs: data.readUInt16BE(0) * 100, context: data.subarray(2, 18) };
+  return { ttlMs: readU16BE(data, 0) * 100, context: data.subarray(2, 18) };
 }
 
 /** What the heartbeat needs from its connection. */
@@ -74,7 +75,7 @@ export class Heartbeat {
    * backed up, and a peer flooding PINGs without reading must not grow our write buffer — any
    * traffic from us already proves we are alive), and honour its TTL.
    */
-  onPing(data: Buffer, answer = true): void {
+  onPing(data: Uint8Array, answer = true): void {
     const { ttlMs, context } = decodePing(data);
     if (answer) this.host.sendCommand(encodePong(context));
     if (ttlMs > 0 && this.ttlTimer === null) {

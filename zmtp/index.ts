@@ -7,7 +7,37 @@
 
 // Errors and the byte helpers every layer shares.
 export { ZmtpError, ZmtpErrorCode, isZmtpError } from './errors.js';
-export { asBuffer, bytesEqual, latin1Key, utf8Key } from './bytes.js';
+export {
+  EMPTY_BYTES,
+  base64String,
+  bytesEqual,
+  compareBytes,
+  compareRanges,
+  concatBytes,
+  copyBytes,
+  hexBytes,
+  hexString,
+  latin1Bytes,
+  latin1Key,
+  latin1String,
+  newBytes,
+  randomFill,
+  readU16BE,
+  readU32BE,
+  readU64BE,
+  utf8Bytes,
+  utf8Key,
+  utf8Length,
+  utf8String,
+  writeLatin1,
+  writeU16BE,
+  writeU32BE,
+  writeU64BE,
+  writeUtf8,
+  zeroBytes,
+} from './bytes.js';
+
+export { endOfTurn, later, nodeBuiltin } from './runtime.js';
 
 // Time and queues.
 export { type Clock, ManualClock, type TimerHandle, systemClock } from './clock.js';

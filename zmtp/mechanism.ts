@@ -49,7 +49,7 @@ export interface FrameCodec {
    * left in {@link FrameCodec.lastFlags}. Throws a ZmtpError (e.g. ERR_ZMTP_CURVE_MESSAGE) on
    * anything bad.
    */
-  decodeFrame(wireFlags: number, body: Buffer): Buffer;
+  decodeFrame(wireFlags: number, body: Uint8Array): Uint8Array;
   /** Logical flags of the frame most recently returned by decodeFrame. */
   lastFlags: number;
 }
@@ -62,7 +62,7 @@ export interface Mechanism {
    * A handshake command from the peer (ERROR is handled by the host and never passed here).
    * Throws a ZmtpError to abort the connection.
    */
-  onCommand(body: Buffer): void;
+  onCommand(body: Uint8Array): void;
   /** After handshakeComplete: the frame transform, or null if frames travel in the clear. */
   readonly codec: FrameCodec | null;
   /** The peer's long-term public key once known (CURVE), for logs and the auth hook. */

@@ -4,20 +4,21 @@
  * `repeat: name_len:u8 ‖ name ‖ value_len:u32be ‖ value`, carried by READY and INITIATE.
  */
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
+import { latin1String, newBytes, readU32BE, writeLatin1, writeU32BE } from './bytes.js';
 
 /** Peer metadata: property names lower-cased (ZMTP names are case-insensitive), values as views. */
-export type Metadata = Map<string, Buffer>;
+export type Metadata = Map<string, Uint8Array>;
 
 /** Encodes properties in the given order. Names are ASCII of 1–255 bytes. */
-export function encodeMetadata(props: ReadonlyArray<readonly [string, Uint8Array]>): Buffer {
+export function encodeMetadata(props: ReadonlyArray<readonly [string, Uint8Array]>): Uint8Array {
   let len = 0;
   for (const [name, value] of props) len += 1 + name.length + 4 + value.length;
-  const out = Buffer.allocUnsafe(len);
+  const out = newBytes(len);
   let o = 0;
   for (const [name, value] of props) {
     out[o++] = name.length;
-    o += out.write(name, o, 'latin1');
-    out.writeUInt32BE(value.length, o);
+    o += writeLatin1(name, out, o);
+    writeU32BE(out, value.length, o);
     o += 4;
     out.set(value, o);
     o += value.length;
@@ -40,7 +41,7 @@ export const MAX_METADATA_PROPERTIES = 64;
  * name is empty, and METADATA_LIMIT past {@link MAX_METADATA_PROPERTIES} properties (duplicates
  * included). Duplicate names: the last one wins, as in libzmq.
  */
-export function decodeMetadata(data: Buffer): Metadata {
+export function decodeMetadata(data: Uint8Array): Metadata {
   const props: Metadata = new Map();
   let o = 0;
   let count = 0;
@@ -52,9 +53,9 @@ export function decodeMetadata(data: Buffer): Metadata {
     if (nameLen === 0 || o + 1 + nameLen + 4 > data.length) {
       throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'metadata property name is malformed');
     }
-    const name = data.toString('latin1', o + 1, o + 1 + nameLen).toLowerCase();
+    const name = latin1String(data, o + 1, o + 1 + nameLen).toLowerCase();
     o += 1 + nameLen;
-    const valueLen = data.readUInt32BE(o);
+    const valueLen = readU32BE(data, o);
     o += 4;
     if (valueLen > data.length - o) {
       throw new ZmtpError(ZmtpErrorCode.MALFORMED_COMMAND, 'metadata property value runs past the command');

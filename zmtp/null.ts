@@ -21,7 +21,7 @@ class NullMechanism implements Mechanism {
     if (this.role === 'client') this.host.sendCommand(encodeCommand('READY', this.host.localMetadata));
   }
 
-  onCommand(body: Buffer): void {
+  onCommand(body: Uint8Array): void {
     if (this.done || !isCommand(body, 'READY')) {
       throw new ZmtpError(ZmtpErrorCode.UNEXPECTED_COMMAND, 'NULL handshake expected a single READY command');
     }

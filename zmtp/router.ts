@@ -20,7 +20,7 @@ import { randomInt } from 'node:crypto';
 import { lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { Admission, type Authenticator, type Peer } from './admission.js';
-import { latin1Key } from './bytes.js';
+import { EMPTY_BYTES, latin1Key, newBytes, writeU32BE } from './bytes.js';
 import { type ConnectionOwner, ZmtpConnection } from './connection.js';
 import { type Endpoint, formatEndpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
@@ -55,20 +55,20 @@ export interface RouterOptions<A = unknown> extends ZmtpOptions {
 /** The events of a {@link ZmtpRouter}. */
 export interface RouterEvents<A = unknown> {
   /** A peer completed its handshake and now owns `route`. */
-  connect: [peer: Peer<A>, route: Buffer];
+  connect: [peer: Peer<A>, route: Uint8Array];
   /**
    * A connected peer is gone. `route` is the one it had, or null when a newer connection has
    * taken it over (handover); `err` is null for a clean close.
    */
-  disconnect: [peer: Peer<A>, route: Buffer | null, err: ZmtpError | null];
+  disconnect: [peer: Peer<A>, route: Uint8Array | null, err: ZmtpError | null];
   /** A connection failed before its handshake completed (never a 'connect' for it). */
   'handshake-failed': [err: ZmtpError, address: string];
   /** A peer's socket drained and its send queue is empty again: sending after QUEUE_FULL may resume. */
-  drain: [peer: Peer<A>, route: Buffer];
+  drain: [peer: Peer<A>, route: Uint8Array];
 }
 
 /** Handler for incoming messages: the frames after the (local) route, the route and the peer. */
-export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer, peer: Peer<A>) => void;
+export type RouterMessageHandler<A = unknown> = (frames: Uint8Array[], route: Uint8Array, peer: Peer<A>) => void;
 
 /**
  * A ZMTP ROUTER that listens: many peers, each addressed by its route.
@@ -87,7 +87,7 @@ export type RouterMessageHandler<A = unknown> = (frames: Buffer[], route: Buffer
  * const endpoint = await router.bind('tcp://127.0.0.1:0');
  *
  * const dealer = new ZmtpDealer();
- * const reply = new Promise<Buffer[]>((resolve) => (dealer.onMessage = resolve));
+ * const reply = new Promise<Uint8Array[]>((resolve) => (dealer.onMessage = resolve));
  * dealer.connect(endpoint);
  * dealer.send(['hello']);
  * const [tag, from, body] = await reply; // 'echo', '127.0.0.1', 'hello'
@@ -101,7 +101,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   /** Live, handshaken connections by route key ({@link latin1Key} of the route: cheap and exact). */
   private readonly routes = new Map<string, ZmtpConnection<A>>();
   /** The route of each connection that holds one; a handed-over connection has none. */
-  private readonly routeOf = new Map<ZmtpConnection<A>, Buffer>();
+  private readonly routeOf = new Map<ZmtpConnection<A>, Uint8Array>();
   /** Every open connection, handshaken or not. */
   private readonly connections = new Set<ZmtpConnection<A>>();
   private readonly servers: { server: net.Server; endpoint: Endpoint; ipcPath?: string }[] = [];
@@ -271,9 +271,9 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
     this.handshakeDone(conn);
     let route = conn.identity;
     if (route.length === 0) {
-      route = Buffer.allocUnsafe(5);
+      route = newBytes(5);
       route[0] = 0;
-      route.writeUInt32BE(this.nextGenerated, 1);
+      writeU32BE(route, this.nextGenerated, 1);
       this.nextGenerated = (this.nextGenerated + 1) >>> 0;
     }
     const key = latin1Key(route);
@@ -289,7 +289,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   }
 
   /** Connection callback (not for users): `conn` received a whole multipart message. */
-  connMessage(conn: ZmtpConnection<A>, frames: Buffer[]): void {
+  connMessage(conn: ZmtpConnection<A>, frames: Uint8Array[]): void {
     const route = this.routeOf.get(conn);
     if (route === undefined) return; // handed over: delivers nothing further
     this.onMessage(frames, route, conn);
@@ -394,7 +394,7 @@ export class ZmtpRouter<A = unknown> extends EventEmitter<RouterEvents<A>> imple
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = EMPTY_BYTES;
 
 function unlinkQuietly(path: string): void {
   try {

@@ -8,7 +8,7 @@ import type { EncoderSocket } from './encoder.js';
 
 /** The events a connection listens to. */
 export interface ZmtpStreamEvents {
-  data: [chunk: Buffer];
+  data: [chunk: Uint8Array];
   drain: [];
   error: [err: Error];
   close: [];

@@ -30,6 +30,7 @@ import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, writeFrameHeader } from './frame.js
 import { GREETING_SIZE, encodeGreeting } from './greeting.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
+import { EMPTY_BYTES, latin1Bytes, newBytes, readU32BE, writeU16BE, writeU32BE, zeroBytes } from './bytes.js';
 
 /** ZWS flag bits (libzmq `src/ws_protocol.hpp`). */
 const WS_MORE = 0x01;
@@ -80,10 +81,10 @@ export interface WsStreamParams {
   holdLimit: number;
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY = EMPTY_BYTES;
 /** Scratch frame headers for {@link WsStream.frameIn}. */
-const SHORT_HEAD = Buffer.alloc(2);
-const LONG_HEAD = Buffer.alloc(9);
+const SHORT_HEAD = zeroBytes(2);
+const LONG_HEAD = zeroBytes(9);
 /** `ws`'s WebSocket.OPEN. */
 const OPEN = 1;
 /** Bodies larger than this go to the socket by reference (when not masked) instead of copied. */
@@ -97,12 +98,12 @@ const SLAB_BYTES = 64 * 1024;
  * over are never written again, so streams share it safely and an idle one holds no buffer.
  */
 const out = {
-  buf: Buffer.alloc(0),
+  buf: EMPTY_BYTES,
   /** `buf` as 32-bit words (it is 4-aligned), for masking. */
   words: new Uint32Array(0),
   start: 0,
   end: 0,
-  take(): Buffer {
+  take(): Uint8Array {
     const b = this.buf.subarray(this.start, this.end);
     this.start = this.end;
     return b;
@@ -111,7 +112,7 @@ const out = {
 
 /** Masking keys come from a pool of strong random bytes (RFC 6455 §5.3), refilled when used up. */
 const MASK_POOL = 8 * 1024;
-const maskPool = Buffer.alloc(MASK_POOL);
+const maskPool = zeroBytes(MASK_POOL);
 let maskPoolAt = MASK_POOL;
 
 const maskWord = new Uint32Array(1);
@@ -122,7 +123,7 @@ const maskWordBytes = new Uint8Array(maskWord.buffer);
  * aligned (the key rotated to that position; byte order is the platform's either way). Returns
  * the key position after `to`.
  */
-function maskInPlace(from: number, to: number, mask: Buffer, j: number): number {
+function maskInPlace(from: number, to: number, mask: Uint8Array, j: number): number {
   const buf = out.buf;
   let p = from;
   while (p < to && (p & 3) !== 0) buf[p++]! ^= mask[j++ & 3]!;
@@ -138,12 +139,12 @@ function maskInPlace(from: number, to: number, mask: Buffer, j: number): number 
   return j & 3;
 }
 
-function maskingKey(dst: Buffer): void {
+function maskingKey(dst: Uint8Array): void {
   if (maskPoolAt === MASK_POOL) {
     randomFillSync(maskPool);
     maskPoolAt = 0;
   }
-  maskPool.copy(dst, 0, maskPoolAt, maskPoolAt + 4);
+  dst.set(maskPool.subarray(maskPoolAt, maskPoolAt + 4), 0);
   maskPoolAt += 4;
 }
 
@@ -163,23 +164,23 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
 
   // Outgoing: the ZMTP byte stream being cut into frames.
   private skip = GREETING_SIZE;
-  private readonly head = Buffer.alloc(9);
+  private readonly head = zeroBytes(9);
   private headHave = 0;
   private headNeed = 2;
   /** Body bytes of the frame being sent still to come. */
   private bodyLeft = 0;
   /** We are the client: every message we send is masked (RFC 6455 §5.3). */
   private readonly masked: boolean;
-  private readonly mask = Buffer.alloc(4);
+  private readonly mask = zeroBytes(4);
   private maskAt = 0;
   /** A bare connection's command frame being collected (it is translated, not sent). */
-  private capture: Buffer | null = null;
+  private capture: Uint8Array | null = null;
   private captureHave = 0;
 
   // Bare ZWS2.0 only.
   private peerIdSeen = false;
   private ourIdSent = false;
-  private held: Buffer[] = [];
+  private held: Uint8Array[] = [];
   private heldBytes = 0;
 
   constructor(p: WsStreamParams) {
@@ -291,12 +292,12 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
         continue;
       }
       if (this.headHave < this.headNeed) continue;
-      const size = this.headNeed === 2 ? this.head[1]! : this.head.readUInt32BE(1) * 0x1_0000_0000 + this.head.readUInt32BE(5);
+      const size = this.headNeed === 2 ? this.head[1]! : readU32BE(this.head, 1) * 0x1_0000_0000 + readU32BE(this.head, 5);
       const flags = this.head[0]!;
       this.headHave = 0;
       this.bodyLeft = size;
       if (this.bare && flags & FLAG_COMMAND) {
-        this.capture = Buffer.allocUnsafe(size);
+        this.capture = newBytes(size);
         this.captureHave = 0;
         if (size === 0) this.captured();
         continue;
@@ -318,12 +319,12 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
       buf[at++] = m | len;
     } else if (len <= 0xffff) {
       buf[at++] = m | 126;
-      buf.writeUInt16BE(len, at);
+      writeU16BE(buf, len, at);
       at += 2;
     } else {
       buf[at++] = m | 127;
-      buf.writeUInt32BE(Math.floor(len / 0x1_0000_0000), at);
-      buf.writeUInt32BE(len >>> 0, at + 4);
+      writeU32BE(buf, Math.floor(len / 0x1_0000_0000), at);
+      writeU32BE(buf, len >>> 0, at + 4);
       at += 8;
     }
     if (this.masked) {
@@ -375,7 +376,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
   }
 
   /** The output slab, with room for `n` (at most SLAB_BYTES) more bytes at its end. */
-  private room(n: number): Buffer {
+  private room(n: number): Uint8Array {
     if (out.end + n > out.buf.length) {
       this.flushOut();
       out.words = new Uint32Array(SLAB_BYTES / 4);
@@ -398,7 +399,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
   }
 
   /** Bare ZWS2.0 has no commands: our READY becomes our routing id, our ERROR a close. */
-  private bareCommandOut(body: Buffer): void {
+  private bareCommandOut(body: Uint8Array): void {
     if (isCommand(body, 'READY') && !this.ourIdSent) {
       const id = decodeMetadata(commandData(body)).get('identity') ?? EMPTY;
       this.messageHead(1 + id.length);
@@ -426,7 +427,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     }
   };
 
-  private readonly onMessage = (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void => {
+  private readonly onMessage = (data: Uint8Array | ArrayBuffer | Uint8Array[], isBinary: boolean): void => {
     if (this.gone) return;
     if (!isBinary) {
       this.fail(new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, 'peer sent a text WebSocket message (ZWS 2.0 is binary only)'));
@@ -448,7 +449,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
           this.fail(new ZmtpError(ZmtpErrorCode.WS_PROTOCOL, 'bare ZWS2.0 peer did not start with its routing id'));
           return;
         }
-        const ready = encodeCommand('READY', encodeMetadata([['Socket-Type', Buffer.from(this.peerSocketType, 'latin1')], ['Identity', msg.subarray(1)]]));
+        const ready = encodeCommand('READY', encodeMetadata([['Socket-Type', latin1Bytes(this.peerSocketType)], ['Identity', msg.subarray(1)]]));
         this.frameIn(FLAG_COMMAND, ready);
         return;
       }
@@ -465,7 +466,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
     this.deliver(msg);
   };
 
-  private deliver(msg: Buffer): void {
+  private deliver(msg: Uint8Array): void {
     const f = msg[0]!;
     this.frameIn((f & WS_MORE ? FLAG_MORE : 0) | (f & WS_COMMAND ? FLAG_COMMAND : 0), msg.subarray(1));
   }
@@ -476,7 +477,7 @@ export class WsStream extends EventEmitter<ZmtpStreamEvents> implements ZmtpStre
    * synchronously and, since it is always a whole header, never keeps it (its decoder copies out
    * only a header in part).
    */
-  private frameIn(flags: number, body: Buffer): void {
+  private frameIn(flags: number, body: Uint8Array): void {
     const size = body.length;
     const head = size > 255 ? LONG_HEAD : SHORT_HEAD;
     writeFrameHeader(head, 0, flags, size);

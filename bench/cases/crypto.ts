@@ -12,7 +12,9 @@ import { performance } from 'node:perf_hooks';
 // The box functions are internal to curve/ (its index exports the mechanisms, not the
 // primitives), so this one file is imported directly.
 import * as box from '../../curve/box.js';
-import { asBuffer, bytesEqual as equal } from '../../zmtp/index.js';
+import { bytesEqual as equal } from '../../zmtp/index.js';
+
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 import { type SodiumNative, type SodiumWasm, loadSodiumNative, loadSodiumWasm } from '../native.js';
 import { type CaseResult, type Row, cpuLine, fillRatios, skippedRow } from '../report.js';
 import { Stopwatch } from '../stopwatch.js';

@@ -71,7 +71,7 @@ export async function soakCase(ctx: CaseContext): Promise<CaseResult> {
     const echo = async (id: Awaited<ReturnType<OxenMQ['connectRemote']>>, where: string) => {
       try {
         const [back] = await client.request(id, 'soak.echo', [payload], { timeout: 30_000 });
-        if (!back?.equals(payload)) failures.push(`${where}: wrong reply`);
+        if (back === undefined || !Buffer.from(back.buffer, back.byteOffset, back.byteLength).equals(payload)) failures.push(`${where}: wrong reply`);
         completed++;
       } catch (err) {
         failures.push(`${where}: ${(err as { code?: string }).code ?? (err as Error).message}`);

@@ -42,8 +42,9 @@ function raw(spec: ClientSpec): Promise<ClientResult> {
       return [COMMAND, tag, makePayload(seq, spec.size)];
     },
     reply: (frames) => {
-      if (frames.length !== 3 || !frames[0]!.equals(REPLY) || frames[1]!.length !== 4) return -1;
-      const seq = frames[1]!.readUInt32LE(0);
+      const [name, tag] = frames as Buffer[]; // Buffers under Node
+      if (frames.length !== 3 || !name!.equals(REPLY) || tag!.length !== 4) return -1;
+      const seq = tag!.readUInt32LE(0);
       return checkPayload(frames[2]!, seq, spec.size) ? seq : -1;
     },
   });

@@ -5,6 +5,7 @@
 import type { OmqError } from '../errors.js';
 import { CH_I, CH_L, CH_D, CH_E, CH_MINUS, CH_0, decodeError, btInput, checkDepth, isDigit, type BtValue, type BtDict, type BtDecodeOptions } from './bt.js';
 import { Cursor, parseValue, readInteger, scanString, truncated } from './bt-decode.js';
+import { compareRanges, utf8Bytes, utf8String } from '../../zmtp/index.js';
 
 /**
  * Shared machinery of the consumers: each consume* reads the value at {@link valueStart} and
@@ -14,7 +15,7 @@ import { Cursor, parseValue, readInteger, scanString, truncated } from './bt-dec
  * the closing `e` of a top-level consumer are not examined.
  */
 abstract class BtConsumer {
-  protected readonly buf: Buffer;
+  protected readonly buf: Uint8Array;
   protected readonly maxDepth: number;
   protected readonly cursor: Cursor;
 
@@ -106,7 +107,7 @@ abstract class BtConsumer {
    * Consumes a byte string, returned as a view into the input.
    * @throws {OmqError} `ERR_OMQ_BT_DECODE` if the next value is not a valid string.
    */
-  consumeString(): Buffer {
+  consumeString(): Uint8Array {
     const c = this.at(CH_0, 'a string');
     scanString(c);
     this.advance(c.pos);
@@ -115,7 +116,7 @@ abstract class BtConsumer {
 
   /** Consumes a byte string as UTF-8 text. @throws {OmqError} `ERR_OMQ_BT_DECODE` if not a string. */
   consumeStringUtf8(): string {
-    return this.consumeString().toString('utf8');
+    return utf8String(this.consumeString());
   }
 
   /** Consumes and fully decodes a list. @throws {OmqError} `ERR_OMQ_BT_DECODE` if malformed. */
@@ -152,7 +153,7 @@ abstract class BtConsumer {
   }
 
   /** Consumes the next value and returns its raw encoding (a view), e.g. to forward it as is. */
-  consumeRaw(): Buffer {
+  consumeRaw(): Uint8Array {
     const start = this.valueStart();
     this.skipValue();
     return this.buf.subarray(start, this.cursor.pos);
@@ -259,7 +260,7 @@ export class BtDictConsumer extends BtConsumer {
       c.pos = this.pos;
       if (!isDigit(buf[c.pos]!)) throw decodeError('bt dict key must be a string');
       scanString(c);
-      if (this.prev0 >= 0 && buf.compare(buf, this.prev0, this.prev1, c.s0, c.s1) <= 0) {
+      if (this.prev0 >= 0 && compareRanges(buf, c.s0, c.s1, buf, this.prev0, this.prev1) <= 0) {
         throw decodeError('bt dict keys not in strictly ascending order');
       }
       this.k0 = c.s0;
@@ -281,11 +282,11 @@ export class BtDictConsumer extends BtConsumer {
    * @throws {OmqError} `ERR_OMQ_BT_DECODE` if the dict is finished or malformed.
    */
   key(): string {
-    return this.keyBytes().toString('utf8');
+    return utf8String(this.keyBytes());
   }
 
   /** The current key's raw bytes (a view). @throws {OmqError} `ERR_OMQ_BT_DECODE` if finished. */
-  keyBytes(): Buffer {
+  keyBytes(): Uint8Array {
     this.load();
     if (this.finished) throw decodeError('bt: dict has no more keys');
     return this.buf.subarray(this.k0, this.k1);
@@ -297,10 +298,10 @@ export class BtDictConsumer extends BtConsumer {
    * or finished).
    */
   skipUntil(key: string | Uint8Array): boolean {
-    const want = typeof key === 'string' ? Buffer.from(key, 'utf8') : btInput(key);
+    const want = typeof key === 'string' ? utf8Bytes(key) : btInput(key);
     for (;;) {
       if (this.isFinished()) return false;
-      const cmp = this.buf.compare(want, 0, want.length, this.k0, this.k1);
+      const cmp = compareRanges(this.buf, this.k0, this.k1, want, 0, want.length);
       if (cmp === 0) return true;
       if (cmp > 0) return false;
       this.skipValue();

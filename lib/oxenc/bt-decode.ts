@@ -5,13 +5,14 @@
  */
 import type { OmqError } from '../errors.js';
 import { CH_I, CH_L, CH_D, CH_E, CH_COLON, CH_MINUS, CH_0, INT64_MIN_MAGNITUDE, UINT64_MAX, SAFE_MAX, SAFE_MIN, utf8Fatal, decodeError, btInput, checkDepth, isDigit, type BtValue, type BtDict, type BtDecodeOptions } from './bt.js';
+import { compareRanges, latin1String, utf8String } from '../../zmtp/index.js';
 
 /** Read position over `buf[0, end)`; `s0`/`s1` receive the byte range of the last string read. */
 export class Cursor {
   s0 = 0;
   s1 = 0;
   constructor(
-    readonly buf: Buffer,
+    readonly buf: Uint8Array,
     public pos: number,
     readonly end: number,
   ) {}
@@ -47,7 +48,7 @@ export function readInteger(c: Cursor): number | bigint {
   }
   // 2^64 − 1 has 20 digits: anything longer is out of range whatever its value.
   if (n > 20) throw decodeError('bt integer out of int64/uint64 range');
-  let big = BigInt(buf.toString('latin1', s, p));
+  let big = BigInt(latin1String(buf, s, p));
   if (negative) {
     if (big > INT64_MIN_MAGNITUDE) throw decodeError('bt integer below int64 minimum');
     big = -big;
@@ -80,7 +81,7 @@ export function scanString(c: Cursor): void {
 }
 
 /** A dict key as a string: ASCII fast path, else strict UTF-8. */
-function keyString(buf: Buffer, s0: number, s1: number): string {
+function keyString(buf: Uint8Array, s0: number, s1: number): string {
   for (let i = s0; i < s1; i++) {
     if (buf[i]! >= 0x80) {
       try {
@@ -90,7 +91,7 @@ function keyString(buf: Buffer, s0: number, s1: number): string {
       }
     }
   }
-  return buf.toString('latin1', s0, s1);
+  return latin1String(buf, s0, s1);
 }
 
 /** One open list or dict on the explicit parse stack. */
@@ -130,7 +131,7 @@ export function parseValue(c: Cursor, maxDepth: number, build: boolean): BtValue
         if (!isDigit(b)) throw decodeError('bt dict key must be a string');
         scanString(c);
         const { s0, s1 } = c;
-        if (top.prev0 >= 0 && buf.compare(buf, top.prev0, top.prev1, s0, s1) <= 0) {
+        if (top.prev0 >= 0 && compareRanges(buf, s0, s1, buf, top.prev0, top.prev1) <= 0) {
           throw decodeError('bt dict keys not in strictly ascending order');
         }
         top.prev0 = s0;
@@ -218,7 +219,7 @@ function wrongType(v: BtValue, expected: string): OmqError {
  */
 export function btString(v: BtValue): string {
   if (!(v instanceof Uint8Array)) throw wrongType(v, 'string');
-  return btInput(v).toString('utf8');
+  return utf8String(btInput(v));
 }
 
 /**

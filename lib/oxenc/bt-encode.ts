@@ -4,18 +4,19 @@
  */
 import type { OmqError } from '../errors.js';
 import { CH_L, CH_D, CH_E, INT64_MIN_MAGNITUDE, UINT64_MAX, encodeError, btInput, checkDepth, type BtEncodable, type BtEncodeOptions } from './bt.js';
+import { compareBytes, newBytes, utf8Bytes, utf8Length, writeLatin1, writeUtf8 } from '../../zmtp/index.js';
 
 /** An append-only byte buffer that doubles when full. */
 class Writer {
-  buf = Buffer.allocUnsafe(256);
+  buf = newBytes(256);
   len = 0;
 
   reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.len + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.len);
+    const next = newBytes(size);
+    next.set(this.buf.subarray(0, this.len), 0);
     this.buf = next;
   }
 
@@ -27,7 +28,7 @@ class Writer {
   /** Writes an ASCII-only string (lengths, integers). */
   ascii(s: string): void {
     this.reserve(s.length);
-    this.len += this.buf.write(s, this.len, 'latin1');
+    this.len += writeLatin1(s, this.buf, this.len);
   }
 
   bytes(b: Uint8Array): void {
@@ -38,10 +39,10 @@ class Writer {
 
   /** `<len>:<utf8>` for a JS string. */
   utf8String(s: string): void {
-    const n = Buffer.byteLength(s, 'utf8');
+    const n = utf8Length(s);
     this.ascii(n + ':');
     this.reserve(n);
-    this.len += this.buf.write(s, this.len, n, 'utf8');
+    this.len += writeUtf8(s, this.buf, this.len);
   }
 }
 
@@ -50,14 +51,14 @@ function isPlainObject(v: object): v is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-type DictEntry = [key: Buffer, value: unknown];
+type DictEntry = [key: Uint8Array, value: unknown];
 
 function encodeDict(w: Writer, entries: DictEntry[], depth: number, maxDepth: number): void {
-  entries.sort((a, b) => Buffer.compare(a[0], b[0]));
+  entries.sort((a, b) => compareBytes(a[0], b[0]));
   w.byte(CH_D);
   for (let i = 0; i < entries.length; i++) {
     const [k, v] = entries[i]!;
-    if (i > 0 && Buffer.compare(entries[i - 1]![0], k) === 0) throw encodeError('duplicate dict key');
+    if (i > 0 && compareBytes(entries[i - 1]![0], k) === 0) throw encodeError('duplicate dict key');
     w.ascii(k.length + ':');
     w.bytes(k);
     encodeValue(w, v, depth, maxDepth);
@@ -99,14 +100,14 @@ function encodeValue(w: Writer, v: unknown, depth: number, maxDepth: number): vo
       if (v instanceof Map) {
         for (const [k, item] of v as Map<unknown, unknown>) {
           if (item === undefined) continue;
-          if (typeof k === 'string') entries.push([Buffer.from(k, 'utf8'), item]);
+          if (typeof k === 'string') entries.push([utf8Bytes(k), item]);
           else if (k instanceof Uint8Array) entries.push([btInput(k), item]);
           else throw encodeError('bt dict keys must be strings or Uint8Arrays');
         }
       } else if (isPlainObject(v)) {
         for (const k of Object.keys(v)) {
           const item = v[k];
-          if (item !== undefined) entries.push([Buffer.from(k, 'utf8'), item]);
+          if (item !== undefined) entries.push([utf8Bytes(k), item]);
         }
       } else {
         break;
@@ -125,7 +126,7 @@ function encodeValue(w: Writer, v: unknown, depth: number, maxDepth: number): vo
  *   non-integer or unsafe numbers, bigints outside int64/uint64, class instances other than
  *   Uint8Array/Map), duplicate keys, or nesting deeper than `maxDepth`.
  */
-export function btEncode(value: BtEncodable, options: BtEncodeOptions = {}): Buffer {
+export function btEncode(value: BtEncodable, options: BtEncodeOptions = {}): Uint8Array {
   const w = new Writer();
   encodeValue(w, value, 0, checkDepth(options.maxDepth));
   return w.buf.subarray(0, w.len);

@@ -22,7 +22,6 @@
  * decode → encode reproduces the input; the streaming {@link BtDictConsumer} accepts any key
  * bytes and exposes them through {@link BtDictConsumer.keyBytes}.
  */
-import { asBuffer } from '../../zmtp/index.js';
 import { OmqError, OmqErrorCode } from '../errors.js';
 
 /** A decoded bt value. */
@@ -85,10 +84,10 @@ export function encodeError(message: string): OmqError {
   return new OmqError(OmqErrorCode.BT_ENCODE, message);
 }
 
-/** A Buffer view of a caller's bt input, refusing anything that is not bytes. */
-export function btInput(bytes: Uint8Array): Buffer {
+/** A caller's bt input, refusing anything that is not bytes. */
+export function btInput(bytes: Uint8Array): Uint8Array {
   if (!(bytes instanceof Uint8Array)) throw new TypeError('bt input must be a Uint8Array');
-  return asBuffer(bytes);
+  return bytes;
 }
 
 export function checkDepth(maxDepth: number | undefined): number {

@@ -18,7 +18,7 @@
  * accepts URL-safe base64 and whitespace), so every decoder validates first and throws
  * {@link OmqError} with code `ERR_OMQ_BAD_ENCODING` on anything malformed.
  */
-import { asBuffer } from '../../zmtp/index.js';
+import { base64String, hexBytes, hexString, latin1String, newBytes } from '../../zmtp/index.js';
 import { OmqError, OmqErrorCode } from '../errors.js';
 
 const B32Z_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
@@ -68,17 +68,17 @@ export function isHex(s: string): boolean {
 /** Lower-case hex of `bytes` (Node's native encoder: this sits on log and key paths). */
 export function toHex(bytes: Uint8Array): string {
   assertBytes(bytes, 'toHex input');
-  return asBuffer(bytes).toString('hex');
+  return hexString(bytes);
 }
 
 /**
  * Decodes hex (either case).
  * @throws {OmqError} `ERR_OMQ_BAD_ENCODING` on odd length or a non-hex character.
  */
-export function fromHex(s: string): Buffer {
+export function fromHex(s: string): Uint8Array {
   assertString(s, 'fromHex input');
   if (!isHex(s)) throw badEncoding('invalid hex string');
-  return Buffer.from(s, 'hex');
+  return hexBytes(s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,17 +118,17 @@ export function toBase32z(bytes: Uint8Array): string {
   }
   // Final partial group: left-aligned, zero-filled.
   if (bits > 0) out[o++] = B32Z_ENCODE[(acc << (5 - bits)) & 31]!;
-  return Buffer.from(out.buffer, 0, o).toString('latin1');
+  return latin1String(out, 0, o);
 }
 
 /**
  * Decodes base32z (case-insensitive). Unused trailing bits are ignored, as in oxenc.
  * @throws {OmqError} `ERR_OMQ_BAD_ENCODING` on a character outside the alphabet or an impossible length.
  */
-export function fromBase32z(s: string): Buffer {
+export function fromBase32z(s: string): Uint8Array {
   assertString(s, 'fromBase32z input');
   if (!isBase32z(s)) throw badEncoding('invalid base32z string');
-  const out = Buffer.allocUnsafe(Math.floor((s.length * 5) / 8));
+  const out = newBytes(Math.floor((s.length * 5) / 8));
   let acc = 0;
   let bits = 0;
   let o = 0;
@@ -180,7 +180,7 @@ export interface Base64Options {
  */
 export function toBase64(bytes: Uint8Array, options: Base64Options = {}): string {
   assertBytes(bytes, 'toBase64 input');
-  const s = asBuffer(bytes).toString('base64');
+  const s = base64String(bytes);
   if (options.pad === false) {
     let end = s.length;
     while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
@@ -193,12 +193,12 @@ export function toBase64(bytes: Uint8Array, options: Base64Options = {}): string
  * Decodes standard base64, padded or not. Unused trailing bits are ignored, as in oxenc.
  * @throws {OmqError} `ERR_OMQ_BAD_ENCODING` on anything {@link isBase64} rejects.
  */
-export function fromBase64(s: string): Buffer {
+export function fromBase64(s: string): Uint8Array {
   assertString(s, 'fromBase64 input');
   if (!isBase64(s)) throw badEncoding('invalid base64 string');
   let end = s.length;
   while (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
-  const out = Buffer.allocUnsafe(Math.floor((end * 3) / 4));
+  const out = newBytes(Math.floor((end * 3) / 4));
   let acc = 0;
   let bits = 0;
   let o = 0;

@@ -19,7 +19,7 @@ const BT_INFO = btEncode({ height: 1234, top_block_hash: Buffer.alloc(32, 0xab),
 /** A libzmq ROUTER that speaks the OxenMQ convention the way a C++ node answers it. */
 class LibzmqNode {
   /** Every message received, without the route. */
-  readonly seen: Buffer[][] = [];
+  readonly seen: Uint8Array[][] = [];
   readonly router: zmq.Router;
   readonly publicKey: Uint8Array | undefined;
   private readonly loop: Promise<void>;
@@ -57,7 +57,7 @@ class LibzmqNode {
     }
   }
 
-  private static answer(frames: Buffer[]): (string | Buffer)[] | undefined {
+  private static answer(frames: Uint8Array[]): (string | Uint8Array)[] | undefined {
     const cmd = frames[0]?.toString() ?? '';
     const tag = frames[1];
     switch (cmd) {

@@ -6,12 +6,13 @@ import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE } from '../../zmtp/frame.js';
 import type { FrameCodec } from '../../zmtp/mechanism.js';
 import { curveClient, curveServer, generateKeypair } from '../../curve/index.js';
 import { CLIENT_METADATA, catchError, FakeHost, makePair, pump, runHandshake, SERVER_METADATA, type Pair } from './helpers.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 const ascii = latin1Key;
-const u64 = (b: Buffer, off: number) => b.readBigUInt64BE(off);
+const u64 = (b: Uint8Array, off: number) => nodeBuf(b).readBigUInt64BE(off);
 
 /** Splits a wire frame from encodeFrame into flags, declared size and body. */
-function parseWire(wire: Uint8Array): { flags: number; size: number; body: Buffer } {
+function parseWire(wire: Uint8Array): { flags: number; size: number; body: Uint8Array } {
   const b = Buffer.from(wire);
   const flags = b[0]!;
   if (flags & FLAG_LONG) {
@@ -22,7 +23,7 @@ function parseWire(wire: Uint8Array): { flags: number; size: number; body: Buffe
 }
 
 /** Sends one logical frame through `from` and decodes it with `to`. */
-function roundTrip(from: FrameCodec, to: FrameCodec, flags: number, payload: Uint8Array): { payload: Buffer; flags: number } {
+function roundTrip(from: FrameCodec, to: FrameCodec, flags: number, payload: Uint8Array): { payload: Uint8Array; flags: number } {
   const wire = parseWire(from.encodeFrame(flags, payload));
   const out = to.decodeFrame(wire.flags, wire.body);
   return { payload: out, flags: to.lastFlags };
@@ -127,18 +128,18 @@ describe('curve handshake (client ↔ server in memory)', () => {
     for (const [flags, payload] of cases) {
       const there = roundTrip(c, s, flags, payload);
       expect(there.flags).to.equal(flags);
-      expect(there.payload.equals(payload)).to.equal(true);
+      expect(nodeBuf(there.payload).equals(payload)).to.equal(true);
       const back = roundTrip(s, c, flags, payload);
       expect(back.flags).to.equal(flags);
-      expect(back.payload.equals(payload)).to.equal(true);
+      expect(nodeBuf(back.payload).equals(payload)).to.equal(true);
     }
   });
 
   it('decodes in place: a payload is a view of its own frame bytes, and later frames never clobber it', () => {
     // The engine hands the codec each frame's own bytes (a region of a socket chunk that is never
     // reused, or the decoder's private copy), so decrypting in place saves an allocation per frame.
-    const got: Buffer[] = [];
-    const frames: Buffer[] = [];
+    const got: Uint8Array[] = [];
+    const frames: Uint8Array[] = [];
     for (let i = 0; i < 50; i++) {
       const frame = Buffer.from(parseWire(p.client.codec!.encodeFrame(0, Buffer.from(`message ${i}`))).body);
       frames.push(frame);

@@ -25,12 +25,12 @@ describe('fault: bursts of requests', () => {
       });
       const c = await h.client({ clock: new ManualClock() });
       const conn = await c.connectRemote(s.address);
-      const pending: Promise<Buffer[]>[] = [];
+      const pending: Promise<Uint8Array[]>[] = [];
       for (let i = 0; i < N; i++) pending.push(c.request(conn, 'b.echo', [`${i}`]));
       const results = await Promise.allSettled(pending);
       const failed = results.filter((r) => r.status === 'rejected');
       expect(failed.length, `first failure: ${(failed[0] as PromiseRejectedResult | undefined)?.reason}`).to.equal(0);
-      const replies = results.map((r) => (r as PromiseFulfilledResult<Buffer[]>).value[0]!.toString());
+      const replies = results.map((r) => (r as PromiseFulfilledResult<Uint8Array[]>).value[0]!.toString());
       expect(replies[0]).to.equal('0');
       expect(replies[N - 1]).to.equal(`${N - 1}`);
       expect(new Set(replies).size).to.equal(N);

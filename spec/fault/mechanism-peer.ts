@@ -12,6 +12,7 @@ import type { FrameCodec, Mechanism, MechanismFactory, MechanismHost, MechanismR
 import { encodeMetadata } from '../../zmtp/metadata.js';
 import { nullMechanism } from '../../zmtp/null.js';
 import { waitFor } from '../helpers/net.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 export type Security = 'NULL' | 'CURVE';
 
@@ -22,7 +23,7 @@ export function factoryFor(security: Security, role: MechanismRole, keys: CurveK
 }
 
 /** Builds the wire bytes of one frame (plain or boxed by `codec`). */
-function wireFrame(codec: FrameCodec | null, flags: number, body: Uint8Array): Buffer {
+function wireFrame(codec: FrameCodec | null, flags: number, body: Uint8Array): Uint8Array {
   if (codec !== null) return Buffer.from(codec.encodeFrame(flags, body));
   return Buffer.concat([frameHeader(flags, body.length), body]);
 }
@@ -31,15 +32,15 @@ export class MechanismPeer implements MechanismHost {
   readonly localMetadata: Uint8Array;
   readonly mechanism: Mechanism;
   /** Data messages received after the handshake. */
-  readonly messages: Buffer[][] = [];
+  readonly messages: Uint8Array[][] = [];
   /** Names of the handshake commands received. */
   readonly commands: string[] = [];
   greetingReceived = false;
   ready = false;
   closed = false;
   /** Handshake commands the mechanism produced, held until {@link MechanismPeer.flushCommands}. */
-  private held: Buffer[] = [];
-  private parts: Buffer[] = [];
+  private held: Uint8Array[] = [];
+  private parts: Uint8Array[] = [];
   private readonly decoder: Decoder;
   /** Handshake commands written as produced before the rest are held (see {@link MechanismPeer.takeHeld}). */
   sendFirst = Infinity;
@@ -86,7 +87,7 @@ export class MechanismPeer implements MechanismHost {
   }
 
   /** Our 64-byte greeting. */
-  get greeting(): Buffer {
+  get greeting(): Uint8Array {
     return encodeGreeting(this.security);
   }
 
@@ -102,7 +103,7 @@ export class MechanismPeer implements MechanismHost {
   }
 
   /** The handshake commands held back, as wire bytes (not written). */
-  takeHeld(): Buffer {
+  takeHeld(): Uint8Array {
     const b = Buffer.concat(this.held);
     this.held = [];
     return b;
@@ -117,7 +118,7 @@ export class MechanismPeer implements MechanismHost {
   }
 
   /** The wire bytes of a multipart message (not written). */
-  message(...parts: string[]): Buffer {
+  message(...parts: string[]): Uint8Array {
     return Buffer.concat(parts.map((p, i) => wireFrame(this.mechanism.codec, i < parts.length - 1 ? FLAG_MORE : 0, Buffer.from(p))));
   }
 
@@ -135,12 +136,12 @@ export class MechanismPeer implements MechanismHost {
     this.socket.destroy();
   }
 
-  private onFrame(flags: number, raw: Buffer): void {
+  private onFrame(flags: number, raw: Uint8Array): void {
     const codec = this.ready ? this.mechanism.codec : null;
     const body = codec !== null ? codec.decodeFrame(flags, raw) : raw;
     const logical = codec !== null ? codec.lastFlags : flags;
     if (logical & FLAG_COMMAND) {
-      this.commands.push(body.toString('latin1', 1, 1 + body[0]!));
+      this.commands.push(nodeBuf(body).toString('latin1', 1, 1 + body[0]!));
       if (!this.ready) this.mechanism.onCommand(Buffer.from(body));
       return;
     }

@@ -17,9 +17,10 @@ import { ZmtpRouter, type RouterOptions } from '../../zmtp/router.js';
 import { waitFor } from '../helpers/net.js';
 import { flush, portOf } from '../helpers/omq.js';
 import { RawPeer } from '../helpers/raw.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 /** Writes one byte and waits until the router has read it (so each is its own chunk, as far as TCP lets us). */
-async function trickle(p: RawPeer, bytes: Buffer, conn: ZmtpConnection, before: number): Promise<void> {
+async function trickle(p: RawPeer, bytes: Uint8Array, conn: ZmtpConnection, before: number): Promise<void> {
   for (let i = 0; i < bytes.length; i++) {
     p.write(bytes.subarray(i, i + 1));
     const want = before + i + 1;
@@ -88,7 +89,7 @@ describe('fault: trickled frames', () => {
     const got: string[] = [];
     const opts: RouterOptions = { clock: new ManualClock(), heartbeatInterval: 0, inputBudget: budget };
     const a = await connected(opts, 'a');
-    router!.onMessage = (frames) => got.push(frames[0]!.toString('latin1', 0, 16));
+    router!.onMessage = (frames) => got.push(nodeBuf(frames[0]!).toString('latin1', 0, 16));
     const b = await connected(opts, 'b');
     // A holds 16 KiB of a 32 KiB frame: the budget is spent.
     a.p.write(frameHeader(0, 32 * 1024), Buffer.alloc(16 * 1024, 0x61));

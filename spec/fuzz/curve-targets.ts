@@ -14,6 +14,7 @@ import { CLIENT_METADATA, FakeHost, SERVER_METADATA } from '../curve/helpers.js'
 import { Rng } from '../helpers/random.js';
 import { ascii, chance, mutate, pick, size } from './mutate.js';
 import { type FuzzTarget, check } from './runner.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 type Stage = 'HELLO' | 'WELCOME' | 'INITIATE' | 'READY';
 type Variant = 'valid' | 'mutate' | 'random' | 'metadata';
@@ -22,7 +23,7 @@ interface CurveInput {
   seed: number;
   variant: Variant;
   /** What was fed at the fuzzed stage, filled in by run() for show(). */
-  fed?: Buffer[];
+  fed?: Uint8Array[];
 }
 
 let factories: { client: MechanismFactory; server: MechanismFactory } | null = null;
@@ -55,7 +56,7 @@ function newPair(clientMetadata: Uint8Array = CLIENT_METADATA, serverMetadata: U
 }
 
 /** Runs the handshake up to `stage` and returns the command the stage's sender just produced. */
-function advanceTo(p: Pair, stage: Stage): Buffer {
+function advanceTo(p: Pair, stage: Stage): Uint8Array {
   p.client.start();
   const hello = p.clientHost.sent.shift()!;
   if (stage === 'HELLO') return hello;
@@ -70,7 +71,7 @@ function advanceTo(p: Pair, stage: Stage): Buffer {
 }
 
 /** Random metadata that is sometimes malformed: for the boxes of INITIATE and READY. */
-function fuzzMetadata(rng: Rng): Buffer {
+function fuzzMetadata(rng: Rng): Uint8Array {
   const props: [string, Buffer][] = [];
   for (let i = rng.int(5); i > 0; i--) props.push([pick(rng, ['Socket-Type', 'Identity', ascii(rng, 1 + rng.int(12))]), rng.bytes(size(rng, 300))]);
   const m = encodeMetadata(props);
@@ -83,7 +84,7 @@ function fuzzMetadata(rng: Rng): Buffer {
  * (bit 7 of byte 111) is ignored by X25519 itself (RFC 7748 §5: implementations MUST mask it), so
  * both encodings name the same key.
  */
-function authenticatedDiffers(stage: Stage, a: Buffer, b: Buffer): boolean {
+function authenticatedDiffers(stage: Stage, a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return true;
   for (let i = 0; i < a.length; i++) {
     if (a[i] === b[i]) continue;
@@ -127,7 +128,7 @@ function handshakeTarget(stage: Stage): FuzzTarget<CurveInput> {
       }
     },
     accepts: (err) => isZmtpError(err),
-    show: (i) => `variant=${i.variant} seed=${i.seed} fed=${(i.fed ?? []).map((b) => b.toString('hex')).join(' ')}`,
+    show: (i) => `variant=${i.variant} seed=${i.seed} fed=${(i.fed ?? []).map((b) => nodeBuf(b).toString('hex')).join(' ')}`,
   };
 }
 
@@ -137,7 +138,7 @@ export const curveInitiateTarget = handshakeTarget('INITIATE');
 export const curveReadyTarget = handshakeTarget('READY');
 
 /** Splits a wire frame from encodeFrame into its body (the MESSAGE command). */
-function wireBody(wire: Uint8Array): Buffer {
+function wireBody(wire: Uint8Array): Uint8Array {
   const b = Buffer.from(wire);
   return b.subarray(b[0]! & FLAG_LONG ? 9 : 2);
 }
@@ -162,7 +163,7 @@ export const curveMessageTarget: FuzzTarget<CurveInput> = {
       const from = (toServer ? p.client : p.server).codec!;
       const to = (toServer ? p.server : p.client).codec!;
       input.fed = [];
-      let last: Buffer | null = null;
+      let last: Uint8Array | null = null;
       for (let n = 1 + rng.int(4); n > 0; n--) {
         const flags = pick(rng, [0, FLAG_MORE, FLAG_COMMAND]);
         const payload = rng.bytes(size(rng, 400));
@@ -173,10 +174,10 @@ export const curveMessageTarget: FuzzTarget<CurveInput> = {
         if (action === 2 && last !== null) fed = last; // replayed
         else if (action >= 3) fed = mutate(rng, valid);
         input.fed.push(fed);
-        const changed = fed !== valid && !fed.equals(valid);
+        const changed = fed !== valid && !nodeBuf(fed).equals(valid);
         const out = to.decodeFrame(0, Buffer.from(fed));
         check(!changed, 'a changed or replayed MESSAGE was accepted');
-        check(out.equals(payload) && to.lastFlags === flags, 'a MESSAGE decoded to other bytes or flags');
+        check(nodeBuf(out).equals(payload) && to.lastFlags === flags, 'a MESSAGE decoded to other bytes or flags');
         last = valid;
       }
     } finally {
@@ -185,5 +186,5 @@ export const curveMessageTarget: FuzzTarget<CurveInput> = {
     }
   },
   accepts: (err) => isZmtpError(err),
-  show: (i) => `variant=${i.variant} seed=${i.seed} fed=${(i.fed ?? []).map((b) => b.toString('hex')).join(' ')}`,
+  show: (i) => `variant=${i.variant} seed=${i.seed} fed=${(i.fed ?? []).map((b) => nodeBuf(b).toString('hex')).join(' ')}`,
 };

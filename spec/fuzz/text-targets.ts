@@ -16,9 +16,10 @@ import { fromBase32z, fromBase64, fromHex, isBase32z, isBase64, isHex, parsePubk
 import type { Rng } from '../helpers/random.js';
 import { ascii, chance, mutate, mutateString, pick, size } from './mutate.js';
 import { type FuzzTarget, check } from './runner.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 interface BytesInput {
-  data: Buffer;
+  data: Uint8Array;
   mutated: boolean;
   maxDepth?: number;
 }
@@ -42,7 +43,7 @@ function randomBt(rng: Rng, depth: number): BtEncodable {
 }
 
 /** Walks a list or dict with the streaming consumers, the way handlers read request bodies. */
-function consumeAll(data: Buffer, maxDepth: number | undefined, depth = 0): void {
+function consumeAll(data: Uint8Array, maxDepth: number | undefined, depth = 0): void {
   if (depth > 8) return;
   if (data[0] === 0x6c) {
     const l = new BtListConsumer(data, { maxDepth });
@@ -81,7 +82,7 @@ export const btTarget: FuzzTarget<BytesInput> = {
     let decodeError: unknown = null;
     try {
       const v = btDecode(data, { maxDepth });
-      if (!mutated) check(btEncode(v).equals(data), 'bt round trip changed the bytes');
+      if (!mutated) check(nodeBuf(btEncode(v)).equals(data), 'bt round trip changed the bytes');
       const p = btDecodePrefix(data, { maxDepth });
       check(p.end === data.length, 'btDecodePrefix ended elsewhere than btDecode');
     } catch (err) {
@@ -99,7 +100,7 @@ export const btTarget: FuzzTarget<BytesInput> = {
     if (decodeError !== null) throw decodeError;
   },
   accepts: (err) => isOmqError(err, OmqErrorCode.BT_DECODE),
-  show: (i) => `maxDepth=${i.maxDepth} data=${i.data.toString('hex')}`,
+  show: (i) => `maxDepth=${i.maxDepth} data=${nodeBuf(i.data).toString('hex')}`,
 };
 
 interface StringInput {

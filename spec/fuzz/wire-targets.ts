@@ -14,11 +14,12 @@ import type { Rng } from '../helpers/random.js';
 import { splitAt } from '../helpers/random.js';
 import { ascii, chance, cuts, mutate, pick, size } from './mutate.js';
 import { type FuzzTarget, check } from './runner.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 interface StreamInput {
-  data: Buffer;
+  data: Uint8Array;
   cuts: number[];
   maxMessageSize: number;
   greeting: boolean;
@@ -30,7 +31,7 @@ interface StreamInput {
 const frameKey = (flags: number, body: Uint8Array) => `${flags & ~FLAG_LONG}:${hex(body)}`;
 
 /** Decodes `chunks` in order: the frames produced and the error code it stopped with. */
-function decodeChunks(chunks: Buffer[], input: StreamInput): { frames: string[]; error: string | null; thrown?: unknown } {
+function decodeChunks(chunks: Uint8Array[], input: StreamInput): { frames: string[]; error: string | null; thrown?: unknown } {
   const frames: string[] = [];
   const d = new Decoder(
     {
@@ -63,7 +64,7 @@ export const decoderTarget: FuzzTarget<StreamInput> = {
   description: 'zmtp Decoder: valid/mutated greeting + frames, whole vs randomly segmented',
   generate(rng) {
     const greeting = chance(rng, 0.4);
-    const parts: Buffer[] = [];
+    const parts: Uint8Array[] = [];
     const expected: string[] = [];
     if (greeting) {
       const g = encodeGreeting(pick(rng, ['NULL', 'CURVE']), rng.int(256));
@@ -88,7 +89,7 @@ export const decoderTarget: FuzzTarget<StreamInput> = {
       expected.push(frameKey(flags, body));
     }
     const maxMessageSize = chance(rng, 0.7) ? -1 : rng.int(800);
-    let data: Buffer = Buffer.concat(parts);
+    let data: Uint8Array = Buffer.concat(parts);
     let valid = maxMessageSize < 0 || largest <= maxMessageSize;
     if (chance(rng, 0.6)) {
       data = mutate(rng, data);
@@ -114,7 +115,7 @@ export const decoderTarget: FuzzTarget<StreamInput> = {
 };
 
 interface GreetingInput {
-  bytes: Buffer;
+  bytes: Uint8Array;
   expectMechanism: string;
   mutated: boolean;
 }
@@ -160,14 +161,14 @@ export const greetingTarget: FuzzTarget<GreetingInput> = {
     }
     check(prefixError === null, 'decodeGreeting accepted a greeting whose prefix was refused');
     check(g.mechanism === expectMechanism && g.major >= 3, 'decodeGreeting accepted another mechanism or version');
-    if (!mutated) check(bytes.subarray(12, 32).toString('latin1').replace(/\0+$/, '') === g.mechanism, 'mechanism misread');
+    if (!mutated) check(nodeBuf(bytes.subarray(12, 32)).toString('latin1').replace(/\0+$/, '') === g.mechanism, 'mechanism misread');
   },
   accepts: (err) => isZmtpError(err),
   show: (i) => `expect=${i.expectMechanism} bytes=${hex(i.bytes)}`,
 };
 
 interface MetadataInput {
-  data: Buffer;
+  data: Uint8Array;
   expected: Map<string, string> | null;
 }
 
@@ -188,14 +189,14 @@ function randomProps(rng: Rng): [string, Buffer][] {
  * `name-length:u8 (1–255) ‖ name ‖ value-length:u32be ‖ value`, repeated to the exact end; null
  * when malformed. Duplicate names: the last wins, in first-seen order (a Map's).
  */
-function referenceMetadata(d: Buffer): Map<string, Buffer> | null {
-  const m = new Map<string, Buffer>();
+function referenceMetadata(d: Uint8Array): Map<string, Uint8Array> | null {
+  const m = new Map<string, Uint8Array>();
   let o = 0;
   while (o < d.length) {
     const n = d[o]!;
     if (n === 0 || d.length - o - 1 < n + 4) return null;
-    const name = d.toString('latin1', o + 1, o + 1 + n).toLowerCase();
-    const len = d.readUInt32BE(o + 1 + n);
+    const name = nodeBuf(d).toString('latin1', o + 1, o + 1 + n).toLowerCase();
+    const len = nodeBuf(d).readUInt32BE(o + 1 + n);
     const start = o + 1 + n + 4;
     if (d.length - start < len) return null;
     m.set(name, d.subarray(start, start + len));
@@ -218,7 +219,7 @@ export const metadataTarget: FuzzTarget<MetadataInput> = {
   },
   run({ data, expected }) {
     const ref = referenceMetadata(data);
-    let m: Map<string, Buffer>;
+    let m: Map<string, Uint8Array>;
     try {
       m = decodeMetadata(data);
     } catch (err) {
@@ -237,9 +238,9 @@ export const metadataTarget: FuzzTarget<MetadataInput> = {
 };
 
 interface CommandInput {
-  body: Buffer;
+  body: Uint8Array;
   name: string;
-  data: Buffer;
+  data: Uint8Array;
   mutated: boolean;
 }
 
@@ -249,12 +250,12 @@ export const commandTarget: FuzzTarget<CommandInput> = {
   description: 'commandName/commandData/isCommand, ERROR reason, PING, READY metadata: round trip, then mutated',
   generate(rng) {
     const kind = rng.int(5);
-    let body: Buffer;
+    let body: Uint8Array;
     if (kind === 0) body = encodeError(ascii(rng, rng.int(300)));
     else if (kind === 1) body = encodePing(rng.int(7_000_000), rng.bytes(rng.int(20)));
     else if (kind === 2) body = encodeCommand('READY', encodeMetadata(randomProps(rng)));
     else body = encodeCommand(ascii(rng, 1 + rng.int(chance(rng, 0.05) ? 255 : 20)), rng.bytes(size(rng, 300)));
-    const name = body.toString('latin1', 1, 1 + body[0]!);
+    const name = nodeBuf(body).toString('latin1', 1, 1 + body[0]!);
     const data = Buffer.from(body.subarray(1 + body[0]!));
     const mutated = chance(rng, 0.6);
     return { body: mutated ? mutate(rng, body) : body, name, data, mutated };
@@ -263,7 +264,7 @@ export const commandTarget: FuzzTarget<CommandInput> = {
     const n = commandName(body);
     const d = commandData(body);
     check(isCommand(body, n), 'isCommand disagrees with commandName');
-    if (!mutated) check(n === name && d.equals(data), 'command round trip changed the name or data');
+    if (!mutated) check(n === name && nodeBuf(d).equals(data), 'command round trip changed the name or data');
     if (n === 'ERROR') decodeErrorReason(d);
     else if (n === 'PING') {
       const p = decodePing(d);

@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Decoder } from '../../zmtp/decoder.js';
 import { type Peer, type ZmtpDealer, type ZmtpRouter, commandName } from '../../zmtp/index.js';
+import { nodeBuf } from './bytes.js';
 
 /** A relay between a client and `target`, recording both directions as they pass. */
 export class Relay extends EventEmitter {
-  readonly c2s: Buffer[] = [];
-  readonly s2c: Buffer[] = [];
+  readonly c2s: Uint8Array[] = [];
+  readonly s2c: Uint8Array[] = [];
   private server!: net.Server;
   private readonly sockets = new Set<net.Socket>();
   port = 0;
@@ -55,7 +56,7 @@ export class Relay extends EventEmitter {
 }
 
 /** Names of the ZMTP command frames in a recorded stream (after the greeting). */
-export function commandsIn(chunks: Buffer[]): string[] {
+export function commandsIn(chunks: Uint8Array[]): string[] {
   const names: string[] = [];
   const d = new Decoder(
     { onGreeting: () => {}, onFrame: (flags, body) => flags & 0x04 && names.push(commandName(body)) },
@@ -70,10 +71,10 @@ export function commandsIn(chunks: Buffer[]): string[] {
 }
 
 /** Number of CurveZMQ MESSAGE boxes in a recorded stream (libzmq sends them as data frames, flags 0). */
-export function messageBoxesIn(chunks: Buffer[]): number {
+export function messageBoxesIn(chunks: Uint8Array[]): number {
   let n = 0;
   const d = new Decoder(
-    { onGreeting: () => {}, onFrame: (_flags, body) => void (body.length > 8 && body.toString('latin1', 0, 8) === '\x07MESSAGE' && n++) },
+    { onGreeting: () => {}, onFrame: (_flags, body) => void (body.length > 8 && nodeBuf(body).toString('latin1', 0, 8) === '\x07MESSAGE' && n++) },
     { maxMessageSize: -1 },
   );
   try {
@@ -131,12 +132,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Resolves with the dealer's next message (copied). */
-export function nextMessage(d: ZmtpDealer): Promise<Buffer[]> {
+export function nextMessage(d: ZmtpDealer): Promise<Uint8Array[]> {
   return new Promise((res) => (d.onMessage = (f) => res(f.map((b) => Buffer.from(b)))));
 }
 
 /** Resolves with the router's next message (copied), its route and the peer it came from. */
-export function nextRouted<A>(r: ZmtpRouter<A>): Promise<{ frames: Buffer[]; route: Buffer; peer: Peer<A> }> {
+export function nextRouted<A>(r: ZmtpRouter<A>): Promise<{ frames: Uint8Array[]; route: Uint8Array; peer: Peer<A> }> {
   return new Promise((res) => (r.onMessage = (frames, route, peer) => res({ frames: frames.map((b) => Buffer.from(b)), route: Buffer.from(route), peer })));
 }
 

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { curveClient, curveServer, generateKeypair, type CurveKeypair } from '../../curve/index.js';
 import type { ConnectionID } from '../../lib/connection-id.js';
 import { OxenMQ } from '../../lib/oxenmq.js';
+import { nodeBuf } from './bytes.js';
 import type { OxenMQOptions } from '../../lib/options.js';
 import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
@@ -92,8 +93,8 @@ let barrierSeq = 0;
 const barrierName = (): string => `barrier.b${++barrierSeq}`;
 
 /** A raw peer's received message. */
-export type Msg = Buffer[];
-export const strs = (m: Msg): string[] => m.map((b) => b.toString('latin1'));
+export type Msg = readonly Uint8Array[];
+export const strs = (m: Msg): string[] => m.map((b) => nodeBuf(b).toString('latin1'));
 
 /** A raw DEALER (exact frames, no OxenMQ conventions) connected to an OxenMQ listener. */
 export class RawDealer {
@@ -135,7 +136,7 @@ export class RawDealer {
   async barrier(): Promise<void> {
     const name = barrierName();
     this.send(name);
-    await take(this.received, (m) => m.length === 2 && m[0]!.toString('latin1') === 'UNKNOWNCOMMAND' && m[1]!.toString('latin1') === name, 'the barrier');
+    await take(this.received, (m) => m.length === 2 && nodeBuf(m[0]!).toString('latin1') === 'UNKNOWNCOMMAND' && nodeBuf(m[1]!).toString('latin1') === name, 'the barrier');
   }
   /**
    * A barrier through the handlers: sends request `command` (a registered request command that
@@ -146,7 +147,7 @@ export class RawDealer {
   async handlerBarrier(command: string): Promise<void> {
     const tag = barrierName();
     this.send(command, tag);
-    await take(this.received, (m) => m.length >= 2 && m[0]!.toString('latin1') === 'REPLY' && m[1]!.toString('latin1') === tag, 'the barrier reply');
+    await take(this.received, (m) => m.length >= 2 && nodeBuf(m[0]!).toString('latin1') === 'REPLY' && nodeBuf(m[1]!).toString('latin1') === tag, 'the barrier reply');
   }
   close(): Promise<void> {
     return this.dealer.close(0);
@@ -155,12 +156,12 @@ export class RawDealer {
 
 /** A raw ROUTER (NULL or CURVE with its own keypair) standing in for a remote listener. */
 export class RawRouter {
-  readonly received: { route: Buffer; frames: Msg; conn: Peer }[] = [];
+  readonly received: { route: Uint8Array; frames: Msg; conn: Peer }[] = [];
   readonly router: ZmtpRouter;
   readonly keys: CurveKeypair;
   readonly connects: Peer[] = [];
   /** The route each of `connects` got. */
-  readonly connectRoutes: Buffer[] = [];
+  readonly connectRoutes: Uint8Array[] = [];
   readonly disconnects: Peer[] = [];
   endpoint = '';
   /** Answer `[HI]` with `[HELLO]` like an OxenMQ listener (off to hold a connect pending). */
@@ -191,7 +192,7 @@ export class RawRouter {
   get address(): string {
     return this.mode === 'curve' ? `curve://127.0.0.1:${portOf(this.endpoint)}/${toHex(this.keys.publicKey)}` : this.endpoint;
   }
-  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Buffer; frames: Msg; conn: Peer }> {
+  async nth(n: number, what = `message #${n}`, timeoutMs = 3000): Promise<{ route: Uint8Array; frames: Msg; conn: Peer }> {
     await waitFor(() => this.received.length >= n, what, timeoutMs);
     return this.received[n - 1]!;
   }
@@ -215,7 +216,7 @@ export class RawRouter {
   async requestBarrier(client: OxenMQ, id: ConnectionID): Promise<void> {
     const name = barrierName();
     const reply = client.request(id, name, [], { timeout: 60_000 });
-    const req = await take(this.received, (m) => m.frames[0]!.toString('latin1') === name, 'the barrier request');
+    const req = await take(this.received, (m) => nodeBuf(m.frames[0]!).toString('latin1') === name, 'the barrier request');
     this.router.send(req.route, ['REPLY', req.frames[1]!]);
     await reply;
   }

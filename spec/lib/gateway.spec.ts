@@ -13,6 +13,7 @@ import type { OxenMQ } from '../../lib/oxenmq.js';
 import { Harness, rejection, strs, waitFor } from '../helpers/omq.js';
 import { examples, runExample } from '../helpers/examples.js';
 import { RawWs } from '../helpers/ws.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 describe('lib/gateway (ws+CURVE pages → gateway → OxenMQ node over curve://)', () => {
   const h = new Harness();
@@ -53,7 +54,7 @@ describe('lib/gateway (ws+CURVE pages → gateway → OxenMQ node over curve://)
     const [tag, a, b] = await c.request(id, 'rpc.echo', ['x', big]);
     expect(tag!.toString()).to.equal('echo');
     expect(a!.toString()).to.equal('x');
-    expect(b!.equals(big)).to.equal(true);
+    expect(nodeBuf(b!).equals(big)).to.equal(true);
     expect(n.seen[0]).to.equal('x');
     // Two clients at once, replies to the right one.
     const c2 = await h.client();

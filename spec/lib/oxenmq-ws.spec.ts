@@ -13,6 +13,7 @@ import { toHex } from '../../lib/oxenc/index.js';
 import { OmqErrorCode } from '../../lib/errors.js';
 import type { OxenMQ } from '../../lib/oxenmq.js';
 import { Harness, MODES, type Mode, rejection, strs, waitFor } from '../helpers/omq.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 const KEY = 'ab'.repeat(32);
 
@@ -55,7 +56,7 @@ describe('lib/oxenmq over WebSocket', () => {
       const big = Buffer.alloc(600 * 1024, 7);
       const reply = await c.request(id, 'public.echo', ['a', big]);
       expect(reply[0]!.toString()).to.equal('a');
-      expect(reply[1]!.equals(big)).to.equal(true);
+      expect(nodeBuf(reply[1]!).equals(big)).to.equal(true);
       c.send(id, 'public.ping');
       await waitFor(() => pushed.length === 2, 'the command pushed back');
       expect(pushed).to.deep.equal(['from-server', String(AuthLevel.basic)]);

@@ -20,6 +20,7 @@ import { ManualClock } from '../../zmtp/clock.js';
 import { Decoder } from '../../zmtp/decoder.js';
 import { waitFor } from '../helpers/net.js';
 import { RecordingLogger } from '../helpers/omq.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 const DIR = new URL('../../../spec/fixtures/cpp-oxenmq/', import.meta.url);
 
@@ -43,7 +44,7 @@ interface Header {
 interface Chunk {
   t: number;
   dir: 'c2s' | 's2c';
-  bytes: Buffer;
+  bytes: Uint8Array;
 }
 
 function load(file: string): { header: Header; chunks: Chunk[] } {
@@ -60,15 +61,15 @@ function load(file: string): { header: Header; chunks: Chunk[] } {
 const stream = (chunks: Chunk[], dir: 'c2s' | 's2c') => Buffer.concat(chunks.filter((c) => c.dir === dir).map((c) => c.bytes));
 
 /** Frames after the greeting, as [flags, body] pairs; PING/PONG set aside. */
-function frames(bytes: Buffer): { data: string[]; heartbeats: string[] } {
+function frames(bytes: Uint8Array): { data: string[]; heartbeats: string[] } {
   const data: string[] = [];
   const heartbeats: string[] = [];
   const d = new Decoder(
     {
       onGreeting: () => {},
       onFrame: (flags, body) => {
-        const f = `${flags.toString(16)}:${body.toString('hex')}`;
-        const name = flags & 0x04 ? body.subarray(1, 1 + body[0]!).toString('latin1') : '';
+        const f = `${flags.toString(16)}:${nodeBuf(body).toString('hex')}`;
+        const name = flags & 0x04 ? nodeBuf(body.subarray(1, 1 + body[0]!)).toString('latin1') : '';
         (name === 'PING' || name === 'PONG' ? heartbeats : data).push(f);
       },
     },
@@ -79,7 +80,7 @@ function frames(bytes: Buffer): { data: string[]; heartbeats: string[] } {
 }
 
 /** Copies the tags `who` generated from the live stream into `target` (the other direction). */
-function patchTags(header: Header, who: 'client' | 'server', live: Buffer, liveDir: 'c2s' | 's2c', target: Buffer, targetDir: 'c2s' | 's2c', targetBase = 0): void {
+function patchTags(header: Header, who: 'client' | 'server', live: Uint8Array, liveDir: 'c2s' | 's2c', target: Uint8Array, targetDir: 'c2s' | 's2c', targetBase = 0): void {
   for (const tag of header.tags) {
     if (tag.generated_by !== who) continue;
     const src = tag.at.find((a) => a.dir === liveDir);
@@ -140,7 +141,7 @@ describe('replay: C++ client bytes → our listener', () => {
       const clock = new ManualClock();
       const { omq, port } = await serve(header, clock);
       const sock = net.connect({ host: '127.0.0.1', port });
-      const live: Buffer[] = [];
+      const live: Uint8Array[] = [];
       let liveLen = 0;
       sock.on('data', (d) => {
         live.push(d);
@@ -195,9 +196,9 @@ describe('replay: C++ client bytes → our listener', () => {
 });
 
 /** What the recorded C++ client did, recovered from its own first message after HI. */
-function clientAction(header: Header, chunks: Chunk[]): { command: string; args: Buffer[]; request: boolean } | undefined {
-  const msgs: Buffer[][] = [];
-  let cur: Buffer[] = [];
+function clientAction(header: Header, chunks: Chunk[]): { command: string; args: Uint8Array[]; request: boolean } | undefined {
+  const msgs: Uint8Array[][] = [];
+  let cur: Uint8Array[] = [];
   const d = new Decoder(
     {
       onGreeting: () => {},
@@ -225,7 +226,7 @@ describe('replay: our client → C++ listener bytes', () => {
     it(file.replace('.jsonl', ''), async () => {
       const { header, chunks } = load(file);
       const c2sRecorded = stream(chunks, 'c2s');
-      const live: Buffer[] = [];
+      const live: Uint8Array[] = [];
       let liveLen = 0;
       let sockets: net.Socket[] = [];
       const server = net.createServer((s) => {
@@ -265,7 +266,7 @@ describe('replay: our client → C++ listener bytes', () => {
         clock,
         logger: log,
       });
-      const echoed: Buffer[][] = [];
+      const echoed: Uint8Array[][] = [];
       client.addCategory('client', AuthLevel.none).addRequestCommand('echo', (m) => m.sendReply(...m.data));
       client.addCategory('public', AuthLevel.none).addCommand('echoed', (m) => void echoed.push(m.data.map((b) => Buffer.from(b))));
       await client.start();
@@ -294,7 +295,7 @@ describe('replay: our client → C++ listener bytes', () => {
               // Print the result the way omq_peer did and compare with its recorded stdout (long
               // lines are abbreviated in the header; its sha256 covers the full output).
               const hex = header.client_cmd.includes('--hex');
-              const printed = `OK ${reply.length}\n` + reply.map((b) => (hex ? b.toString('hex') : b.toString('latin1')) + '\n').join('');
+              const printed = `OK ${reply.length}\n` + reply.map((b) => (hex ? nodeBuf(b).toString('hex') : nodeBuf(b).toString('latin1')) + '\n').join('');
               expect(expectedOut[0]).to.equal(`OK ${reply.length}`);
               expect(createHash('sha256').update(printed, 'latin1').digest('hex')).to.equal(header.client_stdout_sha256);
             } catch (err) {

@@ -9,7 +9,7 @@ import { Requests, TAG_BYTES } from '../../lib/requests.js';
 
 const CONN = new ConnectionID(1);
 
-async function outcome(p: Promise<Buffer[]>): Promise<string> {
+async function outcome(p: Promise<Uint8Array[]>): Promise<string> {
   try {
     return 'ok:' + (await p).map(String).join(',');
   } catch (err) {

@@ -17,7 +17,7 @@ const ERROR_400_FRAME = hex('040a 05 4552524f52 03 343030');
 const PING_FRAME = hex('0407 04 50494e47 0000');
 const PONG_FRAME = hex('0405 04 504f4e47');
 
-function frame(flags: number, body: Buffer): Buffer {
+function frame(flags: number, body: Uint8Array): Uint8Array {
   return Buffer.concat([frameHeader(flags, body.length), body]);
 }
 

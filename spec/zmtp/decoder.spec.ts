@@ -6,8 +6,8 @@ import { encodeGreeting } from '../../zmtp/greeting.js';
 import { Rng, bytewise, hex, randomSplits, splitAt } from '../helpers/random.js';
 
 interface Got {
-  greeting?: Buffer;
-  frames: { flags: number; body: Buffer }[];
+  greeting?: Uint8Array;
+  frames: { flags: number; body: Uint8Array }[];
 }
 
 function decoder(maxMessageSize = 1024 * 1024, expectGreeting = true): { d: Decoder; got: Got } {
@@ -19,7 +19,7 @@ function decoder(maxMessageSize = 1024 * 1024, expectGreeting = true): { d: Deco
   return { d: new Decoder(sink, { maxMessageSize }, expectGreeting), got };
 }
 
-function frame(flags: number, body: Uint8Array): Buffer {
+function frame(flags: number, body: Uint8Array): Uint8Array {
   return Buffer.concat([frameHeader(flags, body.length), body]);
 }
 
@@ -86,10 +86,10 @@ describe('zmtp/decoder', () => {
   it('never clobbers views: 10 000 messages decoded from reused chunks are all intact afterwards', () => {
     const { d, got } = decoder(1024, false);
     const rng = new Rng(7);
-    const expected: Buffer[] = [];
+    const expected: Uint8Array[] = [];
     // Concatenate many frames, then feed them split at arbitrary points; the decoder must neither
     // reuse the memory of a consumed chunk nor hand up a view of its own scratch space.
-    const frames: Buffer[] = [];
+    const frames: Uint8Array[] = [];
     for (let i = 0; i < 10_000; i++) {
       const b = rng.bytes(rng.int(40));
       expected.push(b);
@@ -149,7 +149,7 @@ describe('zmtp/decoder', () => {
 
   it("lets the sink's own exception through unchanged and stays failed with it", () => {
     const bug = new TypeError('a bug in the code above the decoder');
-    const seen: Buffer[] = [];
+    const seen: Uint8Array[] = [];
     const d = new Decoder(
       {
         onGreeting: () => {},

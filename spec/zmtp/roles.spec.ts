@@ -23,6 +23,7 @@ import {
 import { freePort, once, tmpIpcDir } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
+import { nodeBuf } from '../helpers/bytes.js';
 
 const portOf = (ep: string) => Number(ep.split(':').at(-1));
 
@@ -32,10 +33,10 @@ function engine(peer: Peer | undefined): ZmtpConnection {
   return peer;
 }
 
-type Gone = [peer: Peer, route: Buffer | null, err: ZmtpError | null];
+type Gone = [peer: Peer, route: Uint8Array | null, err: ZmtpError | null];
 
 /** Sends 64 KiB messages until a send throws; how many went out and what was thrown. */
-function floodUntilFull(send: (msg: Buffer[]) => void): { sent: number; full: unknown } {
+function floodUntilFull(send: (msg: Uint8Array[]) => void): { sent: number; full: unknown } {
   const big = Buffer.alloc(64 * 1024);
   for (let sent = 0; sent < 100_000; sent++) {
     try {
@@ -89,7 +90,7 @@ describe('zmtp/roles: DEALER', () => {
     const ep = await router.bind('tcp://127.0.0.1:0');
     const d = new ZmtpDealer();
     try {
-      const got = new Promise<string[]>((res) => (router.onMessage = (f) => res(f.map((b) => b.toString('utf8')))));
+      const got = new Promise<string[]>((res) => (router.onMessage = (f) => res(f.map((b) => nodeBuf(b).toString('utf8')))));
       d.connect(ep);
       const parts = ['a', 'é'.repeat(170), '𝄞'.repeat(85), 'x'.repeat(600), ''];
       d.send(parts);
@@ -509,10 +510,10 @@ describe('zmtp/roles: ROUTER', () => {
           encodeFrame(): Uint8Array {
             throw failure;
           },
-          decodeFrame: (_flags: number, body: Buffer) => body,
+          decodeFrame: (_flags: number, body: Uint8Array) => body,
         },
         start() {},
-        onCommand(body: Buffer) {
+        onCommand(body: Uint8Array) {
           host.admitPeer(body.subarray(6), undefined, () => {
             host.sendCommand(encodeCommand('READY', host.localMetadata));
             host.handshakeComplete();
@@ -627,7 +628,7 @@ describe('zmtp/roles: IPv6', () => {
     expect(ep).to.match(/^tcp:\/\/\[::1\]:\d+$/);
     const d = new ZmtpDealer({ ipv6: true, identity: Buffer.from('Lv6') });
     try {
-      const got = new Promise<{ route: Buffer; address: string }>((res) => (router.onMessage = (_f, route, peer) => res({ route: Buffer.from(route), address: peer.remoteAddress })));
+      const got = new Promise<{ route: Uint8Array; address: string }>((res) => (router.onMessage = (_f, route, peer) => res({ route: Buffer.from(route), address: peer.remoteAddress })));
       d.connect(ep);
       d.send(['over v6']);
       const m = await got;
