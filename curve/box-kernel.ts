@@ -30,6 +30,7 @@ export const KERNEL_MIN_BYTES = 33;
 
 /** Byte offsets in the kernel's memory (see the layout in box-kernel.wat). */
 const TAG = 48;
+const TAIL = 160;
 const DATA = 512;
 /** Keystream bytes per chunk: the data area, 1016 blocks. */
 const CHUNK = 65024;
@@ -37,9 +38,9 @@ const CHUNK_BLOCKS = CHUNK / 64;
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer };
-  stream(p: number, end: number, lo: number, hi: number): void;
+  stream(p: number, end: number, lo: number, hi: number, mp: number, mend: number, ahead: number): number;
   prime(): void;
-  head(end: number): void;
+  head(end: number, mp: number, mend: number, ahead: number): number;
   absorb(p: number, len: number): void;
   finish(): void;
   wipe(end: number): void;
@@ -141,8 +142,9 @@ export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: numbe
     mem.set(msg.subarray(from, from + n), DATA + 32);
     from += n;
   }
-  k!.head(DATA + 32 + n);
-  k!.absorb(DATA + 32, n);
+  // The XOR absorbs the ciphertext as it goes (sealing: each group's once the next is under way).
+  let mp = k!.head(DATA + 32 + n, DATA + 32, DATA + 32 + (n & ~15), 0);
+  k!.absorb(mp, DATA + 32 + n - mp);
   let to = macOff + 16;
   out.set(mem.subarray(DATA + 32, DATA + 32 + n), to);
   to += n;
@@ -150,8 +152,8 @@ export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: numbe
   for (let done = n, block = CHUNK_BLOCKS; done < total; done += n, block += CHUNK_BLOCKS) {
     n = Math.min(total - done, CHUNK);
     mem.set(msg.subarray(from, from + n), DATA);
-    k!.stream(DATA, DATA + n, block, 0);
-    k!.absorb(DATA, n);
+    mp = k!.stream(DATA, DATA + n, block, 0, DATA, DATA + (n & ~15), 0);
+    k!.absorb(mp, DATA + n - mp);
     out.set(mem.subarray(DATA, DATA + n), to);
     from += n;
     to += n;
@@ -174,13 +176,32 @@ export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: bo
   const ct = macOff + 16;
   const first = Math.min(len, CHUNK - 32);
   mem.set(src.subarray(ct, ct + first), DATA + 32);
-  k!.absorb(DATA + 32, first);
   let used = 32 + first;
-  for (let done = first, n = 0; done < len; done += n) {
-    n = Math.min(len - done, CHUNK);
-    mem.set(src.subarray(ct + done, ct + done + n), DATA);
-    k!.absorb(DATA, n);
-    used = CHUNK;
+  if (first === len) {
+    // One chunk: MAC and decryption in one pass inside the kernel's memory; the plaintext leaves
+    // it only once the tag has matched. The first group's ciphertext is absorbed before head()
+    // overwrites it; the XOR of each later group absorbs that group's ciphertext first.
+    // The XOR absorbs every whole block of a group before overwriting it (20 slots for 16
+    // blocks), but not a final partial block: its ciphertext is set aside at TAIL first.
+    const pre = Math.min(len, 224);
+    const whole = DATA + 32 + (len & ~15);
+    mem.copyWithin(TAIL, whole, DATA + 32 + len);
+    k!.absorb(DATA + 32, pre);
+    if (len > pre) {
+      k!.head(DATA + 32 + len, DATA + 32 + pre, whole, 256);
+      k!.absorb(TAIL, len & 15);
+    } else {
+      k!.head(DATA + 32 + len, 0, 0, 0);
+    }
+  } else {
+    // Several chunks: the MAC pass over all of them first, decryption after the tag has matched.
+    k!.absorb(DATA + 32, first);
+    for (let done = first, n = 0; done < len; done += n) {
+      n = Math.min(len - done, CHUNK);
+      mem.set(src.subarray(ct + done, ct + done + n), DATA);
+      k!.absorb(DATA, n);
+      used = CHUNK;
+    }
   }
   k!.finish();
   // Constant-time comparison: no early exit.
@@ -188,8 +209,10 @@ export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: bo
   for (let i = 0; i < 16; i++) diff |= mem[TAG + i]! ^ src[macOff + i]!;
   let result = -1;
   if (diff === 0) {
-    if (first < len) mem.set(src.subarray(ct, ct + first), DATA + 32);
-    k!.head(DATA + 32 + first);
+    if (first < len) {
+      mem.set(src.subarray(ct, ct + first), DATA + 32);
+      k!.head(DATA + 32 + first, 0, 0, 0);
+    }
     let p = DATA + 32;
     let n = first;
     result = 0;
@@ -203,7 +226,7 @@ export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: bo
     for (let done = first, block = CHUNK_BLOCKS; done < len; done += n, block += CHUNK_BLOCKS) {
       n = Math.min(len - done, CHUNK);
       mem.set(src.subarray(ct + done, ct + done + n), DATA);
-      k!.stream(DATA, DATA + n, block, 0);
+      k!.stream(DATA, DATA + n, block, 0, 0, 0, 0);
       dst.set(mem.subarray(DATA, DATA + n), to);
       to += n;
     }

