@@ -7,9 +7,10 @@
  *
  * Loaded synchronously on first use (`new WebAssembly.Module` + `new WebAssembly.Instance` on
  * bytes built into the package), so it works the same in Node, Bun, Deno and browsers. When
- * WebAssembly or its SIMD is missing (the module does not compile), the host is big-endian, the
- * environment variable `OXENMQ_TS_WASM` is `0`, or {@link setKernelEnabled} turned it off, every
- * box takes the TypeScript path, which computes the same bytes.
+ * WebAssembly or its SIMD is missing (the module does not compile), the environment variable
+ * `OXENMQ_TS_WASM` is `0`, or {@link setKernelEnabled} turned it off, every box takes the
+ * TypeScript path, which computes the same bytes. (WebAssembly memory is little-endian on every
+ * host, and the glue writes it bytewise or through a little-endian DataView.)
  *
  * A box is processed in chunks of up to 65024 keystream bytes (the data area of the kernel's
  * memory), so memory never grows: chunk c holds keystream bytes [65024·c, 65024·(c + 1)), and the
@@ -75,7 +76,7 @@ function envDisabled(): boolean {
 
 function load(): boolean {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined || new Uint8Array(new Uint32Array([1]).buffer)[0] !== 1 || envDisabled()) return false;
+  if (wasm === undefined || envDisabled()) return false;
   try {
     const bin = atob(KERNEL_BASE64);
     const bytes = new Uint8Array(bin.length);
