@@ -120,9 +120,13 @@ function begin(sub: Uint32Array, n0: number, n1: number): void {
   k!.prime();
 }
 
+/** Bytes of the data area the current box has used (its wipe covers them). */
+let used = 0;
+
 /** Wipes the kernel's memory up to the end of the last 256-byte group the data reached. */
-function end(used: number): void {
+function end(): void {
   k!.wipe(DATA + Math.max(256, (used + 255) & ~255));
+  used = 0;
 }
 
 /**
@@ -131,6 +135,15 @@ function end(used: number): void {
  * and the ciphertext range may be the very same bytes. Call only after {@link useKernel} is true.
  */
 export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
+  try {
+    sealChunks(sub, n0, n1, lead, msg, msgOff, len, out, macOff);
+  } finally {
+    // Also when a caller's array was too small and set() threw: nothing outlives the call.
+    end();
+  }
+}
+
+function sealChunks(sub: Uint32Array, n0: number, n1: number, lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
   begin(sub, n0, n1);
   const total = lead >= 0 ? len + 1 : len;
   let n = Math.min(total, CHUNK - 32);
@@ -143,26 +156,25 @@ export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: numbe
     mem.set(msg.subarray(from, from + n), DATA + 32);
     from += n;
   }
+  used = 32 + n;
   // The XOR absorbs the ciphertext as it goes (sealing: each group's once the next is under way).
   let mp = k!.head(DATA + 32 + n, DATA + 32, DATA + 32 + (n & ~15), 0);
   k!.absorb(mp, DATA + 32 + n - mp);
   let to = macOff + 16;
   out.set(mem.subarray(DATA + 32, DATA + 32 + n), to);
   to += n;
-  let used = 32 + n;
   for (let done = n, block = CHUNK_BLOCKS; done < total; done += n, block += CHUNK_BLOCKS) {
     n = Math.min(total - done, CHUNK);
+    used = CHUNK;
     mem.set(msg.subarray(from, from + n), DATA);
     mp = k!.stream(DATA, DATA + n, block, 0, DATA, DATA + (n & ~15), 0);
     k!.absorb(mp, DATA + n - mp);
     out.set(mem.subarray(DATA, DATA + n), to);
     from += n;
     to += n;
-    used = CHUNK;
   }
   k!.finish();
   out.set(mem.subarray(TAG, TAG + 16), macOff);
-  end(used);
 }
 
 /**
@@ -173,17 +185,24 @@ export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: numbe
  * {@link useKernel} is true.
  */
 export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
+  try {
+    return openChunks(sub, n0, n1, flagged, src, macOff, len, dst, dstOff);
+  } finally {
+    end();
+  }
+}
+
+function openChunks(sub: Uint32Array, n0: number, n1: number, flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
   begin(sub, n0, n1);
   const ct = macOff + 16;
   const first = Math.min(len, CHUNK - 32);
   mem.set(src.subarray(ct, ct + first), DATA + 32);
-  let used = 32 + first;
+  used = 32 + first;
   if (first === len) {
     // One chunk: MAC and decryption in one pass inside the kernel's memory; the plaintext leaves
     // it only once the tag has matched. The first group's ciphertext is absorbed before head()
-    // overwrites it; the XOR of each later group absorbs that group's ciphertext first.
-    // The XOR absorbs every whole block of a group before overwriting it (20 slots for 16
-    // blocks), but not a final partial block: its ciphertext is set aside at TAIL first.
+    // overwrites it; the XOR of each later group absorbs that group's whole blocks first (20
+    // slots for 16 blocks), but not a final partial block, whose ciphertext is set aside first.
     const pre = Math.min(len, 224);
     const whole = DATA + 32 + (len & ~15);
     mem.copyWithin(TAIL, whole, DATA + 32 + len);
@@ -199,9 +218,9 @@ export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: bo
     k!.absorb(DATA + 32, first);
     for (let done = first, n = 0; done < len; done += n) {
       n = Math.min(len - done, CHUNK);
+      used = CHUNK;
       mem.set(src.subarray(ct + done, ct + done + n), DATA);
       k!.absorb(DATA, n);
-      used = CHUNK;
     }
   }
   k!.finish();
@@ -232,6 +251,5 @@ export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: bo
       to += n;
     }
   }
-  end(used);
   return result;
 }

@@ -166,6 +166,18 @@ describe('curve/box-kernel (WebAssembly SIMD XSalsa20-Poly1305)', function () {
     }
   });
 
+  it('wipes its memory even when a caller\'s array is too small and the copy out throws', () => {
+    const key = randomBytesFrom(rand, 32);
+    const box = new PrefixedBox(key, MESSAGE_CLIENT_PREFIX);
+    const msg = randomBytesFrom(rand, 4096);
+    expect(() => box.seal(0, 1, msg, 0, msg.length, new Uint8Array(100), 0)).to.throw(RangeError);
+    expect(isClean()).to.equal(true);
+    const boxed = new Uint8Array(16 + msg.length);
+    box.seal(0, 2, msg, 0, msg.length, boxed, 0);
+    expect(() => box.open(0, 2, boxed, 0, msg.length, new Uint8Array(10), 0)).to.throw(RangeError);
+    expect(isClean()).to.equal(true);
+  });
+
   describe('fallbacks and runtimes (child processes)', () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
     const nonce = Uint8Array.from({ length: 24 }, (_, i) => 200 - i);
