@@ -24,6 +24,7 @@ import {
   keystreamXor,
   readLE32,
 } from './salsa20.js';
+import { kernelOpen, kernelSeal, useKernel } from './box-kernel.js';
 import { agree, assertKey, x25519, type X25519Public, type X25519Secret } from './keys.js';
 
 /** Bytes the Poly1305 tag adds to every box. */
@@ -38,32 +39,48 @@ const words = new Uint32Array(8);
 const subkey = new Uint32Array(8);
 
 /**
- * Seals `len` bytes of `msg` at `msgOff` under the XSalsa20 subkey `sub` and nonce words
- * (`n0`, `n1`): the tag goes to `out[macOff, +16)`, the ciphertext right after it. `msg` and the
- * ciphertext range may be the very same bytes (in-place), but must not otherwise overlap.
+ * Seals `lead ‖ msg[msgOff, +len)` (`lead` a byte, or −1 for none: MESSAGE puts its flags there)
+ * under the XSalsa20 subkey `sub` and nonce words (`n0`, `n1`): the tag goes to
+ * `out[macOff, +16)`, the ciphertext right after it. `msg` and the ciphertext range may be the
+ * very same bytes (in-place), but must not otherwise overlap. Boxes from KERNEL_MIN_BYTES on go
+ * through the WebAssembly kernel (box-kernel.ts) when it loads; the bytes are the same either way.
  */
-function sealCore(sub: Uint32Array, n0: number, n1: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
+function sealCore(sub: Uint32Array, n0: number, n1: number, lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
+  if (useKernel(len)) return kernelSeal(sub, n0, n1, lead, msg, msgOff, len, out, macOff);
   keystreamBegin(sub, n0, n1);
-  // Keystream bytes 0..31 are the Poly1305 one-time key; the message is XORed from byte 32 on.
+  // Keystream bytes 0..31 are the Poly1305 one-time key; the plaintext is XORed from byte 32 on.
   polyInit(keystreamBlock, 0);
-  keystreamXor(msg, msgOff, out, macOff + MAC_BYTES, len, 32);
-  polyUpdate(out, macOff + MAC_BYTES, len);
+  let ct = macOff + MAC_BYTES;
+  if (lead >= 0) out[ct++] = lead ^ keystreamBlock[32]!;
+  keystreamXor(msg, msgOff, out, ct, len, lead >= 0 ? 33 : 32);
+  polyUpdate(out, macOff + MAC_BYTES, lead >= 0 ? len + 1 : len);
   polyFinish(out, macOff);
   keystreamEnd();
 }
 
 /**
  * Verifies the box of `len` ciphertext bytes at `src[macOff + 16]` and, only if the tag matches,
- * writes the plaintext to `dst` at `dstOff`. Returns whether the tag matched.
+ * writes the plaintext to `dst` at `dstOff` — with `flagged`, all but plaintext byte 0, which is
+ * returned instead. Returns −1, writing nothing, when the tag does not match, else 0 (or byte 0).
  */
-function openCore(sub: Uint32Array, n0: number, n1: number, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): boolean {
+function openCore(sub: Uint32Array, n0: number, n1: number, flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
+  if (useKernel(len)) return kernelOpen(sub, n0, n1, flagged, src, macOff, len, dst, dstOff);
   keystreamBegin(sub, n0, n1);
   polyInit(keystreamBlock, 0);
-  polyUpdate(src, macOff + MAC_BYTES, len);
-  const ok = polyVerify(src, macOff);
-  if (ok) keystreamXor(src, macOff + MAC_BYTES, dst, dstOff, len, 32);
+  let ct = macOff + MAC_BYTES;
+  polyUpdate(src, ct, len);
+  let result = -1;
+  if (polyVerify(src, macOff)) {
+    result = 0;
+    if (flagged) {
+      result = src[ct++]! ^ keystreamBlock[32]!;
+      keystreamXor(src, ct, dst, dstOff, len - 1, 33);
+    } else {
+      keystreamXor(src, ct, dst, dstOff, len, 32);
+    }
+  }
   keystreamEnd();
-  return ok;
+  return result;
 }
 
 function checkBytes(value: unknown, name: string, length?: number): asserts value is Uint8Array {
@@ -138,7 +155,7 @@ export function seal(key: Uint8Array, nonce: Uint8Array, message: Uint8Array, ou
     throw new RangeError('out is too small for the box at outOffset');
   }
   deriveSubkey(key, nonce);
-  sealCore(subkey, readLE32(nonce, 16), readLE32(nonce, 20), message, 0, message.length, target, outOffset);
+  sealCore(subkey, readLE32(nonce, 16), readLE32(nonce, 20), -1, message, 0, message.length, target, outOffset);
   wipe8(subkey);
   return target;
 }
@@ -162,7 +179,7 @@ export function open(key: Uint8Array, nonce: Uint8Array, boxed: Uint8Array, out?
     throw new RangeError('out is too small for the plaintext at outOffset');
   }
   deriveSubkey(key, nonce);
-  const ok = openCore(subkey, readLE32(nonce, 16), readLE32(nonce, 20), boxed, 0, len, target, outOffset);
+  const ok = openCore(subkey, readLE32(nonce, 16), readLE32(nonce, 20), false, boxed, 0, len, target, outOffset) === 0;
   wipe8(subkey);
   return ok ? target : null;
 }
@@ -191,14 +208,7 @@ export class PrefixedBox {
    */
   sealFlagged(hi: number, lo: number, flags: number, payload: Uint8Array, out: Uint8Array, macOff: number): void {
     // nonce bytes 16..23 are the big-endian counter; Salsa20 reads them as two little-endian words.
-    keystreamBegin(this.sub, bswap32(hi), bswap32(lo));
-    polyInit(keystreamBlock, 0);
-    const ct = macOff + MAC_BYTES;
-    out[ct] = flags ^ keystreamBlock[32]!;
-    keystreamXor(payload, 0, out, ct + 1, payload.length, 33);
-    polyUpdate(out, ct, payload.length + 1);
-    polyFinish(out, macOff);
-    keystreamEnd();
+    sealCore(this.sub, bswap32(hi), bswap32(lo), flags, payload, 0, payload.length, out, macOff);
   }
 
   /**
@@ -207,27 +217,17 @@ export class PrefixedBox {
    * -1, writing nothing, when it does not.
    */
   openFlagged(hi: number, lo: number, src: Uint8Array, macOff: number, ctLen: number, dst: Uint8Array): number {
-    keystreamBegin(this.sub, bswap32(hi), bswap32(lo));
-    polyInit(keystreamBlock, 0);
-    const ct = macOff + MAC_BYTES;
-    polyUpdate(src, ct, ctLen);
-    let flags = -1;
-    if (polyVerify(src, macOff)) {
-      flags = src[ct]! ^ keystreamBlock[32]!;
-      keystreamXor(src, ct + 1, dst, 0, ctLen - 1, 33);
-    }
-    keystreamEnd();
-    return flags;
+    return openCore(this.sub, bswap32(hi), bswap32(lo), true, src, macOff, ctLen, dst, 0);
   }
 
   /** Seals `len` bytes of `msg` from `msgOff` into `out` at `macOff` (tag ‖ ciphertext). */
   seal(hi: number, lo: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
-    sealCore(this.sub, bswap32(hi), bswap32(lo), msg, msgOff, len, out, macOff);
+    sealCore(this.sub, bswap32(hi), bswap32(lo), -1, msg, msgOff, len, out, macOff);
   }
 
   /** Opens `len` ciphertext bytes boxed at `src[macOff]` into `dst` at `dstOff`; false on a bad tag. */
   open(hi: number, lo: number, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): boolean {
-    return openCore(this.sub, bswap32(hi), bswap32(lo), src, macOff, len, dst, dstOff);
+    return openCore(this.sub, bswap32(hi), bswap32(lo), false, src, macOff, len, dst, dstOff) === 0;
   }
 
   /** Wipes the subkey. */
