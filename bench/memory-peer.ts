@@ -14,7 +14,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
-import { type MechanismFactory, ZmtpDealer } from '../zmtp/index.js';
+import { type MechanismFactory } from '../zmtp/index.js';
+import { ZmtpDealer } from '../zmtp/node.js';
 import { curveClient } from '../curve/index.js';
 import { OxenMQ } from '../lib/index.js';
 import { hexToZ85 } from './keys.js';

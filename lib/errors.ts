@@ -27,6 +27,8 @@ export const OmqErrorCode = {
   SEND_FAILED: 'ERR_OMQ_SEND_FAILED',
   /** A listener could not bind its address; `cause` is the system error (e.g. EADDRINUSE). */
   BIND_FAILED: 'ERR_OMQ_BIND_FAILED',
+  /** This runtime cannot do it (in a browser: listening, tcp:// and ipc://, worker jobs). */
+  UNSUPPORTED: 'ERR_OMQ_UNSUPPORTED',
   /** The instance is closed. */
   CLOSED: 'ERR_OMQ_CLOSED',
   /** The caller's AbortSignal fired (Node's code for an AbortError). */

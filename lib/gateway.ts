@@ -17,7 +17,8 @@
  * one rate-limited log line), so one page cannot queue unbounded work on the node.
  */
 import { curveServer, generateKeypair } from '../curve/index.js';
-import { type AllowOrigin, copyBytes, isZmtpError, latin1String, LogThrottle, type MechanismFactory, nullMechanism, type Peer, systemClock, ZmtpErrorCode, ZmtpRouter } from '../zmtp/index.js';
+import { type AllowOrigin, copyBytes, isZmtpError, latin1String, LogThrottle, type MechanismFactory, nullMechanism, type Peer, systemClock, ZmtpErrorCode } from '../zmtp/index.js';
+import { ZmtpRouter } from '../zmtp/node.js';
 import type { Address } from './address.js';
 import { AuthLevel, isAuthLevel, toAuthLevel } from './auth.js';
 import type { ConnectionID } from './connection-id.js';

@@ -8,7 +8,7 @@
  * does after a ZAP denial (upstream `oxenmq/auth.cpp` `proxy_zap_handler`).
  */
 import { curveServer } from '../curve/index.js';
-import { type AllowOrigin, type AuthDecision, type AuthRequest, copyBytes, isZmtpError, type MechanismFactory, nullMechanism, type Peer, ZmtpErrorCode, ZmtpRouter } from '../zmtp/index.js';
+import { type AllowOrigin, type AuthDecision, type AuthRequest, copyBytes, isZmtpError, type MechanismFactory, nullMechanism, type Peer, ZmtpErrorCode, type ZmtpRouter } from '../zmtp/index.js';
 import { AuthLevel, isAuthLevel } from './auth.js';
 import { ConnectionID } from './connection-id.js';
 import { channels } from './diagnostics.js';
@@ -161,7 +161,8 @@ export class Listeners {
   async #bind(l: Listener): Promise<string> {
     const ctx = this.#ctx;
     const mechanism: MechanismFactory = l.curve ? curveServer({ publicKey: ctx.publicKey, secretKey: ctx.secretKey }) : nullMechanism;
-    const router = new ZmtpRouter<ListenerAuth>({
+    if (ctx.platform.router === undefined) throw new OmqError(OmqErrorCode.UNSUPPORTED, 'this runtime cannot listen');
+    const router = ctx.platform.router<ListenerAuth>({
       ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets),
       mechanism,
       allowOrigin: ctx.wsAllowOrigin,

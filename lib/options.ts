@@ -8,6 +8,7 @@ import { type AllowOrigin, ByteBudget, type Clock, type LogThrottle, type ZmtpOp
 import { OmqError, OmqErrorCode } from './errors.js';
 import type { Emitter, OxenMQEvents } from './events.js';
 import type { Logger, LogLevel } from './logger.js';
+import type { Platform } from './platform.js';
 import { parsePubkey } from './oxenc/index.js';
 
 /**
@@ -183,6 +184,8 @@ export interface InstanceContext {
   readonly emitter: Emitter<OxenMQEvents>;
   /** The byte budgets its connections share (absent: the wire layer's process-wide ones). */
   readonly budgets?: InstanceBudgets;
+  /** The runtime's transports, listeners and threads. */
+  readonly platform: Platform;
 }
 
 /** C++ oxenmq's defaults, in one place. */

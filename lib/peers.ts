@@ -357,7 +357,12 @@ export class Peers {
       // Never fall back to plaintext: a key that is there must be a usable CURVE server key.
       if (pubkey.length !== 0 && pubkey.length !== 32) throw new RangeError(`a CURVE server key is 32 bytes, not ${pubkey.length}`);
       const mechanism = pubkey.length === 32 ? this.#curveClientFor(pubkey) : nullMechanism;
-      dealer = new ZmtpDealer({ ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets), mechanism, identity: this.#routingId(pubkey, ephemeral) });
+      dealer = new ZmtpDealer({
+        ...zmtpOptions(ctx.settings, ctx.clock, ctx.logger, ctx.budgets),
+        mechanism,
+        identity: this.#routingId(pubkey, ephemeral),
+        connector: ctx.platform.connector,
+      });
       dealer.connect(endpoint);
     } catch (err) {
       throw new OmqError(OmqErrorCode.CONNECT_FAILED, `connect() failed: ${(err as Error).message}`, { cause: err });

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRIES = ['dist/lib/index.d.ts', 'dist/lib/oxenc/index.d.ts', 'dist/zmtp/public.d.ts', 'dist/curve/public.d.ts'];
+const ENTRIES = ['dist/lib/index.d.ts', 'dist/lib/browser.d.ts', 'dist/lib/oxenc/index.d.ts', 'dist/zmtp/public.d.ts', 'dist/curve/public.d.ts'];
 
 /** (file, name) of every declaration an entry exposes, following re-exports. */
 function exposed(file: string, names: Set<string> | 'all', out: Map<string, Set<string>>, seen = new Set<string>()): void {

@@ -99,11 +99,30 @@ describe('package', function () {
   });
 
   it('lists types first for every entry, and every target exists after the build', () => {
-    for (const [entry, target] of Object.entries(pkg.exports)) {
-      if (typeof target === 'string') continue;
-      expect(Object.keys(target)[0], entry).to.equal('types');
-      for (const t of Object.values(target)) expect(existsSync(join(root, t)), `${entry}: ${t}`).to.equal(true);
+    type Conditions = { [condition: string]: string | Conditions };
+    const check = (entry: string, target: string | Conditions): void => {
+      if (typeof target === 'string') {
+        expect(existsSync(join(root, target)), `${entry}: ${target}`).to.equal(true);
+        return;
+      }
+      // A nested condition (browser) is an object of its own, with its types first.
+      const keys = Object.keys(target).filter((k) => typeof target[k] === 'string');
+      expect(keys[0], entry).to.equal('types');
+      for (const [k, t] of Object.entries(target)) check(`${entry} ${k}`, t);
+    };
+    for (const [entry, target] of Object.entries(pkg.exports as Record<string, string | Conditions>)) {
+      if (typeof target !== 'string') check(entry, target);
     }
+  });
+
+  it('the installed package bundles for the browser with no Node built-in and no shim', async () => {
+    const { build } = await import('esbuild');
+    writeFileSync(join(app, 'page.ts'), "import { OxenMQ } from 'oxenmq-ts';\nexport const omq = new OxenMQ();\n");
+    const result = await build({ entryPoints: [join(app, 'page.ts')], absWorkingDir: app, bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((f) => f.endsWith('oxenmq-ts/dist/lib/browser.js'))).to.equal(true);
+    expect(inputs.filter((f) => f.startsWith('node:') || /node-platform|zmtp\/(node|router|ws|ws-stream)\.js|worker-pool/.test(f))).to.deep.equal([]);
+    expect(result.outputFiles[0]!.text).not.to.match(/\bBuffer\.(from|alloc)/);
   });
 
   it('ships the builds, their declarations, the bins, LICENSE and README; no sources, specs or maps of specs', () => {

@@ -19,16 +19,20 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
-/** The real clock: `performance.now()` and unref'ed Node timers. */
+/**
+ * The real clock: `performance.now()` and the runtime's timers, unref'ed where they can be (Node,
+ * Bun, Deno: a timer that is not `keepAlive` does not hold the process open; a browser's timers
+ * have no such notion).
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimeout(fn, ms, keepAlive = false) {
-    const t = setTimeout(fn, ms);
-    if (!keepAlive) t.unref();
-    return t;
+    const t: unknown = setTimeout(fn, ms);
+    if (!keepAlive) (t as { unref?: () => void }).unref?.();
+    return t as TimerHandle;
   },
   clearTimeout(handle) {
-    clearTimeout(handle as NodeJS.Timeout);
+    clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
   },
 };
 

@@ -9,11 +9,11 @@
  * ERROR or a protocol error (libzmq 4.3 terminates the session then: `src/session_base.cpp`,
  * `engine_error`), after which sends fail at once.
  */
-import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import type { TimerHandle } from './clock.js';
 import { Admission, type Peer } from './admission.js';
 import { type ConnectionOwner, ZmtpConnection } from './connection.js';
+import type { Connector } from './connector.js';
+import { TypedEmitter } from './emitter.js';
 import { type Endpoint, parseEndpoint } from './endpoint.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import type { MechanismFactory } from './mechanism.js';
@@ -21,7 +21,6 @@ import { nullMechanism } from './null.js';
 import { type ResolvedZmtpOptions, type ZmtpOptions, resolveOptions } from './options.js';
 import { type OutgoingMessage, SendQueue, queueLimits } from './send-queue.js';
 import type { ZmtpStream } from './stream.js';
-import { type WsEndpoint, connectWs } from './ws.js';
 
 /** Options of a {@link ZmtpDealer}. */
 export interface DealerOptions extends ZmtpOptions {
@@ -35,6 +34,11 @@ export interface DealerOptions extends ZmtpOptions {
    * listeners also accept `ZWS2.0+NULL`, `ZWS2.0+CURVE` and (NULL) the bare `ZWS2.0`.
    */
   wsSubprotocols?: readonly string[];
+  /**
+   * Opens the transport of each attempt. The Node build's ZmtpDealer brings one for tcp://,
+   * ipc:// and ws:// (and wss://); the browser build's for ws:// and wss://.
+   */
+  connector?: Connector;
 }
 
 /** Where a dealer is in its life. */
@@ -97,7 +101,7 @@ const DEALER_ADMISSION = new Admission<undefined>('DEALER');
  * await router.close();
  * ```
  */
-export class ZmtpDealer extends EventEmitter<DealerEvents> implements ConnectionOwner<undefined> {
+export class ZmtpDealer extends TypedEmitter<DealerEvents> implements ConnectionOwner<undefined> {
   /** The options in force: what was passed, with every default filled in. */
   readonly options: ResolvedZmtpOptions;
   /** Receives every incoming message; set it before connecting. */
@@ -106,6 +110,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
   private readonly mechanism: MechanismFactory;
   private readonly identity: Uint8Array;
   private readonly wsSubprotocols: readonly string[] | undefined;
+  private readonly connector: Connector | undefined;
   /** One queue for the dealer's life: what is queued while (re)connecting survives reconnects. */
   private readonly queue: SendQueue;
   private endpoint: Endpoint | null = null;
@@ -129,6 +134,7 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
     }
     this.identity = id;
     this.wsSubprotocols = opts.wsSubprotocols;
+    this.connector = opts.connector;
     this.retryDelay = this.options.reconnectInterval;
     this.queue = new SendQueue(queueLimits(this.options));
   }
@@ -280,33 +286,31 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
 
   private attempt(): void {
     this._state = 'connecting';
-    const ep = this.endpoint!;
-    if (ep.transport === 'ws' || ep.transport === 'wss') {
-      this.attemptWs(ep);
+    const endpoint = this.endpoint!;
+    if (this.connector === undefined) {
+      this.failForGood(new ZmtpError(ZmtpErrorCode.BAD_ENDPOINT, `no transport for ${endpoint.transport}:// here`), true);
       return;
     }
-    const socket =
-      ep.transport === 'ipc'
-        ? net.connect({ path: ep.path })
-        : net.connect({ host: ep.host, port: ep.port, family: this.options.ipv6 ? 0 : 4, noDelay: true });
-    this.pendingSocket = socket;
-    const onError = (err: Error) => {
-      this.pendingSocket = null;
-      socket.destroy();
-      if (this._state === 'closed') return;
-      this.scheduleRetry(
-        new ZmtpError(ZmtpErrorCode.TRANSPORT, `connect failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err }),
-      );
-    };
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      socket.off('error', onError);
-      this.pendingSocket = null;
-      if (this._state === 'closed') {
-        socket.destroy();
-        return;
-      }
-      this.conn = this.openConnection(socket, ep.transport === 'ipc' ? 'localhost' : (socket.remoteAddress ?? ep.host));
+    this.pendingSocket = this.connector({
+      endpoint,
+      mechanism: this.mechanism.name,
+      options: this.options,
+      subprotocols: this.wsSubprotocols,
+      open: (stream, remoteAddress) => {
+        this.pendingSocket = null;
+        if (this._state === 'closed') {
+          stream.destroy();
+          return;
+        }
+        this.conn = this.openConnection(stream, remoteAddress);
+        stream.start?.();
+      },
+      failed: (err) => {
+        this.pendingSocket = null;
+        if (this._state === 'closed') return;
+        if (RETRYABLE.has(err.code)) this.scheduleRetry(err);
+        else this.failForGood(err, true);
+      },
     });
   }
 
@@ -322,26 +326,6 @@ export class ZmtpDealer extends EventEmitter<DealerEvents> implements Connection
       owner: this,
       remoteAddress,
       queue: this.queue,
-    });
-  }
-
-  private attemptWs(endpoint: WsEndpoint): void {
-    this.pendingSocket = connectWs({
-      endpoint,
-      mechanism: this.mechanism.name,
-      options: this.options,
-      subprotocols: this.wsSubprotocols,
-      open: (stream) => {
-        this.pendingSocket = null;
-        this.conn = this.openConnection(stream, endpoint.host);
-        stream.start();
-      },
-      failed: (err) => {
-        this.pendingSocket = null;
-        if (this._state === 'closed') return;
-        if (RETRYABLE.has(err.code)) this.scheduleRetry(err);
-        else this.failForGood(err, true);
-      },
     });
   }
 

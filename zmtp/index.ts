@@ -58,7 +58,10 @@ export type { ZmtpLogger, ZmtpOptions } from './options.js';
 export type { AuthDecision, AuthRequest, Authenticator, Peer } from './admission.js';
 export type { OutgoingMessage } from './send-queue.js';
 export type { AllowOrigin } from './origin.js';
-export { type RouterEvents, type RouterMessageHandler, type RouterOptions, ZmtpRouter } from './router.js';
+export type { RouterEvents, RouterMessageHandler, RouterOptions, ZmtpRouter } from './router.js';
+export type { ConnectParams, Connector } from './connector.js';
+export { TypedEmitter } from './emitter.js';
+// The runtime-neutral dealer: give it a connector (node.ts has Node's, ws-browser.ts a browser's).
 export {
   type DealerEvents,
   type DealerMessageHandler,

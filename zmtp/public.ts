@@ -5,9 +5,8 @@
  * (CurveZMQ is in `oxenmq-ts/curve`). Only public classes and types: the engine's internals
  * are not part of the API.
  */
-export { ZmtpRouter, type RouterEvents, type RouterMessageHandler, type RouterOptions } from './router.js';
+export { ZmtpDealer, ZmtpRouter, type RouterEvents, type RouterMessageHandler, type RouterOptions } from './node.js';
 export {
-  ZmtpDealer,
   type DealerEvents,
   type DealerMessageHandler,
   type DealerOptions,

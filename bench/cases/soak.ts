@@ -17,7 +17,7 @@
 import { curveClient, generateKeypair } from '../../curve/index.js';
 import { OxenMQ } from '../../lib/index.js';
 import { ZmtpConnection } from '../../zmtp/connection.js';
-import { ZmtpDealer } from '../../zmtp/index.js';
+import { ZmtpDealer } from '../../zmtp/node.js';
 import type { SoakRequest, SoakSample } from '../soak-server.js';
 import type { CaseResult, Row } from '../report.js';
 import { slope } from '../stats.js';

@@ -4,14 +4,8 @@
  * retry on setImmediate, keeping message order.
  */
 import { performance } from 'node:perf_hooks';
-import {
-  type MechanismFactory,
-  ZmtpDealer,
-  ZmtpError,
-  ZmtpErrorCode,
-  ZmtpRouter,
-  latin1Key,
-} from '../../zmtp/index.js';
+import { type MechanismFactory, ZmtpError, ZmtpErrorCode, latin1Key } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import { curveClient, curveServer } from '../../curve/index.js';
 import { END, makePayload, checkPayload } from '../payload.js';
 import type { ClientResult, ClientSpec, CurveKeys, ServeSpec, SinkReport } from '../protocol.js';

@@ -14,4 +14,4 @@ export {
   type SubmitResult,
   type TimerID,
 } from './scheduler.js';
-export { WorkerPool, type WorkerJobSpec, type WorkerPoolOptions, type WorkerPoolStats } from './worker-pool.js';
+export type { WorkerJobSpec, WorkerPool, WorkerPoolOptions, WorkerPoolStats } from './worker-pool.js';

@@ -20,12 +20,11 @@
  * CPU-bound batch jobs can be sent to a `worker_threads` pool ({@link Batch.addWorkerJob}); they
  * hold their batch slot until the worker's result arrives.
  */
-import * as os from 'node:os';
 import { type Clock, LogThrottle, RingQueue, type TimerHandle, systemClock } from '../../zmtp/index.js';
 import { OmqError, OmqErrorCode } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Batch, type BatchPlan, JobResult, RUN_IN_PROXY, SEAL, type TaggedThreadID, checkJobThread } from './batch.js';
-import { WorkerPool, type WorkerJobSpec } from './worker-pool.js';
+import type { WorkerJobSpec, WorkerPool, WorkerPoolOptions } from './worker-pool.js';
 
 declare const timerBrand: unique symbol;
 
@@ -47,13 +46,17 @@ export interface JobErrorInfo {
 
 /** Options of a {@link Scheduler}; thread counts can also be set later, until `start()`. */
 export interface SchedulerOptions {
-  /** `G`: general slots, ≥ 1. Default `max(1, os.availableParallelism())`. */
+  /** `G`: general slots, ≥ 1. Default `max(1, parallelism)`. */
   generalThreads?: number;
   /** `B`: slots reserved for batch jobs, ≥ 0. Default ⌈G/2⌉. */
   batchThreads?: number;
   /** `R`: slots reserved for reply jobs, ≥ 0. Default ⌈G/8⌉. */
   replyThreads?: number;
-  /** Worker threads for {@link Batch.addWorkerJob} jobs. Default `os.availableParallelism()`. */
+  /** The CPUs to plan for (the default of `G` and of the worker threads). Default 1. */
+  parallelism?: number;
+  /** Makes the pool that runs worker jobs; without it worker jobs fail with ERR_OMQ_UNSUPPORTED. */
+  workerPool?: (options: WorkerPoolOptions) => WorkerPool;
+  /** Worker threads for {@link Batch.addWorkerJob} jobs. Default `parallelism`. */
   workerThreads?: number;
   /** Timeout for worker jobs that set none; 0 (default) none. */
   workerTimeoutMs?: number;
@@ -195,6 +198,7 @@ export class Scheduler {
   private readonly throttle: LogThrottle;
   private readonly workerOptions: { size?: number; defaultTimeoutMs?: number; entry?: string | URL };
   private pool: WorkerPool | undefined;
+  private readonly newPool: ((o: WorkerPoolOptions) => WorkerPool) | undefined;
 
   private general: number;
   /** Batch jobs (`B` reserved, `a_B` running) and reply jobs (`R`, `a_R`). */
@@ -228,7 +232,8 @@ export class Scheduler {
     this.throttle = new LogThrottle(this.logger, this.clock);
     this.onError = options.onError;
     this.workerOptions = { size: options.workerThreads, defaultTimeoutMs: options.workerTimeoutMs, entry: options.workerEntry };
-    this.general = Math.max(1, os.availableParallelism());
+    this.general = Math.max(1, options.parallelism ?? 1);
+    this.newPool = options.workerPool;
     if (options.generalThreads !== undefined) this.setGeneralThreads(options.generalThreads);
     if (options.batchThreads !== undefined) this.setBatchThreads(options.batchThreads);
     if (options.replyThreads !== undefined) this.setReplyThreads(options.replyThreads);
@@ -733,7 +738,8 @@ export class Scheduler {
 
   private workerPool(): WorkerPool {
     if (this.closed) throw new OmqError(OmqErrorCode.CLOSED, 'scheduler is closed');
-    this.pool ??= new WorkerPool({ ...this.workerOptions, clock: this.clock, logger: this.logger });
+    if (this.newPool === undefined) throw new OmqError(OmqErrorCode.UNSUPPORTED, 'worker jobs need worker threads, which this runtime does not have');
+    this.pool ??= this.newPool({ ...this.workerOptions, clock: this.clock, logger: this.logger });
     return this.pool;
   }
 

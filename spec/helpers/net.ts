@@ -103,7 +103,8 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
 }
 
 /** Resolves with the next emission of `event` (arguments as an array), or rejects after a timeout. */
-export function once<T extends unknown[]>(emitter: EventEmitter, event: string, timeoutMs = 5000): Promise<T> {
+export function once<T extends unknown[]>(target: { once: unknown; off: unknown }, event: string, timeoutMs = 5000): Promise<T> {
+  const emitter = target as EventEmitter;
   return new Promise<T>((resolve, reject) => {
     const t = setTimeout(() => {
       emitter.off(event, on);

@@ -15,7 +15,8 @@ import { toHex } from '../../lib/oxenc/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Socket } from 'node:net';
 import { ZmtpConnection } from '../../zmtp/connection.js';
-import { ZmtpDealer, type DealerOptions, type Peer, ZmtpRouter, type RouterOptions } from '../../zmtp/index.js';
+import { type DealerOptions, type Peer, type RouterOptions } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import type { ManualClock } from '../../zmtp/clock.js';
 import { waitFor } from './net.js';
 

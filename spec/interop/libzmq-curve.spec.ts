@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import * as zmq from 'zeromq';
 import { curveClient, curveServer, generateKeypair, z85Decode, z85Encode } from '../../curve/index.js';
-import { ZmtpDealer, type Peer, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
+import { type Peer, type ZmtpError, ZmtpErrorCode } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import { Relay, commandsIn, messageBoxesIn, once, waitFor, listenEndpoint, nextMessage, nextRouted } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 

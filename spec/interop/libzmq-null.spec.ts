@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import * as zmq from 'zeromq';
-import { ZmtpDealer, type ZmtpError, ZmtpErrorCode, ZmtpRouter } from '../../zmtp/index.js';
+import { type ZmtpError, ZmtpErrorCode } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import { Relay, commandsIn, freePort, once, waitFor, listenEndpoint, nextMessage, nextRouted } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 

@@ -11,6 +11,7 @@ import { ManualClock } from '../../zmtp/clock.js';
 import { OmqError, OmqErrorCode } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import { Batch, type JobErrorInfo, type JobResult, RUN_IN_PROXY, Scheduler, type SchedulerOptions } from '../../lib/jobs/index.js';
+import { OxenMQ } from '../../lib/oxenmq.js';
 
 /** Lets every queued microtask and promise callback run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -104,8 +105,33 @@ describe('Scheduler', () => {
       expect(st.perCategory.b).to.include({ reserved: 1, maxQueue: 200 });
     });
 
-    it('defaults G to the available parallelism (≥ 1)', () => {
-      expect(make().stats().generalThreads).to.equal(Math.max(1, availableParallelism()));
+    it('defaults G to the parallelism it is given (≥ 1), and to 1 without one', () => {
+      expect(make({ parallelism: 6 }).stats().generalThreads).to.equal(6);
+      expect(make({ parallelism: 0 }).stats().generalThreads).to.equal(1);
+      expect(make().stats().generalThreads).to.equal(1);
+    });
+
+    it('an instance under Node plans for the available parallelism', async () => {
+      const omq = new OxenMQ();
+      try {
+        expect(omq.stats().generalThreads).to.equal(Math.max(1, availableParallelism()));
+      } finally {
+        await omq.close();
+      }
+    });
+
+    it('without a worker pool a worker job fails with ERR_OMQ_UNSUPPORTED and the batch completes', async () => {
+      const s = make();
+      s.start();
+      const results = await new Promise<JobResult<unknown>[]>((resolve) => {
+        const b = new Batch<unknown>();
+        b.addWorkerJob({ module: new URL('file:///nowhere.js') });
+        b.completion(resolve);
+        s.batch(b);
+      });
+      expect(results).to.have.length(1);
+      expect(() => results[0]!.get()).to.throw().with.property('code', 'ERR_OMQ_UNSUPPORTED');
+      await s.close();
     });
 
     it('refuses thread settings, categories and tagged threads after start()', () => {

@@ -6,7 +6,8 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../zmtp/clock.js';
 import { OmqError, OmqErrorCode, WorkerJobError } from '../../lib/errors.js';
-import { Batch, type JobResult, Scheduler, type SchedulerOptions, WorkerPool } from '../../lib/jobs/index.js';
+import { Batch, type JobResult, Scheduler, type SchedulerOptions } from '../../lib/jobs/index.js';
+import { WorkerPool } from '../../lib/jobs/worker-pool.js';
 import { countPrimes } from './fixtures/worker-jobs.js';
 
 const JOBS = new URL('./fixtures/worker-jobs.js', import.meta.url);
@@ -39,7 +40,7 @@ function failure(r: JobResult<unknown>, code: string): WorkerJobError {
 describe('WorkerPool', () => {
   const open: Array<Scheduler | WorkerPool> = [];
   function scheduler(options: SchedulerOptions = {}): Scheduler {
-    const s = new Scheduler({ generalThreads: 2, workerThreads: 2, ...options });
+    const s = new Scheduler({ generalThreads: 2, workerThreads: 2, workerPool: (o) => new WorkerPool(o), ...options });
     open.push(s);
     s.start();
     return s;

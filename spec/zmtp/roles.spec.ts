@@ -9,17 +9,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ZmtpConnection } from '../../zmtp/connection.js';
 import { encodePing } from '../../zmtp/heartbeat.js';
-import {
-  ManualClock,
-  type DealerOptions,
-  type MechanismFactory,
-  type Peer,
-  ZmtpDealer,
-  ZmtpError,
-  ZmtpErrorCode,
-  ZmtpRouter,
-  encodeCommand,
-} from '../../zmtp/index.js';
+import { ManualClock, type DealerOptions, type MechanismFactory, type Peer, ZmtpError, ZmtpErrorCode, encodeCommand } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import { freePort, once, tmpIpcDir } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';

@@ -7,18 +7,8 @@
 import { expect } from 'chai';
 import net from 'node:net';
 import { curveClient, curveServer, generateKeypair } from '../../curve/index.js';
-import {
-  type AuthRequest,
-  ManualClock,
-  ZmtpDealer,
-  type ZmtpError,
-  ZmtpErrorCode,
-  ZmtpRouter,
-  type RouterOptions,
-  encodeCommand,
-  encodeMetadata,
-  parseEndpoint,
-} from '../../zmtp/index.js';
+import { type AuthRequest, ManualClock, type ZmtpError, ZmtpErrorCode, type RouterOptions, encodeCommand, encodeMetadata, parseEndpoint } from '../../zmtp/index.js';
+import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
 import { setWsLoader } from '../../zmtp/ws.js';
 import { nextMessage, once, waitFor } from '../helpers/net.js';
 import { WebSocket } from 'ws';
