@@ -65,10 +65,23 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
   }
 
   /** Calls every listener of `event` with `args`; true when there was one. */
-  emit<K extends keyof E>(event: K, ...args: E[K]): boolean {
-    const list = this.#listeners?.get(event);
-    if (list === undefined) return false;
-    for (const fn of list) fn(...(args as unknown[]));
-    return true;
+  declare emit: <K extends keyof E>(event: K, ...args: E[K]) => boolean;
+
+  static {
+    // Up to three arguments are passed as they are (no rest array, no spread): a stream emits
+    // 'data' for every frame, and this is on that path.
+    TypedEmitter.prototype.emit = function (this: TypedEmitter<Record<string, unknown[]>>, event: string, a?: unknown, b?: unknown, c?: unknown): boolean {
+      const list = this.#listeners?.get(event);
+      if (list === undefined) return false;
+      const n = arguments.length - 1;
+      for (let i = 0; i < list.length; i++) {
+        const fn = list[i]!;
+        if (n === 1) fn(a);
+        else if (n === 0) fn();
+        else if (n === 2) fn(a, b);
+        else fn(a, b, c);
+      }
+      return true;
+    } as never;
   }
 }
