@@ -182,15 +182,19 @@ export function browserConnector(WebSocketImpl?: WebSocketClass): Connector {
     let done = false;
     let ws: BrowserWebSocket | null = null;
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const fail = (err: ZmtpError) => {
-      if (done) return;
+    /** Ends the attempt (once): stops the timer and closes the WebSocket, unheard. */
+    const abandon = (): boolean => {
+      if (done) return false;
       done = true;
       if (timer !== null) clearTimeout(timer);
       if (ws !== null) {
         ws.onopen = ws.onerror = ws.onclose = null;
         ws.close();
       }
-      p.failed(err);
+      return true;
+    };
+    const fail = (err: ZmtpError) => {
+      if (abandon()) p.failed(err);
     };
     const Ws = WebSocketImpl ?? (globalThis as { WebSocket?: WebSocketClass }).WebSocket;
     if (ep.transport !== 'ws' && ep.transport !== 'wss') {
@@ -235,16 +239,6 @@ export function browserConnector(WebSocketImpl?: WebSocketClass): Connector {
       const holdLimit = (o.maxMessageSize >= 0 ? o.maxMessageSize : 64 * 1024 * 1024) + 64 * 1024;
       p.open(new BrowserWsStream(open, { protocol, socketType: 'DEALER', remoteAddress: ep.host, holdLimit }), ep.host);
     };
-    return {
-      destroy: () => {
-        if (done) return;
-        done = true;
-        if (timer !== null) clearTimeout(timer);
-        if (ws !== null) {
-          ws.onopen = ws.onerror = ws.onclose = null;
-          ws.close();
-        }
-      },
-    };
+    return { destroy: () => void abandon() };
   };
 }

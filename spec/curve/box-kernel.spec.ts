@@ -17,6 +17,7 @@ import { KERNEL_MIN_BYTES, kernelMemory, kernelOpen, kernelSeal, setKernelEnable
 import { MESSAGE_CLIENT_PREFIX } from '../../curve/nonce.js';
 import { hsalsa20, keyWords, readLE32 } from '../../curve/salsa20.js';
 import { prng, randomBytesFrom } from './helpers.js';
+import { counterNonce } from '../helpers/nonce.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -35,13 +36,6 @@ function subkeyOf(key: Uint8Array, nonce: Uint8Array): Uint32Array {
   return hsalsa20(keyWords(key, 0, new Uint32Array(8)), nonce, 0, new Uint32Array(8));
 }
 
-function counterNonce(prefix: Uint8Array, hi: number, lo: number): Uint8Array {
-  const n = new Uint8Array(24);
-  n.set(prefix, 0);
-  new DataView(n.buffer).setUint32(16, hi);
-  new DataView(n.buffer).setUint32(20, lo);
-  return n;
-}
 
 const isClean = () => kernelMemory().every((b) => b === 0);
 

@@ -5,6 +5,7 @@ import { beforenm, open, PrefixedBox, seal } from '../../curve/box.js';
 import { MESSAGE_CLIENT_PREFIX, MESSAGE_SERVER_PREFIX } from '../../curve/nonce.js';
 import { hsalsa20, keyWords, keystreamBegin, keystreamEnd, keystreamXor, readLE32 } from '../../curve/salsa20.js';
 import { catchError, LOW_ORDER_POINTS, prng, randomBytesFrom } from './helpers.js';
+import { counterNonce } from '../helpers/nonce.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
@@ -18,13 +19,6 @@ function randomLength(rand: (n: number) => number): number {
   return rand(5001);
 }
 
-function counterNonce(prefix: Uint8Array, hi: number, lo: number): Uint8Array {
-  const n = new Uint8Array(24);
-  n.set(prefix, 0);
-  new DataView(n.buffer).setUint32(16, hi);
-  new DataView(n.buffer).setUint32(20, lo);
-  return n;
-}
 
 describe('curve/box (crypto_box, libsodium easy layout)', () => {
   before(async () => {
