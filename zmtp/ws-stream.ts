@@ -173,6 +173,11 @@ export class WsStream extends ZwsStream {
     out.start = out.end;
   }
 
+  /** The slab is shared: what another stream left unflushed is not ours to send. */
+  protected override beginOut(): void {
+    out.start = out.end;
+  }
+
   /**
    * A binary message's header (RFC 6455 §5.2), built here so that what the encoder hands over in
    * one write goes out in one socket write (`ws.send` cost a write per header and per body, and

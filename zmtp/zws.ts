@@ -138,6 +138,8 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
   protected abstract bodyByte(b: number): void;
   /** `k` bytes of `chunk` from `at`, of the message begun. */
   protected abstract bodyOut(chunk: Uint8Array, at: number, k: number): void;
+  /** A write begins: nothing built before it may go out with it. */
+  protected beginOut(): void {}
   /** Hands what was built since the last flush to the WebSocket. */
   protected abstract flushOut(): void;
   /** Discards what was built since the last flush (nothing of it may go out). */
@@ -164,6 +166,7 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
       at = Math.min(this.skip, n);
       this.skip -= at;
     }
+    this.beginOut();
     while (at < n && !this.gone) {
       if (this.bodyLeft > 0) {
         const k = Math.min(this.bodyLeft, n - at);
@@ -193,7 +196,7 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
       this.messageHead(size + 1);
       this.bodyByte((flags & FLAG_MORE ? WS_MORE : 0) | (flags & FLAG_COMMAND ? WS_COMMAND : 0));
     }
-    if (!this.gone) this.flushOut();
+    this.flushOut();
     return !this.backedUp();
   }
 
