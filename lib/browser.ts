@@ -5,7 +5,7 @@
  *
  * What differs from the Node entry:
  * - connections go out over ws:// and wss:// only (the page's WebSocket), plain or CURVE; an
- *   instance cannot listen (listenPlain/listenCurve fail with ERR_OMQ_UNSUPPORTED);
+ *   instance cannot listen (listenPlain/listenCurve throw ERR_OMQ_UNSUPPORTED);
  * - bytes are Uint8Arrays (under Node they are Buffers, which are Uint8Arrays);
  * - batches and jobs run on the page's event loop; worker jobs fail with ERR_OMQ_UNSUPPORTED;
  * - X25519 is @noble/curves (Web Crypto's X25519 is asynchronous only; the handshake's steps are

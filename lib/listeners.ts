@@ -113,6 +113,8 @@ export class Listeners {
       throw new OmqError(OmqErrorCode.INVALID_ARGUMENT, 'listen: inproc:// addresses cannot be listened on');
     }
     if (allow !== undefined && typeof allow !== 'function') throw new TypeError('listen: allow must be a function');
+    // Refused at the call, so that start() is not the one to fail (browsers cannot listen).
+    if (this.#ctx.platform.router === undefined) throw new OmqError(OmqErrorCode.UNSUPPORTED, 'this runtime cannot listen');
     const listener = new Listener(this.#ctx.nextId(), curve, bind, allow);
     this.#all.push(listener);
     this.#byId.set(listener.id, listener);
