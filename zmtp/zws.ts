@@ -19,7 +19,7 @@
  * Anything else — a text message, an empty one, reserved flag bits, an oversize message — ends
  * this connection with a typed error.
  */
-import { EMPTY_BYTES, newBytes, readU32BE } from './bytes.js';
+import { EMPTY_BYTES, latin1Bytes, newBytes, readU32BE, zeroBytes } from './bytes.js';
 import { commandData, encodeCommand, isCommand } from './command.js';
 import { TypedEmitter } from './emitter.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
@@ -27,7 +27,6 @@ import { FLAG_COMMAND, FLAG_LONG, FLAG_MORE, writeFrameHeader } from './frame.js
 import { GREETING_SIZE, encodeGreeting } from './greeting.js';
 import { decodeMetadata, encodeMetadata } from './metadata.js';
 import type { ZmtpStream, ZmtpStreamEvents } from './stream.js';
-import { latin1Bytes, zeroBytes } from './bytes.js';
 
 /** ZWS flag bits (libzmq `src/ws_protocol.hpp`). */
 const WS_MORE = 0x01;
