@@ -11,8 +11,8 @@
  * - X25519 is @noble/curves (Web Crypto's X25519 is asynchronous only; the handshake's steps are
  *   synchronous), randomness Web Crypto's getRandomValues.
  *
- * To reach a C++ oxenmq node from a page, put a {@link https://github.com/oxen-io/oxen-mq | node}'s
- * commands behind the Node entry's Gateway, or connect plain to its ws:// listener (bare ZWS2.0).
+ * To reach a C++ oxenmq node from a page, put the Node entry's Gateway in front of it (CURVE to
+ * the page, curve:// to the node), or connect plain to the node's ws:// listener (bare ZWS2.0).
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { useNobleX25519 } from '../curve/keys.js';

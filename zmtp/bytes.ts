@@ -60,19 +60,6 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** The bytes of `parts` one after the other, in new memory. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = newBytes(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** The UTF-8 encoding of `s` (a Buffer under Node). */
 export const utf8Bytes: (s: string) => Uint8Array =
   NodeBuffer !== undefined ? (s) => NodeBuffer.from(s, 'utf8') : (s) => encoder.encode(s);

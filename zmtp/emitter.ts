@@ -27,11 +27,13 @@ export class TypedEmitter<E extends { [K in keyof E]: unknown[] }> {
 
   /** Calls `fn` for the next `event` only. */
   once<K extends keyof E>(event: K, fn: (...args: E[K]) => void): this {
-    const wrapper = ((...args: E[K]) => {
-      this.off(event, wrapper);
-      fn(...args);
-    }) as (...args: E[K]) => void & { listener?: unknown };
-    (wrapper as unknown as { listener: unknown }).listener = fn;
+    const wrapper = Object.assign(
+      (...args: E[K]) => {
+        this.off(event, wrapper);
+        fn(...args);
+      },
+      { listener: fn },
+    );
     return this.on(event, wrapper);
   }
 

@@ -13,7 +13,6 @@ export {
   bytesEqual,
   compareBytes,
   compareRanges,
-  concatBytes,
   copyBytes,
   hexBytes,
   hexString,

@@ -158,10 +158,6 @@ export class BrowserWsStream extends ZwsStream {
     for (const m of ready) this.ws.send(m);
   }
 
-  protected discardOut(): void {
-    this.ready = [];
-  }
-
   protected closeWith(code: number, reason: string): void {
     this.ws.close(code, reason);
   }

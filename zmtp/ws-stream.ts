@@ -9,7 +9,7 @@
  * connection with ERR_ZMTP_FRAME_TOO_LARGE.
  */
 import type { WebSocket } from 'ws';
-import { randomFill, writeU16BE, writeU32BE, zeroBytes } from './bytes.js';
+import { randomFill, writeU16BE, writeU64BE, zeroBytes } from './bytes.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
 import { ZwsStream, type ZwsParams } from './zws.js';
 
@@ -169,10 +169,6 @@ export class WsStream extends ZwsStream {
     this.ws.close(code, reason);
   }
 
-  protected discardOut(): void {
-    out.start = out.end;
-  }
-
   /** The slab is shared: what another stream left unflushed is not ours to send. */
   protected override beginOut(): void {
     out.start = out.end;
@@ -196,8 +192,7 @@ export class WsStream extends ZwsStream {
       at += 2;
     } else {
       buf[at++] = m | 127;
-      writeU32BE(buf, Math.floor(len / 0x1_0000_0000), at);
-      writeU32BE(buf, len >>> 0, at + 4);
+      writeU64BE(buf, len, at);
       at += 8;
     }
     if (this.masked) {

@@ -19,7 +19,7 @@
  * Anything else — a text message, an empty one, reserved flag bits, an oversize message — ends
  * this connection with a typed error.
  */
-import { EMPTY_BYTES, latin1Bytes, newBytes, readU32BE, zeroBytes } from './bytes.js';
+import { EMPTY_BYTES, latin1Bytes, newBytes, readU64BE, zeroBytes } from './bytes.js';
 import { commandData, encodeCommand, isCommand } from './command.js';
 import { TypedEmitter } from './emitter.js';
 import { ZmtpError, ZmtpErrorCode } from './errors.js';
@@ -141,8 +141,6 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
   protected beginOut(): void {}
   /** Hands what was built since the last flush to the WebSocket. */
   protected abstract flushOut(): void;
-  /** Discards what was built since the last flush (nothing of it may go out). */
-  protected abstract discardOut(): void;
   /** Closes the WebSocket with a close frame. */
   protected abstract closeWith(code: number, reason: string): void;
 
@@ -182,7 +180,7 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
         continue;
       }
       if (this.headHave < this.headNeed) continue;
-      const size = this.headNeed === 2 ? this.head[1]! : readU32BE(this.head, 1) * 0x1_0000_0000 + readU32BE(this.head, 5);
+      const size = this.headNeed === 2 ? this.head[1]! : readU64BE(this.head, 1);
       const flags = this.head[0]!;
       this.headHave = 0;
       this.bodyLeft = size;
@@ -229,7 +227,6 @@ export abstract class ZwsStream extends TypedEmitter<ZmtpStreamEvents> implement
       if (this.held.length > 0) queueMicrotask(this.release);
     } else if (isCommand(body, 'ERROR')) {
       this.flushOut();
-      this.discardOut();
       this.gone = true;
       this.closeWith(1008, 'denied');
     }
