@@ -141,7 +141,7 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     ]);
     this.mech = p.mechanism.create(this, p.role);
     this.decoder = new Decoder(this, { maxMessageSize: p.options.maxMessageSize });
-    this.encoder = new Encoder(p.socket);
+    this.encoder = new Encoder(p.socket, undefined, p.options.clock);
     if (p.options.heartbeatInterval > 0) this.heartbeat = this.newHeartbeat();
 
     const s = this.socket;

@@ -5,7 +5,9 @@
  *
  * Output is batched per event-loop turn. The first write of a turn corks the socket; at the end of
  * the turn the batch is handed over in one write and the socket uncorked, so a burst of small
- * messages costs one syscall. Frame headers, short strings (as UTF-8, no intermediate Buffer) and
+ * messages costs one syscall. A turn that runs long sends its batch early, at a message boundary
+ * once the batch is BATCH_AGE_MS old, so that the peer can work on the first answers of a burst
+ * while this side is still producing the rest. Frame headers, short strings (as UTF-8, no intermediate Buffer) and
  * frames up to SMALL_FRAME bytes are copied into the batch; larger frames are written by
  * reference, never copied. With a codec, frames up to CODEC_INTO_MAX bytes are sealed straight
  * into the batch. (One write() per frame header and one per body made the write path about half
@@ -26,6 +28,7 @@ import type { FrameCodec } from './mechanism.js';
 import type { OutgoingMessage } from './send-queue.js';
 import { newBytes, utf8Bytes, utf8Length, writeUtf8 } from './bytes.js';
 import { endOfTurn } from './runtime.js';
+import { systemClock, type Clock } from './clock.js';
 
 /** Frames up to this size are copied into the batch; larger ones are written by reference. */
 const SMALL_FRAME = 512;
@@ -35,6 +38,14 @@ const SHORT_STRING = Math.floor(SMALL_FRAME / 3);
 const CODEC_INTO_MAX = 16 * 1024;
 /** Hand the batch to the socket once it holds this much, so backpressure is seen early. */
 const BATCH_BYTES = 16 * 1024;
+/**
+ * A batch begun this long ago (ms) goes out at the next message boundary instead of at the end of
+ * the turn. Without it two busy peers run in lockstep: each handles a whole burst in one turn and
+ * answers it only when the turn ends, so neither ever works while the other does.
+ */
+const BATCH_AGE_MS = 0.1;
+/** The clock is read once per this many messages of a turn, not for every one. */
+const AGE_CHECK_EVERY = 8;
 /** Size of a slab. */
 const SLAB_BYTES = 64 * 1024;
 
@@ -97,6 +108,9 @@ export class Encoder {
   private start = 0;
   private end = 0;
   private corked = false;
+  /** When the batch now open was begun (clock ms), and messages begun since the clock was read. */
+  private batchStart = 0;
+  private sinceLook = 0;
   private backedUp = false;
   /** True while a message is being encoded: chunks then wait in `pending` instead of the socket. */
   private inMessage = false;
@@ -109,10 +123,14 @@ export class Encoder {
   private failed = false;
   private error: unknown = null;
 
-  /** @param slab where batches are carved from: the process-wide one unless a test gives its own. */
+  /**
+   * @param slab where batches are carved from: the process-wide one unless a test gives its own.
+   * @param clock what ages a batch (see BATCH_AGE_MS); a manual clock in tests.
+   */
   constructor(
     private readonly socket: EncoderSocket,
     private readonly slab: OutputSlab = sharedSlab,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {}
 
   /** What the codec threw, once it has: the encoder then refuses every further write. Else null. */
@@ -264,13 +282,28 @@ export class Encoder {
     return slab.buf;
   }
 
-  /** Starts a message: cork for this turn, remember where the message begins. */
+  /**
+   * Starts a message: cork for this turn (or, if the batch is old, send it and start the next
+   * one), remember where the message begins.
+   */
   private begin(): void {
     if (this.failed) throw this.error;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
       endOfTurn(endTurn, this);
+      this.batchStart = this.clock.now();
+      this.sinceLook = 0;
+    } else if (++this.sinceLook === AGE_CHECK_EVERY) {
+      this.sinceLook = 0;
+      const now = this.clock.now();
+      if (now - this.batchStart >= BATCH_AGE_MS) {
+        // Between messages: what is batched is whole messages only.
+        this.batchStart = now;
+        this.flush();
+        this.socket.uncork();
+        this.socket.cork();
+      }
     }
     this.inMessage = true;
     this.mark = this.slab.tail === this ? this.end : -1;

@@ -1,13 +1,14 @@
 /**
  * The frame encoder against a recording socket: exact bytes, one write per event-loop turn,
- * large frames by reference, connections sharing a slab, codec frames, backpressure, and the
- * guarantee that a message reaches the socket whole or not at all.
+ * large frames by reference, connections sharing a slab, codec frames, backpressure, a long turn's
+ * batch sent early, and the guarantee that a message reaches the socket whole or not at all.
  */
 import { expect } from 'chai';
 import { encodeCommand } from '../../zmtp/command.js';
 import { Decoder } from '../../zmtp/decoder.js';
 import { Encoder, type EncoderSocket, OutputSlab } from '../../zmtp/encoder.js';
 import { frameHeader } from '../../zmtp/frame.js';
+import { ManualClock } from '../../zmtp/clock.js';
 import { encodePing } from '../../zmtp/heartbeat.js';
 import type { FrameCodec } from '../../zmtp/mechanism.js';
 import { Rng, hex } from '../helpers/random.js';
@@ -28,14 +29,20 @@ class Recorder implements EncoderSocket {
   cork(): void {
     this.corks++;
   }
+  /** How many writes there had been at each uncork(): what the socket was free to send. */
+  readonly uncorkedAt: number[] = [];
   uncork(): void {
     this.uncorks++;
+    this.uncorkedAt.push(this.writes.length);
   }
   /** Everything written so far, as one buffer (read when the test checks, not when written). */
   get bytes(): Buffer {
     return Buffer.concat(this.writes);
   }
 }
+
+/** A clock that never moves, so no batch is sent early by age (one spec below moves time itself). */
+const still = { now: (): number => 0 };
 
 /** Lets the encoders' end-of-turn work run. */
 const endOfTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -111,7 +118,7 @@ function toyWire(flags: number, body: Uint8Array): Buffer {
 describe('zmtp/encoder', () => {
   it('writes short and long frames with exactly the RFC 23 headers (LONG only above 255 bytes)', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     const long = Buffer.alloc(300, 7);
     e.message(['ab']);
     e.message(['a', Buffer.from('bc')]);
@@ -134,7 +141,7 @@ describe('zmtp/encoder', () => {
 
   it('strings are sent as UTF-8 at every length: what is decoded equals what was sent', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     const parts = ['', 'a', 'é'.repeat(170), '𝄞'.repeat(42), '𝄞'.repeat(43), 'x'.repeat(600), 'ü'.repeat(171)];
     e.message(parts);
     await endOfTurn();
@@ -144,7 +151,7 @@ describe('zmtp/encoder', () => {
 
   it('batches a turn of small messages into one corked write', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     const sent: Buffer[] = [];
     for (let i = 0; i < 1000; i++) {
       const m = ['cmd', Buffer.from(`${i}`)];
@@ -161,7 +168,7 @@ describe('zmtp/encoder', () => {
 
   it('hands the batch over every 16 KiB within a long turn, so backpressure is seen early', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     for (let i = 0; i < 100; i++) e.message([Buffer.alloc(500, i)]); // 509 bytes each (LONG header)
     // Handed over after each 33rd message, the first to bring the batch to 16 KiB.
     expect(s.writes.map((w) => w.length)).to.deep.equal([33 * 509, 33 * 509, 33 * 509]);
@@ -171,7 +178,7 @@ describe('zmtp/encoder', () => {
 
   it('writes frames over 512 bytes by reference, never copied, in order with the batched bytes', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     const big = Buffer.alloc(513, 3);
     e.message(['before']);
     e.message(['head', big, 'tail']);
@@ -183,7 +190,7 @@ describe('zmtp/encoder', () => {
   it('two connections interleaving on one slab in a turn each get exactly their own bytes', async () => {
     const slab = new OutputSlab(4096); // small, so the interleaving also crosses buffers
     const [sa, sb] = [new Recorder(), new Recorder()];
-    const [a, b] = [new Encoder(sa, slab), new Encoder(sb, slab)];
+    const [a, b] = [new Encoder(sa, slab, still), new Encoder(sb, slab, still)];
     const rng = new Rng(11);
     const expected: [Buffer[], Buffer[]] = [[], []];
     for (let i = 0; i < 2000; i++) {
@@ -202,7 +209,7 @@ describe('zmtp/encoder', () => {
   it('property: what it writes decodes to what was sent (random messages, random turns)', async () => {
     const rng = new Rng(3);
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab(2048));
+    const e = new Encoder(s, new OutputSlab(2048), still);
     const sent: Buffer[][] = [];
     for (let turn = 0; turn < 20; turn++) {
       for (let i = rng.int(100); i > 0; i--) {
@@ -218,7 +225,7 @@ describe('zmtp/encoder', () => {
   it('codec frames are sealed into the batch up to 16 KiB and written on their own above, in order', async () => {
     for (const into of [true, false]) {
       const s = new Recorder();
-      const e = new Encoder(s, new OutputSlab());
+      const e = new Encoder(s, new OutputSlab(), still);
       const codec = new ToyCodec(into);
       e.codec = codec;
       const small = Buffer.from('hi');
@@ -235,7 +242,7 @@ describe('zmtp/encoder', () => {
 
   it('a bad part is a TypeError naming its index, and nothing of that message is written', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     e.message(['ok']);
     expect(() => e.message(['fine', Buffer.alloc(1000), 42 as unknown as string])).to.throw(TypeError, /part 2/);
     expect(() => e.message('not an array' as unknown as string[])).to.throw(TypeError);
@@ -247,7 +254,7 @@ describe('zmtp/encoder', () => {
   it('a codec that throws mid-message leaves no byte of that message on the wire, even across a slab change', async () => {
     for (const throwOn of [1, 2, 3, 50, 119]) {
       const s = new Recorder();
-      const e = new Encoder(s, new OutputSlab(4096));
+      const e = new Encoder(s, new OutputSlab(4096), still);
       const codec = new ToyCodec();
       e.codec = codec;
       e.message(['first']);
@@ -272,7 +279,7 @@ describe('zmtp/encoder', () => {
 
   it('with a bad part the encoder is not failed: the next message goes out', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     e.codec = new ToyCodec();
     expect(() => e.message([{} as Uint8Array])).to.throw(TypeError, /part 0/);
     expect(e.failure).to.equal(null);
@@ -283,7 +290,7 @@ describe('zmtp/encoder', () => {
 
   it('reports backpressure: false from socket.write() makes it blocked until drained()', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     s.accept = false;
     expect(e.message(['small'])).to.equal(true); // batched: the socket has not been asked yet
     expect(e.message([Buffer.alloc(1000)])).to.equal(false);
@@ -297,7 +304,7 @@ describe('zmtp/encoder', () => {
 
   it('counts its unsent batch in the backlog, and writes nothing to a destroyed socket', async () => {
     const s = new Recorder();
-    const e = new Encoder(s, new OutputSlab());
+    const e = new Encoder(s, new OutputSlab(), still);
     s.writableLength = 100;
     e.command(encodeCommand('PONG'));
     expect(e.backlog).to.equal(100 + 7);
@@ -307,5 +314,36 @@ describe('zmtp/encoder', () => {
     e.message(['lost']);
     await endOfTurn();
     expect(s.writes).to.have.length(1);
+  });
+  it('sends a batch early, between two messages, once it is 0.1 ms old; a younger one waits for the end of the turn', async () => {
+    const s = new Recorder();
+    const clock = new ManualClock();
+    const e = new Encoder(s, new OutputSlab(), clock);
+    // Small enough that nothing is written before the batch is handed over (4 KiB in 120).
+    const msg = (i: number): [string, Buffer] => [`m${i}`, Buffer.alloc(20, i)];
+    const wire = (i: number): Buffer => {
+      const [head, body] = msg(i);
+      return Buffer.concat([frame(1, Buffer.from(head)), frame(0, body)]);
+    };
+    let n = 0;
+    for (; n < 100; n++) e.message(msg(n));
+    expect(s.uncorks, 'no time has passed: the batch waits').to.equal(0);
+    clock.advance(0.05);
+    for (; n < 120; n++) e.message(msg(n));
+    expect(s.uncorks, 'half the age').to.equal(0);
+    clock.advance(0.05);
+    expect(s.writes).to.have.length(0);
+    while (s.uncorks === 0 && n < 200) e.message(msg(n++));
+    expect(s.uncorks, 'sent once the batch is old').to.equal(1);
+    expect(n - 120, 'at most 8 messages after it aged').to.be.at.most(8);
+    expect(s.corks, 'corked again for the rest of the turn').to.equal(2);
+    expect(s.uncorkedAt[0], 'the batch handed over before the uncork').to.equal(1);
+    const early = Buffer.concat(s.writes.slice(0, s.uncorkedAt[0]));
+    // Everything before the message that noticed the age, and nothing of it.
+    expect(early).to.deep.equal(Buffer.concat(Array.from({ length: n - 1 }, (_, i) => wire(i))));
+    for (let i = 0; i < 5; i++) e.message(msg(n++));
+    await endOfTurn();
+    expect(s.uncorks).to.equal(2);
+    expect(s.bytes).to.deep.equal(Buffer.concat(Array.from({ length: n }, (_, i) => wire(i))));
   });
 });
