@@ -163,6 +163,17 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
     // Our whole greeting goes out at once. libzmq sends 10 bytes and waits for the peer's before
     // the rest (RFC 37 §"Detecting ZMTP 1.0 and 2.0 Peers"): waiting for its greeting would deadlock.
     this.encoder.raw(encodeGreeting(p.mechanism.name, p.identity.length));
+    // The connecting side's first handshake command (NULL READY, CURVE HELLO) follows the greeting
+    // in the same write instead of waiting for the peer's greeting: one trip less per connection.
+    // libzmq reads a greeting and no further (`src/zmtp_engine.cpp`), so what follows waits in its
+    // socket for the handshake. Nothing in that command depends on the peer's greeting, which is
+    // still checked before any answer is read. A failure here closes the connection (the socket's
+    // close is reported later, when the owner already holds this connection).
+    try {
+      this.mech.start();
+    } catch (err) {
+      this.abort(err);
+    }
   }
 
   /** True once the handshake has completed and until the connection closes. */
@@ -294,7 +305,6 @@ export class ZmtpConnection<A = unknown> implements MechanismHost, Peer<A> {
   onGreeting(greeting: Uint8Array): void {
     decodeGreeting(greeting, this.mechanism);
     this.state = State.Handshake;
-    this.mech.start();
   }
 
   onFrame(flags: number, body: Uint8Array): void {

@@ -198,10 +198,16 @@ export class Encoder {
     this.commit();
   }
 
-  /** Writes bytes that are not frames (the greeting) straight to the socket, after the batch. */
+  /**
+   * Bytes that are not frames (the greeting), batched like a message: what the same turn writes
+   * after them (a client's first handshake command) goes to the socket in the same write.
+   */
   raw(bytes: Uint8Array): void {
-    this.flush();
-    this.write(bytes);
+    this.begin();
+    const buf = this.room(bytes.length);
+    buf.set(bytes, this.end);
+    this.end += bytes.length;
+    this.commit();
   }
 
   /** Hands this turn's batch to the socket now (before ending it or closing). */

@@ -56,7 +56,10 @@ export interface FrameCodec {
 
 /** One connection's instance of a security mechanism. */
 export interface Mechanism {
-  /** After the greeting exchange: send the first handshake command(s), if this role starts. */
+  /**
+   * Right after our greeting, in the same write: send the first handshake command(s), if this
+   * role starts. The peer's greeting has not arrived yet, so nothing sent here may depend on it.
+   */
   start(): void;
   /**
    * A handshake command from the peer (ERROR is handled by the host and never passed here).

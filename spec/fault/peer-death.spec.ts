@@ -40,6 +40,8 @@ function describeCut(cut: Cut, security: Security, role: 'client' | 'server'): s
 /** Drives `peer` to `cut`, writes half of what comes next and kills the socket. */
 async function dieAt(peer: MechanismPeer, cut: Cut): Promise<void> {
   if (cut === 'greeting') {
+    // A connecting side's first command comes with its greeting: hold any answer to it.
+    peer.sendFirst = 0;
     peer.write(peer.greeting.subarray(0, 10));
   } else if (afterHandshake(cut)) {
     peer.write(peer.greeting);

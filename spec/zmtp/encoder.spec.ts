@@ -166,6 +166,19 @@ describe('zmtp/encoder', () => {
     expect(Buffer.from(s.writes[0]!)).to.deep.equal(Buffer.concat(sent));
   });
 
+  it('batches raw bytes (the greeting) with the command that follows them in the turn: one write', async () => {
+    const s = new Recorder();
+    const e = new Encoder(s, new OutputSlab(), still);
+    const greeting = new Uint8Array(64).fill(0xaa);
+    const ready = encodeCommand('READY', new Uint8Array(0));
+    e.raw(greeting);
+    e.command(ready);
+    expect(s.writes).to.have.length(0);
+    await endOfTurn();
+    expect(s.writes).to.have.length(1);
+    expect(Buffer.from(s.writes[0]!)).to.deep.equal(Buffer.concat([greeting, frame(0x04, ready)]));
+  });
+
   it('hands the batch over every 16 KiB within a long turn, so backpressure is seen early', async () => {
     const s = new Recorder();
     const e = new Encoder(s, new OutputSlab(), still);

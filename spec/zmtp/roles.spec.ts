@@ -11,6 +11,7 @@ import { ZmtpConnection } from '../../zmtp/connection.js';
 import { encodePing } from '../../zmtp/heartbeat.js';
 import { ManualClock, type DealerOptions, type MechanismFactory, type Peer, ZmtpError, ZmtpErrorCode, encodeCommand } from '../../zmtp/index.js';
 import { ZmtpDealer, ZmtpRouter } from '../../zmtp/node.js';
+import { curveClient, generateKeypair } from '../../curve/index.js';
 import { freePort, once, tmpIpcDir } from '../helpers/net.js';
 import { Rng } from '../helpers/random.js';
 import { RawPeer, rawServer } from '../helpers/raw.js';
@@ -52,24 +53,41 @@ async function readyDealer(opts: DealerOptions = {}): Promise<{ d: ZmtpDealer; p
 }
 
 describe('zmtp/roles: DEALER', () => {
-  it('sends its whole greeting at once, READY after the peer greeting, and data only after the peer READY', async () => {
+  it('sends its whole greeting and READY without waiting for the peer greeting, and data only after the peer READY', async () => {
     const srv = await rawServer();
     const d = new ZmtpDealer({ identity: Buffer.from('Lx') });
     try {
       d.connect(`tcp://127.0.0.1:${srv.port}`);
       d.send(['HI']);
       const peer = await srv.peer;
-      await peer.until(() => peer.greeting !== null, 'greeting');
+      // The peer has not greeted: the connecting side's first command comes with its greeting.
+      await peer.until(() => peer.greeting !== null && peer.frames.length >= 1, 'greeting and READY');
       expect(peer.greeting!.subarray(0, 12)).to.deep.equal(Buffer.from('ff00000000000000037f0301', 'hex'));
-      peer.sendGreeting();
-      await peer.until(() => peer.frames.length >= 1, 'READY');
       expect(peer.commands()).to.deep.equal(['READY']);
+      peer.sendGreeting();
       // HI must wait for the peer's READY: a C++ listener resets connections that send early.
       await new Promise((r) => setTimeout(r, 20));
       expect(peer.frames).to.have.length(1);
       peer.sendReady('ROUTER');
       await peer.until(() => peer.frames.length === 2, 'HI after READY');
       expect(peer.frames[1]!.body.toString()).to.equal('HI');
+    } finally {
+      await d.close();
+      await srv.close();
+    }
+  });
+
+  it('under CURVE, HELLO too comes with the greeting, before the peer greets', async () => {
+    const srv = await rawServer();
+    const server = generateKeypair();
+    const d = new ZmtpDealer({ mechanism: curveClient({ serverKey: server.publicKey, ...generateKeypair() }) });
+    try {
+      d.connect(`tcp://127.0.0.1:${srv.port}`);
+      const peer = await srv.peer;
+      await peer.until(() => peer.greeting !== null && peer.frames.length >= 1, 'greeting and HELLO');
+      expect(Buffer.from(peer.greeting!.subarray(12, 17)).toString()).to.equal('CURVE');
+      expect(peer.commands()).to.deep.equal(['HELLO']);
+      expect(peer.frames[0]!.body).to.have.length(200); // RFC 26: the exact HELLO size
     } finally {
       await d.close();
       await srv.close();
