@@ -1,7 +1,8 @@
 /**
  * The WebAssembly SIMD kernel for the bulk of a box (curve/box-kernel.wat: Salsa20 four blocks at
- * a time in i32x4 lanes, Poly1305 in 26-bit i64 limbs), and the glue that moves a box through its
- * fixed 64 KiB memory. box.ts hands it boxes of {@link KERNEL_MIN_BYTES} or more; smaller ones
+ * a time in i32x4 lanes, Poly1305 in 26-bit i64 limbs, and for a box with a whole 24-byte nonce
+ * its HSalsa20 subkey in scalar code), and the glue that moves a box through its fixed 64 KiB
+ * memory. box.ts hands it boxes of {@link KERNEL_MIN_BYTES} or more; smaller ones
  * stay on the TypeScript path, where the copies into and out of the kernel's memory would cost
  * more than the SIMD saves.
  *
@@ -32,6 +33,7 @@ export const KERNEL_MIN_BYTES = 33;
 /** Byte offsets in the kernel's memory (see the layout in box-kernel.wat). */
 const TAG = 48;
 const TAIL = 160;
+const NONCE = 176;
 const DATA = 512;
 /** Keystream bytes per chunk: the data area, 1016 blocks. */
 const CHUNK = 65024;
@@ -41,6 +43,7 @@ interface KernelExports {
   memory: { buffer: ArrayBuffer };
   stream(p: number, end: number, lo: number, hi: number, mp: number, mend: number, ahead: number): number;
   prime(): void;
+  subkey(): void;
   head(end: number, mp: number, mend: number, ahead: number): number;
   absorb(p: number, len: number): void;
   finish(): void;
@@ -120,6 +123,14 @@ function begin(sub: Uint32Array, n0: number, n1: number): void {
   k!.prime();
 }
 
+/** {@link begin} for a box key and a whole 24-byte nonce: the kernel derives the subkey. */
+function beginKeyed(key: Uint8Array, nonce: Uint8Array): void {
+  mem.set(key, 0);
+  mem.set(nonce, NONCE);
+  k!.subkey();
+  k!.prime();
+}
+
 /** Bytes of the data area the current box has used (its wipe covers them). */
 let used = 0;
 
@@ -136,15 +147,30 @@ function end(): void {
  */
 export function kernelSeal(sub: Uint32Array, n0: number, n1: number, lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
   try {
-    sealChunks(sub, n0, n1, lead, msg, msgOff, len, out, macOff);
+    begin(sub, n0, n1);
+    sealChunks(lead, msg, msgOff, len, out, macOff);
   } finally {
     // Also when a caller's array was too small and set() threw: nothing outlives the call.
     end();
   }
 }
 
-function sealChunks(sub: Uint32Array, n0: number, n1: number, lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
-  begin(sub, n0, n1);
+/**
+ * crypto_secretbox of `msg` under the 32-byte box `key` and 24-byte `nonce`, the XSalsa20 subkey
+ * derived inside the kernel: the tag to `out[macOff, +16)`, the ciphertext after it. Call only
+ * after {@link useKernel} is true.
+ */
+export function kernelSealKeyed(key: Uint8Array, nonce: Uint8Array, msg: Uint8Array, out: Uint8Array, macOff: number): void {
+  try {
+    beginKeyed(key, nonce);
+    sealChunks(-1, msg, 0, msg.length, out, macOff);
+  } finally {
+    end();
+  }
+}
+
+/** The seal of a box whose stream {@link begin} or {@link beginKeyed} has primed. */
+function sealChunks(lead: number, msg: Uint8Array, msgOff: number, len: number, out: Uint8Array, macOff: number): void {
   const total = lead >= 0 ? len + 1 : len;
   let n = Math.min(total, CHUNK - 32);
   let from = msgOff;
@@ -186,14 +212,29 @@ function sealChunks(sub: Uint32Array, n0: number, n1: number, lead: number, msg:
  */
 export function kernelOpen(sub: Uint32Array, n0: number, n1: number, flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
   try {
-    return openChunks(sub, n0, n1, flagged, src, macOff, len, dst, dstOff);
+    begin(sub, n0, n1);
+    return openChunks(flagged, src, macOff, len, dst, dstOff);
   } finally {
     end();
   }
 }
 
-function openChunks(sub: Uint32Array, n0: number, n1: number, flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
-  begin(sub, n0, n1);
+/**
+ * crypto_secretbox_open of the box at `src[0]` (tag, then the rest) under the 32-byte box `key`
+ * and 24-byte `nonce`, the subkey derived inside the kernel, into `dst` at `dstOff`: returns
+ * false, writing nothing, when the tag does not match. Call only after {@link useKernel} is true.
+ */
+export function kernelOpenKeyed(key: Uint8Array, nonce: Uint8Array, src: Uint8Array, dst: Uint8Array, dstOff: number): boolean {
+  try {
+    beginKeyed(key, nonce);
+    return openChunks(false, src, 0, src.length - 16, dst, dstOff) === 0;
+  } finally {
+    end();
+  }
+}
+
+/** The open of a box whose stream {@link begin} or {@link beginKeyed} has primed. */
+function openChunks(flagged: boolean, src: Uint8Array, macOff: number, len: number, dst: Uint8Array, dstOff: number): number {
   const ct = macOff + 16;
   const first = Math.min(len, CHUNK - 32);
   mem.set(src.subarray(ct, ct + first), DATA + 32);

@@ -1,5 +1,6 @@
-;; XSalsa20-Poly1305 bulk kernel for curve/box.ts (NaCl crypto_secretbox after the HSalsa20
-;; subkey, which the TypeScript side derives). Assembled by scripts/build-kernel.mjs at build time.
+;; XSalsa20-Poly1305 kernel for curve/box.ts (NaCl crypto_secretbox): the HSalsa20 subkey when
+;; the caller has none of its own, then the bulk. Assembled by scripts/build-kernel.mjs at build
+;; time.
 ;;
 ;; Salsa20/20 (D. J. Bernstein, "Salsa20 specification") runs four blocks at once with 128-bit
 ;; SIMD: state word i of blocks n..n+3 lives in the four i32 lanes of $xi ("vertical" layout), so
@@ -22,6 +23,7 @@
 ;;   112  Poly1305 h0..h4 (i32 each)
 ;;   144  the padded final partial block (16 bytes)
 ;;   160  an opened box's final partial block of ciphertext, set aside before the XOR (16 bytes)
+;;   176  a 24-byte nonce, for $subkey
 ;;   256  keystream blocks 0..3 of the current stream (256 bytes), from $prime
 ;;   512  data: the chunk being processed, keystream-aligned (DATA[i] meets keystream byte
 ;;        c·65024 + i in chunk c), up to 65024 bytes = 1016 blocks, a whole number of
@@ -286,6 +288,78 @@
     (i64.store32 offset=124 (i32.const 0) (local.get $h3))
     (i64.store32 offset=128 (i32.const 0) (local.get $h4))
     (local.get $mp))
+
+  ;; HSalsa20 (D. J. Bernstein, "Extending the Salsa20 nonce"): the XSalsa20 subkey of the box
+  ;; key at offset 0 (eight little-endian words) and the first 16 nonce bytes at offset 176,
+  ;; written over the key at offset 0; nonce bytes 16..23 (at 192) then go to offset 32 as the
+  ;; Salsa20 nonce words. What a box with a full 24-byte nonce calls before $prime, so that its
+  ;; 20 rounds run here in scalar i32 code (rotations are single instructions) instead of in
+  ;; TypeScript.
+  (func (export "subkey")
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $x4 i32) (local $x5 i32) (local $x6 i32) (local $x7 i32) (local $x8 i32) (local $x9 i32) (local $x10 i32) (local $x11 i32) (local $x12 i32) (local $x13 i32) (local $x14 i32) (local $x15 i32) (local $r i32)
+    (local.set $x0 (i32.const 0x61707865))
+    (local.set $x1 (i32.load offset=0 (i32.const 0)))
+    (local.set $x2 (i32.load offset=4 (i32.const 0)))
+    (local.set $x3 (i32.load offset=8 (i32.const 0)))
+    (local.set $x4 (i32.load offset=12 (i32.const 0)))
+    (local.set $x5 (i32.const 0x3320646e))
+    (local.set $x6 (i32.load offset=176 (i32.const 0)))
+    (local.set $x7 (i32.load offset=180 (i32.const 0)))
+    (local.set $x8 (i32.load offset=184 (i32.const 0)))
+    (local.set $x9 (i32.load offset=188 (i32.const 0)))
+    (local.set $x10 (i32.const 0x79622d32))
+    (local.set $x11 (i32.load offset=16 (i32.const 0)))
+    (local.set $x12 (i32.load offset=20 (i32.const 0)))
+    (local.set $x13 (i32.load offset=24 (i32.const 0)))
+    (local.set $x14 (i32.load offset=28 (i32.const 0)))
+    (local.set $x15 (i32.const 0x6b206574))
+    (local.set $r (i32.const 10))
+    (loop $rounds
+        ;; column round
+        (local.set $x4 (i32.xor (local.get $x4) (i32.rotl (i32.add (local.get $x0) (local.get $x12)) (i32.const 7))))
+        (local.set $x8 (i32.xor (local.get $x8) (i32.rotl (i32.add (local.get $x4) (local.get $x0)) (i32.const 9))))
+        (local.set $x12 (i32.xor (local.get $x12) (i32.rotl (i32.add (local.get $x8) (local.get $x4)) (i32.const 13))))
+        (local.set $x0 (i32.xor (local.get $x0) (i32.rotl (i32.add (local.get $x12) (local.get $x8)) (i32.const 18))))
+        (local.set $x9 (i32.xor (local.get $x9) (i32.rotl (i32.add (local.get $x5) (local.get $x1)) (i32.const 7))))
+        (local.set $x13 (i32.xor (local.get $x13) (i32.rotl (i32.add (local.get $x9) (local.get $x5)) (i32.const 9))))
+        (local.set $x1 (i32.xor (local.get $x1) (i32.rotl (i32.add (local.get $x13) (local.get $x9)) (i32.const 13))))
+        (local.set $x5 (i32.xor (local.get $x5) (i32.rotl (i32.add (local.get $x1) (local.get $x13)) (i32.const 18))))
+        (local.set $x14 (i32.xor (local.get $x14) (i32.rotl (i32.add (local.get $x10) (local.get $x6)) (i32.const 7))))
+        (local.set $x2 (i32.xor (local.get $x2) (i32.rotl (i32.add (local.get $x14) (local.get $x10)) (i32.const 9))))
+        (local.set $x6 (i32.xor (local.get $x6) (i32.rotl (i32.add (local.get $x2) (local.get $x14)) (i32.const 13))))
+        (local.set $x10 (i32.xor (local.get $x10) (i32.rotl (i32.add (local.get $x6) (local.get $x2)) (i32.const 18))))
+        (local.set $x3 (i32.xor (local.get $x3) (i32.rotl (i32.add (local.get $x15) (local.get $x11)) (i32.const 7))))
+        (local.set $x7 (i32.xor (local.get $x7) (i32.rotl (i32.add (local.get $x3) (local.get $x15)) (i32.const 9))))
+        (local.set $x11 (i32.xor (local.get $x11) (i32.rotl (i32.add (local.get $x7) (local.get $x3)) (i32.const 13))))
+        (local.set $x15 (i32.xor (local.get $x15) (i32.rotl (i32.add (local.get $x11) (local.get $x7)) (i32.const 18))))
+        ;; row round
+        (local.set $x1 (i32.xor (local.get $x1) (i32.rotl (i32.add (local.get $x0) (local.get $x3)) (i32.const 7))))
+        (local.set $x2 (i32.xor (local.get $x2) (i32.rotl (i32.add (local.get $x1) (local.get $x0)) (i32.const 9))))
+        (local.set $x3 (i32.xor (local.get $x3) (i32.rotl (i32.add (local.get $x2) (local.get $x1)) (i32.const 13))))
+        (local.set $x0 (i32.xor (local.get $x0) (i32.rotl (i32.add (local.get $x3) (local.get $x2)) (i32.const 18))))
+        (local.set $x6 (i32.xor (local.get $x6) (i32.rotl (i32.add (local.get $x5) (local.get $x4)) (i32.const 7))))
+        (local.set $x7 (i32.xor (local.get $x7) (i32.rotl (i32.add (local.get $x6) (local.get $x5)) (i32.const 9))))
+        (local.set $x4 (i32.xor (local.get $x4) (i32.rotl (i32.add (local.get $x7) (local.get $x6)) (i32.const 13))))
+        (local.set $x5 (i32.xor (local.get $x5) (i32.rotl (i32.add (local.get $x4) (local.get $x7)) (i32.const 18))))
+        (local.set $x11 (i32.xor (local.get $x11) (i32.rotl (i32.add (local.get $x10) (local.get $x9)) (i32.const 7))))
+        (local.set $x8 (i32.xor (local.get $x8) (i32.rotl (i32.add (local.get $x11) (local.get $x10)) (i32.const 9))))
+        (local.set $x9 (i32.xor (local.get $x9) (i32.rotl (i32.add (local.get $x8) (local.get $x11)) (i32.const 13))))
+        (local.set $x10 (i32.xor (local.get $x10) (i32.rotl (i32.add (local.get $x9) (local.get $x8)) (i32.const 18))))
+        (local.set $x12 (i32.xor (local.get $x12) (i32.rotl (i32.add (local.get $x15) (local.get $x14)) (i32.const 7))))
+        (local.set $x13 (i32.xor (local.get $x13) (i32.rotl (i32.add (local.get $x12) (local.get $x15)) (i32.const 9))))
+        (local.set $x14 (i32.xor (local.get $x14) (i32.rotl (i32.add (local.get $x13) (local.get $x12)) (i32.const 13))))
+        (local.set $x15 (i32.xor (local.get $x15) (i32.rotl (i32.add (local.get $x14) (local.get $x13)) (i32.const 18))))
+        (br_if $rounds (local.tee $r (i32.sub (local.get $r) (i32.const 1)))))
+    ;; No feed-forward: HSalsa20 outputs words 0, 5, 10, 15, 6, 7, 8, 9 of the state.
+    (i32.store offset=0 (i32.const 0) (local.get $x0))
+    (i32.store offset=4 (i32.const 0) (local.get $x5))
+    (i32.store offset=8 (i32.const 0) (local.get $x10))
+    (i32.store offset=12 (i32.const 0) (local.get $x15))
+    (i32.store offset=16 (i32.const 0) (local.get $x6))
+    (i32.store offset=20 (i32.const 0) (local.get $x7))
+    (i32.store offset=24 (i32.const 0) (local.get $x8))
+    (i32.store offset=28 (i32.const 0) (local.get $x9))
+    (i64.store offset=32 (i32.const 0) (i64.load offset=192 (i32.const 0))))
 
   ;; Keystream blocks 0..3 of the stream to offset 256, and the Poly1305 one-time key from its
   ;; first 32 bytes: r clamped as the spec requires (top four bits of bytes 3, 7, 11, 15 and bottom

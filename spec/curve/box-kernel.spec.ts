@@ -75,7 +75,7 @@ describe('curve/box-kernel (WebAssembly SIMD XSalsa20-Poly1305)', function () {
     }
   });
 
-  it('box.ts gives the same boxes through the kernel and the TypeScript path, both equal to libsodium and opening each other', () => {
+  it('box.ts gives the same boxes through the kernel (which derives the subkey itself) and the TypeScript path, both equal to libsodium and opening each other', () => {
     const key = randomBytesFrom(rand, 32);
     const lengths = [...LENGTHS, KERNEL_MIN_BYTES - 1, KERNEL_MIN_BYTES, ...Array.from({ length: 30 }, () => rand(9000))];
     for (const len of lengths) {
@@ -89,7 +89,15 @@ describe('curve/box-kernel (WebAssembly SIMD XSalsa20-Poly1305)', function () {
       const wasm = seal(key, nonce, msg);
       expect(same(wasm, ts), `length ${len}`).to.equal(true);
       expect(same(wasm, sodium.crypto_box_easy_afternm(msg, nonce, key))).to.equal(true);
-      expect(same(open(key, nonce, ts)!, msg)).to.equal(true);
+      expect(isClean(), `memory after sealing ${len} bytes`).to.equal(true);
+      const at = 1 + rand(7);
+      const into = new Uint8Array(at + 16 + len + 2);
+      seal(key, nonce, msg, into, at);
+      expect(same(into.subarray(at, at + 16 + len), ts) && into.subarray(0, at).every((b) => b === 0)).to.equal(true);
+      const back = new Uint8Array(at + len + 1).fill(0xee);
+      expect(open(key, nonce, ts, back, at)).to.equal(back);
+      expect(same(back.subarray(at, at + len), msg) && back[0] === 0xee && back[at + len] === 0xee).to.equal(true);
+      expect(isClean(), `memory after opening ${len} bytes`).to.equal(true);
       setKernelEnabled(false);
       expect(same(open(key, nonce, wasm)!, msg)).to.equal(true);
     }
@@ -150,6 +158,7 @@ describe('curve/box-kernel (WebAssembly SIMD XSalsa20-Poly1305)', function () {
         expect(isClean()).to.equal(true);
         expect(open(key, nonce, bad, dst)).to.equal(null);
         expect(dst.every((b) => b === 0xaa)).to.equal(true);
+        expect(isClean()).to.equal(true);
       }
       // Truncated by one byte, and a wrong nonce.
       expect(open(key, nonce, good.subarray(0, good.length - 1))).to.equal(null);
