@@ -156,7 +156,8 @@ export function seal(key: Uint8Array, nonce: Uint8Array, message: Uint8Array, ou
     throw new RangeError('out is too small for the box at outOffset');
   }
   if (useKernel(message.length)) {
-    // The kernel derives the subkey too: HSalsa20 there is about a third of what it costs here.
+    // The kernel derives the subkey too: a 64-byte seal took ≈60 ns longer than one with its
+    // subkey ready (PrefixedBox), where deriveSubkey here takes ≈200 ns.
     kernelSealKeyed(key, nonce, message, target, outOffset);
     return target;
   }
